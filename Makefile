@@ -1,0 +1,78 @@
+# vtxsim: a deterministic, cycle-counting x86-64 PC simulator with Intel VT-x.
+#
+#   make            build build/vtxsim
+#   make run        install deps, build, boot the bundled demo kernel
+#   make test       install deps, build, run unit and guest tests
+#   make test SAN=1 the same under AddressSanitizer + UBSan (in build-san/)
+#   make bench      MIPS on an integer loop (and Bochs's, when installed)
+
+SAN ?= 0
+ifeq ($(SAN),1)
+B := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT ?= -O1 -g
+else
+B := build
+SANFLAGS :=
+OPT ?= -O2 -g
+endif
+
+CC ?= gcc
+CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-I. -MMD -MP $(SANFLAGS)
+LDFLAGS := $(SANFLAGS)
+LIBS := -lreadline -lZydis
+
+CORE_DIRS := cpu vmx mem devices sim debugger
+CORE_SRCS := $(filter-out sim/main.c,$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj/%.o)
+LIB := $(B)/libvtxsim.a
+VTXSIM := $(B)/vtxsim
+
+UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/*/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/obj/%.o)
+UNIT := $(B)/unit-tests
+
+.PHONY: all deps run test unit guests bench clean
+all: $(VTXSIM)
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(VTXSIM): $(B)/obj/sim/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(UNIT): $(UNIT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcunit
+
+# Freestanding guest kernels (tests/guests, examples, bench) are built by
+# guest.mk with the host gcc in freestanding mode; never sanitized.
+include tests/guests/guest.mk
+
+run: deps
+	@$(MAKE) --no-print-directory all guests
+	$(VTXSIM) -kernel $(GUEST_B)/examples/hello.elf
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT) guests
+	@sh tests/run-all.sh $(B) $(GUEST_B)
+
+unit: $(UNIT)
+	$(UNIT)
+
+bench: deps
+	@$(MAKE) --no-print-directory all guests
+	@sh bench/run.sh $(B) $(GUEST_B)
+
+clean:
+	rm -rf build build-san
+
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/obj/sim/main.d

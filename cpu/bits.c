@@ -1,0 +1,206 @@
+/* Bit instructions: BT BTS BTR BTC, BSF BSR, POPCNT LZCNT TZCNT, BSWAP, and
+ * the exchanges XADD CMPXCHG CMPXCHG8B/16B (SDM vol. 2). */
+#include "cpu/handlers.h"
+#include "cpu/operand.h"
+
+enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
+
+/* CF = the selected bit; other arithmetic flags are undefined and kept. */
+static void bt_flags(struct cpu *c, bool bit)
+{
+	uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)FL_CF;
+	lf_set_flags(c, fl | (bit ? FL_CF : 0));
+}
+
+static uint64_t bt_apply(enum bt_op op, uint64_t v, unsigned n)
+{
+	switch (op) {
+	case BT_SET: return v | (1ull << n);
+	case BT_RESET: return v & ~(1ull << n);
+	case BT_COMPLEMENT: return v ^ (1ull << n);
+	default: return v;
+	}
+}
+
+/* With a register bit offset and a memory operand the offset is a signed
+ * bit string index reaching outside the operand (SDM vol. 2 BT, "bit base"). */
+static enum exec_status bt_common(struct cpu *c, const struct insn *i, int64_t off, bool from_reg, enum bt_op op)
+{
+	unsigned osz = i->osz, bits = osz_bits(osz);
+	uint64_t v;
+	if (i->flags & IF_MOD3) {
+		unsigned n = (unsigned)off & (bits - 1);
+		v = reg_read(c, i->rm, osz);
+		bt_flags(c, (v >> n) & 1);
+		if (op != BT_TEST)
+			reg_write(c, i->rm, osz, bt_apply(op, v, n));
+		return EXEC_OK;
+	}
+	uint64_t ea = insn_ea(c, i);
+	unsigned n = (unsigned)off & (bits - 1);
+	if (from_reg) {
+		int64_t s = off;
+		if (osz != SZ64) {
+			unsigned sh = 64 - bits;
+			s = (int64_t)((uint64_t)off << sh) >> sh;
+		}
+		ea = (ea + (uint64_t)((s >> (3 + osz)) * (int64_t)(1u << osz))) & addr_mask(i->asz);
+	}
+	if (!mem_read_seg(c, i->seg, ea, 1u << osz, &v))
+		return EXEC_FAULT;
+	if (op != BT_TEST && !mem_write_seg(c, i->seg, ea, 1u << osz, bt_apply(op, v, n)))
+		return EXEC_FAULT;
+	bt_flags(c, (v >> n) & 1);
+	return EXEC_OK;
+}
+
+enum exec_status op_bt_Ev_Gv(struct cpu *c, const struct insn *i) { return bt_common(c, i, (int64_t)reg_read(c, i->reg, i->osz), true, BT_TEST); }
+enum exec_status op_bts_Ev_Gv(struct cpu *c, const struct insn *i) { return bt_common(c, i, (int64_t)reg_read(c, i->reg, i->osz), true, BT_SET); }
+enum exec_status op_btr_Ev_Gv(struct cpu *c, const struct insn *i) { return bt_common(c, i, (int64_t)reg_read(c, i->reg, i->osz), true, BT_RESET); }
+enum exec_status op_btc_Ev_Gv(struct cpu *c, const struct insn *i) { return bt_common(c, i, (int64_t)reg_read(c, i->reg, i->osz), true, BT_COMPLEMENT); }
+enum exec_status op_bt_Ev_Ib(struct cpu *c, const struct insn *i) { return bt_common(c, i, (uint8_t)i->imm, false, BT_TEST); }
+enum exec_status op_bts_Ev_Ib(struct cpu *c, const struct insn *i) { return bt_common(c, i, (uint8_t)i->imm, false, BT_SET); }
+enum exec_status op_btr_Ev_Ib(struct cpu *c, const struct insn *i) { return bt_common(c, i, (uint8_t)i->imm, false, BT_RESET); }
+enum exec_status op_btc_Ev_Ib(struct cpu *c, const struct insn *i) { return bt_common(c, i, (uint8_t)i->imm, false, BT_COMPLEMENT); }
+
+/* BSF/BSR: ZF=1 and the destination unchanged when the source is 0 (the
+ * SDM leaves it undefined; Intel processors keep it). */
+static enum exec_status bit_scan(struct cpu *c, const struct insn *i, bool reverse)
+{
+	uint64_t s;
+	if (!rm_read(c, i, &s))
+		return EXEC_FAULT;
+	uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)FL_ARITH;
+	if (s == 0) {
+		lf_set_flags(c, fl | FL_ZF);
+		return EXEC_OK;
+	}
+	unsigned n = reverse ? 63 - (unsigned)__builtin_clzll(s) : (unsigned)__builtin_ctzll(s);
+	reg_write(c, i->reg, i->osz, n);
+	lf_set_flags(c, fl | (flags_szp(n, i->osz) & ~(uint64_t)FL_ZF));
+	return EXEC_OK;
+}
+
+enum exec_status op_bsf_Gv_Ev(struct cpu *c, const struct insn *i) { return bit_scan(c, i, false); }
+enum exec_status op_bsr_Gv_Ev(struct cpu *c, const struct insn *i) { return bit_scan(c, i, true); }
+
+enum exec_status op_popcnt_Gv_Ev(struct cpu *c, const struct insn *i)
+{
+	uint64_t s;
+	if (!rm_read(c, i, &s))
+		return EXEC_FAULT;
+	unsigned n = (unsigned)__builtin_popcountll(s);
+	reg_write(c, i->reg, i->osz, n);
+	lf_set_flags(c, s == 0 ? FL_ZF : 0);    /* OF SF AF CF PF cleared */
+	return EXEC_OK;
+}
+
+/* LZCNT/TZCNT: CF = source is zero, ZF = result is zero (SDM vol. 2). */
+static enum exec_status count_zeros(struct cpu *c, const struct insn *i, bool leading)
+{
+	uint64_t s;
+	unsigned bits = osz_bits(i->osz);
+	if (!rm_read(c, i, &s))
+		return EXEC_FAULT;
+	unsigned n = s == 0 ? bits
+		   : leading ? (unsigned)__builtin_clzll(s) - (64 - bits) : (unsigned)__builtin_ctzll(s);
+	reg_write(c, i->reg, i->osz, n);
+	uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)(FL_CF | FL_ZF);
+	lf_set_flags(c, fl | (s == 0 ? FL_CF : 0) | (n == 0 ? FL_ZF : 0));
+	return EXEC_OK;
+}
+
+enum exec_status op_lzcnt_Gv_Ev(struct cpu *c, const struct insn *i) { return count_zeros(c, i, true); }
+enum exec_status op_tzcnt_Gv_Ev(struct cpu *c, const struct insn *i) { return count_zeros(c, i, false); }
+
+/* BSWAP with a 16-bit operand is undefined; vtxsim clears the low word as
+ * Intel processors do. */
+enum exec_status op_bswap_Zv(struct cpu *c, const struct insn *i)
+{
+	if (i->osz == SZ64)
+		c->gpr[i->reg] = __builtin_bswap64(c->gpr[i->reg]);
+	else if (i->osz == SZ32)
+		c->gpr[i->reg] = __builtin_bswap32((uint32_t)c->gpr[i->reg]);
+	else
+		reg_write(c, i->reg, SZ16, 0);
+	return EXEC_OK;
+}
+
+static enum exec_status xadd(struct cpu *c, const struct insn *i)
+{
+	unsigned osz = i->osz;
+	uint64_t d, s = reg_read(c, i->reg, osz), ea = 0;
+	if (i->flags & IF_MOD3) {
+		d = reg_read(c, i->rm, osz);
+	} else {
+		ea = insn_ea(c, i);
+		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d) || !mem_probe_write(c, i->seg, ea, 1u << osz))
+			return EXEC_FAULT;
+	}
+	uint64_t r = (d + s) & osz_mask(osz);
+	lf_set(c, LF_OP(LF_ADD, osz), d, s, r);
+	reg_write(c, i->reg, osz, d);
+	if (i->flags & IF_MOD3)
+		reg_write(c, i->rm, osz, r);
+	else
+		mem_write_seg(c, i->seg, ea, 1u << osz, r);
+	return EXEC_OK;
+}
+
+enum exec_status op_xadd_Eb_Gb(struct cpu *c, const struct insn *i) { return xadd(c, i); }
+enum exec_status op_xadd_Ev_Gv(struct cpu *c, const struct insn *i) { return xadd(c, i); }
+
+/* CMPXCHG: the destination is always written (with its old value when the
+ * comparison fails) for memory operands (SDM vol. 2 CMPXCHG). */
+static enum exec_status cmpxchg(struct cpu *c, const struct insn *i)
+{
+	unsigned osz = i->osz;
+	uint64_t d, a = reg_read(c, R_AX, osz), ea = 0;
+	if (i->flags & IF_MOD3) {
+		d = reg_read(c, i->rm, osz);
+	} else {
+		ea = insn_ea(c, i);
+		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d) || !mem_probe_write(c, i->seg, ea, 1u << osz))
+			return EXEC_FAULT;
+	}
+	lf_set(c, LF_OP(LF_SUB, osz), a, d, (a - d) & osz_mask(osz));
+	uint64_t nv = a == d ? reg_read(c, i->reg, osz) : d;
+	if (a != d)
+		reg_write(c, R_AX, osz, d);
+	if (i->flags & IF_MOD3) {
+		if (a == d)
+			reg_write(c, i->rm, osz, nv);
+	} else {
+		mem_write_seg(c, i->seg, ea, 1u << osz, nv);
+	}
+	return EXEC_OK;
+}
+
+enum exec_status op_cmpxchg_Eb_Gb(struct cpu *c, const struct insn *i) { return cmpxchg(c, i); }
+enum exec_status op_cmpxchg_Ev_Gv(struct cpu *c, const struct insn *i) { return cmpxchg(c, i); }
+
+/* CMPXCHG8B m64 (CMPXCHG16B with REX.W needs CPUID.CX16 and 16-byte
+ * alignment: #GP(0) if misaligned). */
+enum exec_status op_cmpxchg8b_Mq(struct cpu *c, const struct insn *i)
+{
+	uint64_t ea = insn_ea(c, i), lo, hi = 0;
+	bool wide = i->osz == SZ64;
+	if (wide && (ea & 15))
+		return cpu_gp0(c);
+	if (!mem_read_seg(c, i->seg, ea, wide ? 8 : 4, &lo) ||
+	    !mem_read_seg(c, i->seg, ea + (wide ? 8 : 4), wide ? 8 : 4, &hi) ||
+	    !mem_probe_write(c, i->seg, ea, wide ? 16 : 8))
+		return EXEC_FAULT;
+	unsigned sz = wide ? SZ64 : SZ32;
+	bool eq = lo == reg_read(c, R_AX, sz) && hi == reg_read(c, R_DX, sz);
+	uint64_t nlo = eq ? reg_read(c, R_BX, sz) : lo, nhi = eq ? reg_read(c, R_CX, sz) : hi;
+	mem_write_seg(c, i->seg, ea, 1u << sz, nlo);
+	mem_write_seg(c, i->seg, ea + (1u << sz), 1u << sz, nhi);
+	if (!eq) {
+		reg_write(c, R_AX, sz, lo);
+		reg_write(c, R_DX, sz, hi);
+	}
+	uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)FL_ZF;
+	lf_set_flags(c, fl | (eq ? FL_ZF : 0));
+	return EXEC_OK;
+}

@@ -1,0 +1,115 @@
+/* Processor state: power-on/reset values, the multiboot entry state, RFLAGS
+ * and the caches derived from the mode. */
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/flags.h"
+#include "cpu/icache.h"
+#include "cpu/model.h"
+
+void cpu_init(struct cpu *c, int id, const struct cpu_model *model, struct phys_map *phys, struct pio_bus *pio,
+	      struct icache *ic)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->model = model;
+	c->phys = phys;
+	c->pio = pio;
+	c->icache = ic;
+	c->rng_state = 0x853c49e6748fea9bull ^ (uint64_t)id;
+	tlb_flush_all(&c->tlb);
+	if (ic)
+		icache_attach_cpu(ic, c);
+	cpu_reset(c);
+}
+
+static void seg_set(struct segment *s, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+	s->sel = sel;
+	s->base = base;
+	s->limit = limit;
+	s->ar = ar;
+}
+
+/* Power-up state, SDM vol. 3A 10.1.1 Table 10-1: real mode at F000:FFF0
+ * with CS.base FFFF0000, EDX = processor signature. */
+void cpu_reset(struct cpu *c)
+{
+	uint64_t rng = c->rng_state;
+	memset(c->gpr, 0, sizeof(c->gpr));
+	c->rip = 0xfff0;
+	c->rflags = FL_FIXED1;
+	c->lf.op = LF_NONE;
+	for (int s = 0; s < 6; s++)
+		seg_set(&c->seg[s], 0, 0, 0xffff, AR_P | AR_S | 0x3);   /* data, RW, accessed */
+	seg_set(&c->seg[SEG_CS], 0xf000, 0xffff0000ull, 0xffff, AR_P | AR_S | 0xb);
+	seg_set(&c->ldtr, 0, 0, 0xffff, AR_P | 0x2);
+	seg_set(&c->tr, 0, 0, 0xffff, AR_P | 0xb);
+	c->gdtr = (struct dtable){ 0, 0xffff };
+	c->idtr = (struct dtable){ 0, 0xffff };
+	c->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	c->cr2 = c->cr3 = c->cr4 = c->cr8 = c->efer = 0;
+	c->xcr0 = 1;
+	memset(c->dr, 0, sizeof(c->dr));
+	c->dr[6] = 0xffff0ff0;
+	c->dr[7] = 0x400;
+	c->gpr[R_DX] = c->model ? c->model->signature : 0;
+	c->sti_shadow = c->mov_ss_shadow = false;
+	c->halted = c->shutdown = false;
+	c->delivering = 0;
+	c->tsc_offset = 0;
+	c->rng_state = rng;
+	cpu_msr_reset(c);
+	cpu_mode_changed(c);
+}
+
+/* Multiboot 1 machine state (Multiboot Specification 0.6.96, 3.2): 32-bit
+ * flat code and data segments, paging off, A20 on, IF clear. */
+void cpu_set_multiboot_state(struct cpu *c, uint32_t eip, uint32_t eax, uint32_t ebx)
+{
+	uint32_t data = AR_P | AR_S | AR_DB | AR_G | 0x3;
+	for (int s = 0; s < 6; s++)
+		seg_set(&c->seg[s], 0x10, 0, 0xffffffff, data);
+	seg_set(&c->seg[SEG_CS], 0x08, 0, 0xffffffff, AR_P | AR_S | AR_DB | AR_G | 0xb);
+	c->cr0 = (c->cr0 | CR0_PE) & ~(CR0_PG | CR0_CD | CR0_NW);
+	c->rflags = FL_FIXED1;
+	c->lf.op = LF_NONE;
+	c->rip = eip;
+	c->gpr[R_AX] = eax;
+	c->gpr[R_BX] = ebx;
+	c->halted = c->shutdown = false;
+	cpu_mode_changed(c);
+}
+
+void cpu_set_rflags(struct cpu *c, uint64_t v)
+{
+	c->rflags = (v & 0x3f7fd7ull) | FL_FIXED1;
+	c->lf.op = LF_NONE;
+	if (c->xc.rflags_ac != (v & FL_AC)) {
+		c->xc.rflags_ac = v & FL_AC;
+		tlb_flush_all(&c->tlb);   /* SMAP decisions cached in the TLB depend on AC */
+	}
+}
+
+/* Recompute what depends on CR0/CR4/EFER/CS/CPL. The TLB is flushed when
+ * anything that paging decisions depend on changed. */
+void cpu_mode_changed(struct cpu *c)
+{
+	struct xlate_ctx x = {
+		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
+		.rflags_ac = c->rflags & FL_AC, .cpl = c->cpl,
+		.maxphyaddr = c->model ? c->model->phys_addr_bits : 36,
+	};
+	if (!(c->cr0 & CR0_PE))
+		c->cpl = 0;
+	else if (c->rflags & FL_VM)
+		c->cpl = 3;
+	x.cpl = c->cpl;
+	c->code64 = (c->efer & EFER_LMA) && (c->seg[SEG_CS].ar & AR_L);
+	c->user = c->cpl == 3;
+	bool paging_changed = x.cr0 != c->xc.cr0 || x.cr3 != c->xc.cr3 || x.cr4 != c->xc.cr4 ||
+			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr;
+	c->xc = x;
+	if (paging_changed)
+		tlb_flush_all(&c->tlb);
+}

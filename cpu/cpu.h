@@ -1,0 +1,235 @@
+/* Architectural state of one x86-64 logical processor, and the entry points
+ * the machine uses to run it.
+ *
+ * Segment registers keep their hidden part in the VMX access-rights format
+ * (SDM vol. 3C 24.4.1, Table 24-2) so VM entry/exit can move them verbatim.
+ */
+#ifndef CPU_CPU_H
+#define CPU_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/paging.h"
+#include "mem/phys.h"
+#include "mem/pio.h"
+#include "mem/tlb.h"
+
+struct cpu_model;
+struct icache;
+struct block;
+struct insn;
+
+/* A small direct-mapped cache in front of the decoded-block hash:
+ * key = guest-physical address | decode mode << 60. Cleared whenever the
+ * decode cache drops blocks. */
+#define JUMP_CACHE_SIZE 512
+struct jump_cache_entry {
+	uint64_t key;
+	struct block *b;
+};
+
+enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI, R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15 };
+enum seg_reg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NONE = 7 };
+
+/* Access rights, VMX layout. */
+#define AR_TYPE_MASK 0xfu
+#define AR_TYPE_ACCESSED 0x1u
+#define AR_S (1u << 4)
+#define AR_DPL_SHIFT 5
+#define AR_P (1u << 7)
+#define AR_AVL (1u << 12)
+#define AR_L (1u << 13)
+#define AR_DB (1u << 14)
+#define AR_G (1u << 15)
+#define AR_UNUSABLE (1u << 16)
+
+struct segment {
+	uint16_t sel;
+	uint64_t base;
+	uint32_t limit;         /* expanded byte limit (G applied) */
+	uint32_t ar;
+};
+
+struct dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+/* RFLAGS bits. */
+#define FL_CF (1u << 0)
+#define FL_FIXED1 (1u << 1)
+#define FL_PF (1u << 2)
+#define FL_AF (1u << 4)
+#define FL_ZF (1u << 6)
+#define FL_SF (1u << 7)
+#define FL_TF (1u << 8)
+#define FL_IF (1u << 9)
+#define FL_DF (1u << 10)
+#define FL_OF (1u << 11)
+#define FL_IOPL (3u << 12)
+#define FL_NT (1u << 14)
+#define FL_RF (1u << 16)
+#define FL_VM (1u << 17)
+#define FL_AC (1u << 18)
+#define FL_VIF (1u << 19)
+#define FL_VIP (1u << 20)
+#define FL_ID (1u << 21)
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Lazily evaluated arithmetic flags (cpu/flags.h owns the encoding). */
+struct lazy_flags {
+	uint64_t res, src, dst;
+	uint32_t op;            /* enum lf_op | size */
+};
+
+/* Exception vectors. */
+enum {
+	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6, VEC_NM = 7,
+	VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_MF = 16,
+	VEC_AC = 17, VEC_MC = 18, VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
+};
+
+/* What an instruction handler returns. Architectural outcomes only. */
+enum exec_status {
+	EXEC_OK = 0,
+	EXEC_FAULT,             /* exception recorded in cpu->exc; RIP still at the instruction */
+	EXEC_HALT,              /* HLT retired; the CPU sleeps */
+};
+
+struct pending_exc {
+	uint8_t vector;
+	bool has_error;
+	uint32_t error;
+	uint64_t cr2;           /* for #PF */
+	bool is_pf;
+};
+
+/* Why cpu_run returned. */
+enum cpu_stop {
+	CPU_STOP_DEADLINE,      /* reached the cycle deadline or a stop request */
+	CPU_STOP_HALTED,        /* sleeping in HLT */
+	CPU_STOP_TRIPLE_FAULT,
+	CPU_STOP_SHUTDOWN,      /* already in shutdown state */
+};
+
+#define CPU_MSR_SYSENTER_CS 0
+struct cpu_msrs {
+	uint64_t apic_base, pat, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, misc_enable, feature_control;
+	uint64_t mtrr_def_type, tsc_adjust, spec_ctrl;
+};
+
+struct cpu {
+	/* Hot state first. gpr_ea[] extends the registers with a zero (index 16,
+	 * "no base/index") and next_rip (17, RIP-relative), so effective
+	 * addresses are computed without branches (cpu/operand.h). */
+	union {
+		uint64_t gpr_ea[18];
+		struct {
+			uint64_t gpr[16];
+			uint64_t zero_reg;      /* always 0 */
+			uint64_t next_rip;      /* address of the next instruction, set before a handler runs */
+		};
+	};
+	uint64_t rip;           /* between instructions; inside a decoded block it may lag: handlers
+				 * use next_rip (and next_rip - len for their own address) */
+	uint64_t cycles;        /* simulated cycles retired */
+	uint64_t run_deadline;  /* cpu_run returns when cycles >= run_deadline; 0 = stop now */
+	uint64_t instret;       /* instructions retired */
+	const struct insn *block_end;   /* end of the decoded block being run (cpu/exec.c) */
+	struct lazy_flags lf;
+	uint64_t rflags;        /* non-arithmetic bits, and arithmetic bits when lf.op == LF_NONE */
+	struct segment seg[6];
+	uint8_t cpl;
+	uint8_t code64;         /* CS.L && EFER.LMA */
+	uint8_t user;           /* cpl == 3: TLB class */
+	struct xlate_ctx xc;    /* paging context for mem/, kept current by cpu_mode_changed */
+	struct tlb tlb;
+	struct jump_cache_entry jc[JUMP_CACHE_SIZE];
+
+	struct segment ldtr, tr;
+	struct dtable gdtr, idtr;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
+	uint64_t dr[8];
+	struct cpu_msrs msr;
+	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
+
+	/* Interrupt shadows and sleep state. */
+	bool sti_shadow, mov_ss_shadow;
+	bool halted, shutdown;
+	struct pending_exc exc;
+	int delivering;         /* nesting depth of exception delivery, for #DF / triple fault */
+
+	int id;                 /* APIC id / index */
+	const struct cpu_model *model;
+	struct phys_map *phys;
+	struct pio_bus *pio;
+	struct icache *icache;
+	uint64_t rng_state;     /* RDRAND/RDSEED, seeded from the command line */
+	uint64_t unimpl_reported;  /* count of unimplemented-opcode warnings printed */
+	void (*warn)(void *ctx, const char *msg);   /* host-side warning sink */
+	void *warn_ctx;
+};
+
+/* Build a CPU in its power-on state (SDM 9.1.1, Table 9-1). */
+void cpu_init(struct cpu *c, int id, const struct cpu_model *model, struct phys_map *phys,
+	      struct pio_bus *pio, struct icache *ic);
+void cpu_reset(struct cpu *c);
+
+/* Put the CPU in the multiboot 1 entry state (flat 32-bit protected mode,
+ * paging off, EAX = magic, EBX = info). */
+void cpu_set_multiboot_state(struct cpu *c, uint32_t eip, uint32_t eax, uint32_t ebx);
+
+/* Run until cycles >= deadline, a stop request, HLT or triple fault. */
+enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline);
+
+/* Ask the running CPU to return from cpu_run at the next instruction boundary. */
+static inline void cpu_request_stop(struct cpu *c)
+{
+	c->run_deadline = 0;
+	c->block_end = NULL;
+}
+
+/* End the current decoded block at the next instruction boundary without
+ * leaving cpu_run (its code was just overwritten). */
+static inline void cpu_end_block(struct cpu *c)
+{
+	c->block_end = NULL;
+}
+
+/* IA32 MSR state at reset (cpu/msr.c). */
+void cpu_msr_reset(struct cpu *c);
+
+/* RFLAGS with the lazily kept arithmetic flags folded in. */
+uint64_t cpu_get_rflags(struct cpu *c);
+void cpu_set_rflags(struct cpu *c, uint64_t v);
+
+/* Recompute code64/cpl-derived caches after a mode change (CR0, EFER, CS). */
+void cpu_mode_changed(struct cpu *c);
+
+/* How an event reaches the IDT (SDM vol. 3A 6.4, 6.12): decides the DPL
+ * check for software interrupts and which RIP is pushed. */
+enum int_kind {
+	INT_EXCEPTION,          /* fault: RIP of the faulting instruction */
+	INT_SOFTWARE,           /* INT n: next RIP, gate DPL checked */
+	INT_SOFT_EXCEPTION,     /* INT3, INTO: next RIP, gate DPL checked */
+	INT_PRIV_SOFTWARE,      /* INT1 (ICEBP): next RIP, no DPL check */
+	INT_EXTERNAL,
+	INT_NMI,
+};
+
+/* Deliver c->exc (recorded by a handler or the executor) through the IDT,
+ * turning a fault during delivery into #DF and a fault during #DF into a
+ * triple fault (SDM vol. 3A 6.15, Table 6-5). Returns false when the CPU
+ * entered shutdown (triple fault). */
+bool cpu_deliver_exception(struct cpu *c);
+
+/* Deliver an interrupt or software exception of the given kind (INT n,
+ * INT3, INTO, INT1, external, NMI). For software kinds c->next_rip must be
+ * the return address. Returns EXEC_OK, or EXEC_FAULT with c->exc set by a
+ * fault during delivery (which the executor then delivers as above). */
+enum exec_status cpu_interrupt(struct cpu *c, unsigned vector, enum int_kind kind, bool has_error,
+			       uint32_t error);
+
+#endif

@@ -1,0 +1,144 @@
+/* CPUID leaves, answered from the CPU model (SDM vol. 2A, CPUID instruction;
+ * every leaf number below is the SDM's). */
+#include "cpu/cpuid.h"
+
+#include <string.h>
+
+bool cpu_model_has(const struct cpu_model *m, unsigned f)
+{
+	uint32_t w;
+	switch (f >> 5) {
+	case CPUID_1_ECX: w = m->leaf1_ecx; break;
+	case CPUID_1_EDX: w = m->leaf1_edx; break;
+	case CPUID_7_EBX: w = m->leaf7_ebx; break;
+	case CPUID_7_ECX: w = m->leaf7_ecx; break;
+	case CPUID_7_EDX: w = m->leaf7_edx; break;
+	case CPUID_81_ECX: w = m->ext1_ecx; break;
+	default: w = m->ext1_edx; break;
+	}
+	return (w >> (f & 31)) & 1;
+}
+
+/* Four little-endian characters of s starting at off, NUL-padded. */
+static uint32_t str_reg(const char *s, size_t off)
+{
+	size_t n = strlen(s);
+	uint32_t v = 0;
+	for (unsigned k = 0; k < 4; k++)
+		if (off + k < n)
+			v |= (uint32_t)(uint8_t)s[off + k] << (8 * k);
+	return v;
+}
+
+static uint32_t max_basic(const struct cpu *c)
+{
+	uint32_t m = c->model->max_leaf;
+	if ((c->msr.misc_enable & MISC_ENABLE_LIMIT_CPUID) && m > 2)
+		m = 2;
+	return m;
+}
+
+/* Leaf 1: signature; EBX = APIC id 31:24, logical count 23:16 (1),
+ * CLFLUSH line size in 8-byte units 15:8 (8 = 64 bytes), brand index 7:0. */
+static void leaf_1(const struct cpu *c, uint32_t r[4])
+{
+	r[0] = c->model->signature;
+	r[1] = ((uint32_t)c->id << 24) | (1u << 16) | (8u << 8);
+	r[2] = c->model->leaf1_ecx;
+	r[3] = c->model->leaf1_edx;
+}
+
+/* Leaf 15H: TSC = crystal * EBX / EAX; with EAX = EBX = 1 the crystal (ECX,
+ * in Hz) is the TSC rate. Leaf 16H: base/max frequency in MHz, bus 100 MHz. */
+static void leaf_tsc(const struct cpu *c, uint32_t leaf, uint32_t r[4])
+{
+	uint32_t khz = c->model->tsc_khz;
+	if (leaf == 0x15) {
+		r[0] = 1;
+		r[1] = 1;
+		r[2] = khz * 1000u;
+	} else {
+		r[0] = r[1] = khz / 1000u;
+		r[2] = 100;
+	}
+}
+
+static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	const struct cpu_model *m = c->model;
+	switch (leaf) {
+	case 0:
+		r[0] = max_basic(c);
+		r[1] = str_reg(m->vendor, 0);   /* EBX, EDX, ECX: "Genu" "ineI" "ntel" */
+		r[3] = str_reg(m->vendor, 4);
+		r[2] = str_reg(m->vendor, 8);
+		break;
+	case 1:
+		leaf_1(c, r);
+		break;
+	case 2:         /* one iteration; descriptor FFH: "see leaf 4" */
+		r[0] = 0x0000ff01;
+		break;
+	case 6:         /* ARAT: the APIC timer runs in every C-state */
+		r[0] = 1u << 2;
+		break;
+	case 7:
+		if (sub == 0) {
+			r[1] = m->leaf7_ebx;
+			r[2] = m->leaf7_ecx;
+			r[3] = m->leaf7_edx;
+		}
+		break;
+	case 0x15:
+	case 0x16:
+		leaf_tsc(c, leaf, r);
+		break;
+	default:        /* leaves this model leaves empty (4, 0BH, 0DH...) */
+		break;
+	}
+}
+
+static void ext_leaf(const struct cpu *c, uint32_t leaf, uint32_t r[4])
+{
+	const struct cpu_model *m = c->model;
+	switch (leaf) {
+	case 0x80000000:
+		r[0] = m->max_ext_leaf;
+		break;
+	case 0x80000001:
+		r[2] = m->ext1_ecx;
+		r[3] = m->ext1_edx;
+		break;
+	case 0x80000002: case 0x80000003: case 0x80000004:
+		for (unsigned k = 0; k < 4; k++)
+			r[k] = str_reg(m->brand, (leaf - 0x80000002) * 16 + k * 4);
+		break;
+	case 0x80000006:        /* L2: 256 KiB, 8-way (encoding 6), 64-byte lines */
+		r[2] = (256u << 16) | (6u << 12) | 64u;
+		break;
+	case 0x80000007:        /* invariant TSC: the TSC counts simulated cycles */
+		r[3] = 1u << 8;
+		break;
+	case 0x80000008:
+		r[0] = m->phys_addr_bits | ((uint32_t)m->lin_addr_bits << 8);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A leaf above the basic or extended maximum returns the highest basic
+ * leaf's data (SDM vol. 2A CPUID, "If a value entered for CPUID.EAX is
+ * higher than the maximum input value ..."). */
+void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t r[4])
+{
+	uint32_t maxb = max_basic(c);
+	memset(r, 0, 4 * sizeof(r[0]));
+	if (leaf >= 0x80000000u && leaf <= c->model->max_ext_leaf) {
+		ext_leaf(c, leaf, r);
+		return;
+	}
+	if (leaf > maxb)
+		leaf = maxb;
+	basic_leaf(c, leaf, subleaf, r);
+}

@@ -1,0 +1,210 @@
+/* Descriptor-table and task-register instructions: LGDT, LIDT, SGDT, SIDT,
+ * LLDT, SLDT, LTR, STR, VERR, VERW (SDM vol. 2 instruction pages; vol. 3A
+ * 3.5.1, 7.2.4, 7.2.3). UMIP is not offered, so the stores are not
+ * restricted to CPL 0.
+ */
+#include "cpu/handlers.h"
+#include "cpu/operand.h"
+#include "cpu/seg.h"
+
+/* ---- GDTR / IDTR ---- */
+
+/* Limit (2 bytes) then base: 4 bytes, of which a 16-bit operand size keeps
+ * 24 bits; 8 bytes in 64-bit mode, where the base must be canonical. */
+static enum exec_status load_dtable(struct cpu *c, const struct insn *i, struct dtable *t)
+{
+	uint64_t ea = insn_ea(c, i), limit, base;
+	unsigned bw = c->code64 ? 8 : 4;
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (!mem_read_seg(c, i->seg, ea, 2, &limit) ||
+	    !mem_read_seg(c, i->seg, (ea + 2) & addr_mask(i->asz), bw, &base))
+		return EXEC_FAULT;
+	if (c->code64 && !is_canonical48(base))
+		return cpu_gp0(c);
+	if (!c->code64 && i->osz == SZ16)
+		base &= 0xffffff;
+	t->limit = (uint16_t)limit;
+	t->base = base;
+	return EXEC_OK;
+}
+
+/* Limit then base: 4 bytes whatever the operand size (the 80286's 0xff
+ * top byte is gone since the 386), 8 in 64-bit mode. */
+static enum exec_status store_dtable(struct cpu *c, const struct insn *i, const struct dtable *t)
+{
+	uint64_t ea = insn_ea(c, i), ea2 = (ea + 2) & addr_mask(i->asz);
+	unsigned bw = c->code64 ? 8 : 4;
+	if (!mem_probe_write(c, i->seg, ea, 2) || !mem_probe_write(c, i->seg, ea2, bw) ||
+	    !mem_write_seg(c, i->seg, ea, 2, t->limit) || !mem_write_seg(c, i->seg, ea2, bw, t->base))
+		return EXEC_FAULT;
+	return EXEC_OK;
+}
+
+enum exec_status op_lgdt_Ms(struct cpu *c, const struct insn *i)
+{
+	return load_dtable(c, i, &c->gdtr);
+}
+
+enum exec_status op_lidt_Ms(struct cpu *c, const struct insn *i)
+{
+	return load_dtable(c, i, &c->idtr);
+}
+
+enum exec_status op_sgdt_Ms(struct cpu *c, const struct insn *i)
+{
+	return store_dtable(c, i, &c->gdtr);
+}
+
+enum exec_status op_sidt_Ms(struct cpu *c, const struct insn *i)
+{
+	return store_dtable(c, i, &c->idtr);
+}
+
+/* ---- LDTR / TR ---- */
+
+static bool ldt_type(const struct cpu *c, unsigned type)
+{
+	(void)c;
+	return type == SYS_LDT;
+}
+
+/* Available TSS; 16-bit TSSs do not exist in IA-32e mode (7.7). */
+static bool tss_type(const struct cpu *c, unsigned type)
+{
+	return type == SYS_TSS_AVAIL || (type == SYS_TSS16_AVAIL && !cpu_lma(c));
+}
+
+/* An LDT or TSS descriptor: in the GDT, of the wanted type, present; in
+ * IA-32e mode 16 bytes, upper type 0, canonical base (vol. 2 LLDT, LTR). */
+static bool read_system_desc(struct cpu *c, uint16_t sel, bool (*type_ok)(const struct cpu *, unsigned),
+			     uint64_t *d, uint64_t *base)
+{
+	uint64_t hi;
+	if (sel & SEL_TI)
+		return seg_fault(c, VEC_GP, sel_err(sel));
+	if (!desc_read(c, sel, VEC_GP, sel_err(sel), d))
+		return false;
+	uint32_t ar = desc_ar(*d);
+	if ((ar & AR_S) || !type_ok(c, ar & AR_TYPE_MASK))
+		return seg_fault(c, VEC_GP, sel_err(sel));
+	if (!(ar & AR_P))
+		return seg_fault(c, VEC_NP, sel_err(sel));
+	*base = desc_base(*d);
+	if (!cpu_lma(c))
+		return true;
+	if (!desc_read_upper(c, sel, VEC_GP, sel_err(sel), &hi))
+		return false;
+	*base |= (hi & 0xffffffffull) << 32;
+	if (((hi >> 40) & 0x1f) || !is_canonical48(*base))
+		return seg_fault(c, VEC_GP, sel_err(sel));
+	return true;
+}
+
+/* A null selector leaves LDTR unusable (vol. 2 LLDT). */
+enum exec_status op_lldt_Ew(struct cpu *c, const struct insn *i)
+{
+	uint64_t v, d, base;
+	if (!cpu_prot(c))
+		return cpu_ud(c);
+	if (c->cpl != 0)
+		return cpu_gp0(c);
+	if (!rm_read_sz(c, i, SZ16, &v))
+		return EXEC_FAULT;
+	uint16_t sel = (uint16_t)v;
+	if (sel_null(sel)) {
+		seg_make_null(&c->ldtr, sel);
+		return EXEC_OK;
+	}
+	if (!read_system_desc(c, sel, ldt_type, &d, &base))
+		return EXEC_FAULT;
+	seg_from_desc(&c->ldtr, sel, d);
+	c->ldtr.base = base;
+	return EXEC_OK;
+}
+
+/* LTR marks the TSS busy in its descriptor (vol. 2 LTR; 7.2.4). */
+enum exec_status op_ltr_Ew(struct cpu *c, const struct insn *i)
+{
+	uint64_t v, d, base;
+	if (!cpu_prot(c))
+		return cpu_ud(c);
+	if (c->cpl != 0)
+		return cpu_gp0(c);
+	if (!rm_read_sz(c, i, SZ16, &v))
+		return EXEC_FAULT;
+	uint16_t sel = (uint16_t)v;
+	if (sel_null(sel))
+		return cpu_gp0(c);
+	if (!read_system_desc(c, sel, tss_type, &d, &base) || !desc_or_type(c, sel, &d, 2))
+		return EXEC_FAULT;
+	seg_from_desc(&c->tr, sel, d);
+	c->tr.base = base;
+	return EXEC_OK;
+}
+
+/* A register destination gets the selector zero-extended to the operand
+ * size; memory always 16 bits (vol. 2 SLDT, STR). */
+static enum exec_status store_sel(struct cpu *c, const struct insn *i, uint16_t sel)
+{
+	if (!cpu_prot(c))
+		return cpu_ud(c);
+	if (i->flags & IF_MOD3) {
+		reg_write(c, i->rm, i->osz == SZ16 ? SZ16 : SZ64, sel);
+		return EXEC_OK;
+	}
+	return mem_write_seg(c, i->seg, insn_ea(c, i), 2, sel) ? EXEC_OK : EXEC_FAULT;
+}
+
+enum exec_status op_sldt_Ev(struct cpu *c, const struct insn *i)
+{
+	return store_sel(c, i, c->ldtr.sel);
+}
+
+enum exec_status op_str_Ev(struct cpu *c, const struct insn *i)
+{
+	return store_sel(c, i, c->tr.sel);
+}
+
+/* ---- VERR / VERW ---- */
+
+/* Readable (VERR) or writable (VERW) at the current CPL and the selector's
+ * RPL; conforming code passes VERR at any level. No present check. */
+static bool verify_rights(const struct cpu *c, uint16_t sel, uint64_t d, bool write)
+{
+	uint32_t ar = desc_ar(d);
+	unsigned dpl = ar_dpl(ar);
+	bool level_ok = dpl >= c->cpl && dpl >= sel_rpl(sel);
+	if (write)
+		return ar_writable_data(ar) && level_ok;
+	return ar_readable(ar) && (ar_conforming(ar) || level_ok);
+}
+
+/* ZF = 1 when the segment may be accessed; no fault for a null or
+ * out-of-table selector (ZF = 0). */
+static enum exec_status verify(struct cpu *c, const struct insn *i, bool write)
+{
+	uint64_t v, d = 0;
+	bool found = false;
+	if (!cpu_prot(c))
+		return cpu_ud(c);
+	if (!rm_read_sz(c, i, SZ16, &v))
+		return EXEC_FAULT;
+	uint16_t sel = (uint16_t)v;
+	if (!sel_null(sel) && !desc_lookup(c, sel, &found, &d))
+		return EXEC_FAULT;
+	bool ok = found && verify_rights(c, sel, d, write);
+	lf_materialize(c);
+	c->rflags = (c->rflags & ~(uint64_t)FL_ZF) | (ok ? FL_ZF : 0);
+	return EXEC_OK;
+}
+
+enum exec_status op_verr_Ew(struct cpu *c, const struct insn *i)
+{
+	return verify(c, i, false);
+}
+
+enum exec_status op_verw_Ew(struct cpu *c, const struct insn *i)
+{
+	return verify(c, i, true);
+}

@@ -1,0 +1,384 @@
+/* Exception and interrupt delivery through the IVT / IDT (SDM vol. 3A
+ * chapter 6; vol. 2 INT n/INTO/INT3/INT1 "Operation"), the double-fault
+ * and triple-fault rules (6.15, Table 6-5), and the INT/UD handlers.
+ * Task gates are not implemented: they warn on the host and raise #GP.
+ */
+#include <assert.h>
+
+#include "cpu/handlers.h"
+#include "cpu/operand.h"
+#include "cpu/seg.h"
+
+/* An event on its way to its handler. */
+struct event {
+	unsigned vector;
+	enum int_kind kind;
+	bool has_error;
+	uint32_t error;
+	uint32_t ext;           /* EXT bit of error codes raised while delivering it */
+	uint64_t ret_ip;        /* RIP saved in the frame */
+	bool set_rf;            /* RF = 1 in the saved RFLAGS */
+};
+
+/* The IDT gate, decoded (SDM 6.11, Figure 6-2; 64-bit: 6.14.1, Figure 6-7). */
+struct idt_gate {
+	uint16_t sel;
+	uint64_t off;
+	unsigned w;             /* frame slot width: 2, 4 or 8 */
+	unsigned ist;
+	bool clear_if;          /* interrupt gate (not trap gate) */
+};
+
+/* Where the handler runs and the stack its frame goes to. */
+struct handler_target {
+	struct idt_gate g;
+	uint64_t csd, ssd;
+	uint16_t ss;
+	unsigned cpl;
+	bool switch_stack;      /* SS:RSP change (privilege change or IST) */
+	struct stack_ref st;
+};
+
+static bool soft_kind(enum int_kind k)
+{
+	return k == INT_SOFTWARE || k == INT_SOFT_EXCEPTION;
+}
+
+static uint32_t idt_err(const struct event *e)
+{
+	return e->vector * 8 + 2 + e->ext;
+}
+
+/* ---- real mode ---- */
+
+/* IVT entry IP:CS at IDTR.base + 4 * vector; push FLAGS, CS, IP; clear IF,
+ * TF and AC (vol. 2 INT n, "REAL-ADDRESS-MODE"). No error code is pushed. */
+static enum exec_status deliver_real(struct cpu *c, const struct event *e)
+{
+	uint64_t ent, fl = cpu_get_rflags(c);
+	struct stack_ref st;
+	if (e->vector * 4 + 3 > c->idtr.limit)
+		return cpu_gp0(c);
+	if (!sys_read(c, c->idtr.base + e->vector * 4, 4, &ent))
+		return EXEC_FAULT;
+	uint64_t v[3] = { fl & 0xffff, c->seg[SEG_CS].sel, e->ret_ip & 0xffff };
+	stack_ref_current(c, &st);
+	if (!stack_push(c, &st, v, 3, 2, 0))
+		return EXEC_FAULT;
+	sp_write(c, st.asz, st.sp);
+	seg_load_real(c, SEG_CS, (uint16_t)(ent >> 16));
+	cpu_set_rflags(c, fl & ~(uint64_t)(FL_IF | FL_TF | FL_AC));
+	c->rip = c->next_rip = ent & 0xffff;
+	return EXEC_OK;
+}
+
+/* ---- protected and IA-32e mode: the gate ---- */
+
+static bool gate_type_ok(const struct cpu *c, uint32_t ar)
+{
+	unsigned t = ar & (AR_S | AR_TYPE_MASK);
+	if (cpu_lma(c))
+		return t == SYS_INT_GATE || t == SYS_TRAP_GATE;
+	return t == SYS_TASK_GATE || t == SYS_INT_GATE16 || t == SYS_TRAP_GATE16 || t == SYS_INT_GATE ||
+	       t == SYS_TRAP_GATE;
+}
+
+/* IDT limit, gate type, DPL for software interrupts, present (vol. 2 INT n). */
+static bool read_idt_gate(struct cpu *c, const struct event *e, struct idt_gate *g)
+{
+	unsigned size = cpu_lma(c) ? 16 : 8;
+	uint64_t lo, hi = 0, la = c->idtr.base + (uint64_t)e->vector * size;
+	if (e->vector * size + size - 1 > c->idtr.limit)
+		return seg_fault(c, VEC_GP, idt_err(e));
+	if (!sys_read(c, la, 8, &lo) || (size == 16 && !sys_read(c, la + 8, 8, &hi)))
+		return false;
+	uint32_t ar = desc_ar(lo);
+	if (!gate_type_ok(c, ar))
+		return seg_fault(c, VEC_GP, idt_err(e));
+	if (soft_kind(e->kind) && ar_dpl(ar) < c->cpl)
+		return seg_fault(c, VEC_GP, idt_err(e));
+	if (!(ar & AR_P))
+		return seg_fault(c, VEC_NP, idt_err(e));
+	if ((ar & AR_TYPE_MASK) == SYS_TASK_GATE) {
+		cpu_warn(c, "interrupt through a task gate: task switching is not implemented, raising #GP");
+		return seg_fault(c, VEC_GP, idt_err(e));
+	}
+	g->sel = (uint16_t)(lo >> 16);
+	g->off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | ((hi & 0xffffffffull) << 32);
+	g->w = size == 16 ? 8 : (ar & 8) ? 4 : 2;
+	g->ist = size == 16 ? (lo >> 32) & 7 : 0;
+	g->clear_if = !(ar & 1);
+	if (g->w == 2)
+		g->off &= 0xffff;
+	return true;
+}
+
+/* The handler's code segment (vol. 2 INT n, after the gate checks). From
+ * virtual-8086 mode it must be a DPL-0 non-conforming segment; in IA-32e
+ * mode a 64-bit one (6.14.1). */
+static bool check_handler_cs(struct cpu *c, const struct event *e, uint16_t sel, uint64_t *d)
+{
+	uint32_t err = sel_err(sel) | e->ext;
+	if (sel_null(sel))
+		return seg_fault(c, VEC_GP, e->ext);
+	if (!desc_read(c, sel, VEC_GP, err, d))
+		return false;
+	uint32_t ar = desc_ar(*d);
+	if (!ar_code(ar) || ar_dpl(ar) > c->cpl)
+		return seg_fault(c, VEC_GP, err);
+	if (!(ar & AR_P))
+		return seg_fault(c, VEC_NP, err);
+	if (cpu_lma(c) && (!(ar & AR_L) || (ar & AR_DB)))
+		return seg_fault(c, VEC_GP, err);
+	if (cpu_v86(c) && (ar_conforming(ar) || ar_dpl(ar) != 0))
+		return seg_fault(c, VEC_GP, err);
+	return true;
+}
+
+/* ---- the stack the frame goes to ---- */
+
+/* IA-32e: RSP from IST n or RSPn of the 64-bit TSS, else the current RSP;
+ * aligned down to 16 bytes; SS becomes null on a privilege change
+ * (6.14.2, 6.14.4, 6.14.5). */
+static bool target_stack_64(struct cpu *c, const struct event *e, struct handler_target *t)
+{
+	uint64_t sp = c->gpr[R_SP];
+	t->ss = c->seg[SEG_SS].sel;
+	if (t->g.ist || t->cpl < c->cpl) {
+		unsigned off = t->g.ist ? 36 + 8 * (t->g.ist - 1) : 4 + 8 * t->cpl;
+		if (!tss_read_rsp(c, off, e->ext, &sp))
+			return false;
+		t->switch_stack = true;
+		if (t->cpl < c->cpl)
+			t->ss = (uint16_t)t->cpl;
+	}
+	t->st = (struct stack_ref){ .sp = sp & ~15ull, .asz = SZ64, .user = t->cpl == 3, .lm = true };
+	return true;
+}
+
+/* Legacy: SS:ESP from the TSS on a privilege change (6.12.1), else the
+ * current stack. */
+static bool target_stack_legacy(struct cpu *c, const struct event *e, struct handler_target *t)
+{
+	uint64_t sp;
+	if (t->cpl == c->cpl) {
+		stack_ref_current(c, &t->st);
+		return true;
+	}
+	if (!tss_inner_stack(c, t->cpl, e->ext, &t->ss, &sp) ||
+	    !seg_check_new_ss(c, t->ss, t->cpl, e->ext, &t->ssd) || !desc_set_accessed(c, t->ss, &t->ssd))
+		return false;
+	t->switch_stack = true;
+	stack_ref_desc(&t->st, t->ssd, sp, false);
+	return true;
+}
+
+/* The frame, highest address first: [GS FS DS ES from virtual-8086 mode]
+ * [SS RSP on a stack switch, always in IA-32e mode] RFLAGS CS RIP [error]
+ * (6.12.1 Figure 6-4, 6.14.2 Figure 6-8). */
+static unsigned build_frame(struct cpu *c, const struct event *e, const struct handler_target *t,
+			    uint64_t *v)
+{
+	unsigned n = 0;
+	if (cpu_v86(c)) {
+		v[n++] = c->seg[SEG_GS].sel;
+		v[n++] = c->seg[SEG_FS].sel;
+		v[n++] = c->seg[SEG_DS].sel;
+		v[n++] = c->seg[SEG_ES].sel;
+	}
+	if (t->switch_stack || t->g.w == 8) {
+		v[n++] = c->seg[SEG_SS].sel;
+		v[n++] = c->gpr[R_SP];
+	}
+	v[n++] = cpu_get_rflags(c) | (e->set_rf ? FL_RF : 0);
+	v[n++] = c->seg[SEG_CS].sel;
+	v[n++] = e->ret_ip;
+	if (e->has_error)
+		v[n++] = e->error;
+	return n;
+}
+
+/* Load the handler's context once everything has been checked and pushed. */
+static void enter_handler(struct cpu *c, const struct handler_target *t)
+{
+	uint64_t fl = cpu_get_rflags(c) & ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (t->g.clear_if)
+		fl &= ~(uint64_t)FL_IF;
+	if (cpu_v86(c)) {
+		seg_make_null(&c->seg[SEG_GS], 0);
+		seg_make_null(&c->seg[SEG_FS], 0);
+		seg_make_null(&c->seg[SEG_DS], 0);
+		seg_make_null(&c->seg[SEG_ES], 0);
+	}
+	if (t->switch_stack && t->cpl < c->cpl) {
+		if (t->st.lm)
+			seg_make_null(&c->seg[SEG_SS], t->ss);
+		else
+			seg_from_desc(&c->seg[SEG_SS], t->ss, t->ssd);
+	}
+	c->gpr[R_SP] = t->st.asz == SZ32 ? (uint32_t)t->st.sp : t->st.sp;
+	cpu_set_rflags(c, fl);
+	seg_commit_cs(c, t->g.sel, t->csd, t->cpl);
+	c->rip = c->next_rip = t->g.off;
+	c->halted = false;
+}
+
+static bool handler_ip_ok(struct cpu *c, const struct event *e, const struct handler_target *t)
+{
+	if (cpu_lma(c) ? is_canonical48(t->g.off) : t->g.off <= desc_limit(t->csd))
+		return true;
+	return seg_fault(c, VEC_GP, e->ext);
+}
+
+static enum exec_status deliver_prot(struct cpu *c, const struct event *e)
+{
+	struct handler_target t = { 0 };
+	uint64_t v[12];
+	if (cpu_v86(c) && e->kind == INT_SOFTWARE && (c->rflags & FL_IOPL) != FL_IOPL)
+		return cpu_gp0(c);      /* INT n is IOPL-sensitive in virtual-8086 mode (20.2.7) */
+	if (!read_idt_gate(c, e, &t.g) || !check_handler_cs(c, e, t.g.sel, &t.csd))
+		return EXEC_FAULT;
+	uint32_t ar = desc_ar(t.csd);
+	t.cpl = ar_conforming(ar) ? c->cpl : ar_dpl(ar);
+	if (!(cpu_lma(c) ? target_stack_64(c, e, &t) : target_stack_legacy(c, e, &t)))
+		return EXEC_FAULT;
+	if (!handler_ip_ok(c, e, &t) || !desc_set_accessed(c, t.g.sel, &t.csd))
+		return EXEC_FAULT;
+	unsigned n = build_frame(c, e, &t, v);
+	uint32_t ss_err = t.switch_stack && !t.st.lm ? sel_err(t.ss) | e->ext : e->ext;
+	if (!stack_push(c, &t.st, v, n, t.g.w, ss_err))
+		return EXEC_FAULT;
+	enter_handler(c, &t);
+	return EXEC_OK;
+}
+
+static enum exec_status deliver(struct cpu *c, const struct event *e)
+{
+	if (!(c->cr0 & CR0_PE))
+		return deliver_real(c, e);
+	return deliver_prot(c, e);
+}
+
+/* ---- entry points ---- */
+
+enum exec_status cpu_interrupt(struct cpu *c, unsigned vector, enum int_kind kind, bool has_error,
+			       uint32_t error)
+{
+	bool after = soft_kind(kind) || kind == INT_PRIV_SOFTWARE;
+	struct event e = { .vector = vector, .kind = kind, .has_error = has_error, .error = error,
+			   .ext = soft_kind(kind) ? 0 : 1, .ret_ip = after ? c->next_rip : c->rip };
+	return deliver(c, &e);
+}
+
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT };
+
+/* SDM 6.15, Table 6-4. */
+static enum exc_class exc_class(unsigned vector)
+{
+	switch (vector) {
+	case VEC_DE: case VEC_TS: case VEC_NP: case VEC_SS: case VEC_GP: case VEC_CP:
+		return EXC_CONTRIBUTORY;
+	case VEC_PF: case VEC_VE:
+		return EXC_PAGE_FAULT;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+/* Table 6-5: a contributory exception after a contributory one or a page
+ * fault, or a page fault after a page fault, is a double fault; every other
+ * pair is handled serially. */
+static bool is_double_fault(unsigned first, unsigned second)
+{
+	enum exc_class a = exc_class(first), b = exc_class(second);
+	if (a == EXC_BENIGN || b == EXC_BENIGN)
+		return false;
+	return b == EXC_CONTRIBUTORY || a == EXC_PAGE_FAULT;
+}
+
+/* Fault-class exceptions save RF = 1 so the instruction restarts without
+ * re-triggering an instruction breakpoint (SDM 17.3.1.1). #DB is left out:
+ * its fault form is the instruction breakpoint, which saves RF as it is. */
+static bool fault_class(unsigned vector)
+{
+	switch (vector) {
+	case VEC_DE: case VEC_BR: case VEC_UD: case VEC_NM: case VEC_TS: case VEC_NP: case VEC_SS:
+	case VEC_GP: case VEC_PF: case VEC_MF: case VEC_AC: case VEC_XM: case VEC_VE: case VEC_CP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool cpu_deliver_exception(struct cpu *c)
+{
+	struct pending_exc cur = c->exc;
+	for (int depth = 1;; depth++) {
+		assert(depth <= 4);     /* benign -> #PF -> #DF -> shutdown is the longest chain */
+		struct event e = { .vector = cur.vector, .kind = INT_EXCEPTION, .has_error = cur.has_error,
+				   .error = cur.error, .ext = 1, .ret_ip = c->rip,
+				   .set_rf = fault_class(cur.vector) };
+		if (cur.is_pf)
+			c->cr2 = cur.cr2;
+		c->delivering = depth;
+		if (deliver(c, &e) == EXEC_OK)
+			break;
+		if (cur.vector == VEC_DF) {
+			c->shutdown = true;     /* triple fault (6.15, interrupt 8) */
+			c->delivering = 0;
+			return false;
+		}
+		if (is_double_fault(cur.vector, c->exc.vector))
+			cur = (struct pending_exc){ .vector = VEC_DF, .has_error = true, .error = 0 };
+		else
+			cur = c->exc;
+	}
+	c->delivering = 0;
+	return true;
+}
+
+/* ---- handlers ---- */
+
+enum exec_status op_int_Ib(struct cpu *c, const struct insn *i)
+{
+	return cpu_interrupt(c, (uint8_t)i->imm, INT_SOFTWARE, false, 0);
+}
+
+enum exec_status op_int3(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return cpu_interrupt(c, VEC_BP, INT_SOFT_EXCEPTION, false, 0);
+}
+
+enum exec_status op_into(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	if (!lf_of(c))
+		return EXEC_OK;
+	return cpu_interrupt(c, VEC_OF, INT_SOFT_EXCEPTION, false, 0);
+}
+
+/* INT1 (ICEBP, F1): #DB as a trap, no gate DPL check (vol. 2 INT n). */
+enum exec_status op_int1(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return cpu_interrupt(c, VEC_DB, INT_PRIV_SOFTWARE, false, 0);
+}
+
+enum exec_status op_ud0(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return cpu_ud(c);
+}
+
+enum exec_status op_ud1(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return cpu_ud(c);
+}
+
+enum exec_status op_ud2(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return cpu_ud(c);
+}

@@ -1,0 +1,245 @@
+/* The executor: fetch (through the exec TLB), decode once into blocks cached
+ * per guest-physical page, run handlers, retire (advance RIP, add cycles,
+ * count instructions) and deliver exceptions. */
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "cpu/icache.h"
+#include "cpu/operand.h"
+
+#define BLOCK_MAX_INSNS 64
+
+static uint8_t decode_mode_key(const struct cpu *c)
+{
+	return (uint8_t)(c->code64 | ((c->seg[SEG_CS].ar & AR_DB) ? 2 : 0));
+}
+
+static struct decode_mode decode_mode_of(uint8_t key)
+{
+	return (struct decode_mode){ .code64 = key & 1, .def32 = (key >> 1) & 1 };
+}
+
+static bool fetch_fault(struct cpu *c, const struct xlate_fault *f)
+{
+	return cpu_page_fault(c, f);
+}
+
+/* Linear address of RIP, with the CS checks a fetch makes. */
+static bool rip_linear(struct cpu *c, uint64_t *la)
+{
+	if (c->code64) {
+		*la = c->rip;
+		return true;
+	}
+	if (c->rip > c->seg[SEG_CS].limit) {
+		cpu_gp0(c);
+		return false;
+	}
+	*la = (c->seg[SEG_CS].base + c->rip) & 0xffffffffull;
+	return true;
+}
+
+static bool fetch_pa(struct cpu *c, uint64_t la, uint64_t *pa)
+{
+	struct tlb_entry *e = &c->tlb.e[c->user][tlb_index(la)];
+	if (e->tag_x == (la & PAGE_MASK)) {
+		*pa = e->pa | (la & (PAGE_SIZE - 1));
+		return true;
+	}
+	struct mem_view mv = cpu_view(c);
+	struct xlate_fault f;
+	if (!mem_translate(&mv, la, ACC_EXEC | (c->user ? ACC_USER : 0), pa, &f))
+		return fetch_fault(c, &f);
+	return true;
+}
+
+static void warn_decode(struct cpu *c, const uint8_t *bytes, unsigned n)
+{
+	char msg[160];
+	int k = snprintf(msg, sizeof(msg), "#UD at RIP=%#llx: invalid or not yet implemented opcode:",
+			 (unsigned long long)c->rip);
+	for (unsigned j = 0; j < n && j < 8 && k < (int)sizeof(msg) - 4; j++)
+		k += snprintf(msg + k, sizeof(msg) - k, " %02x", bytes[j]);
+	if (c->warn && c->unimpl_reported++ < 20)
+		c->warn(c->warn_ctx, msg);
+}
+
+/* Decode one instruction that crosses a page boundary (never cached). */
+static bool decode_cross_page(struct cpu *c, uint64_t la, uint64_t pa, struct insn *out)
+{
+	uint8_t bytes[15];
+	unsigned first = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+	uint64_t pa2;
+	unsigned n = first;
+	for (unsigned k = 0; k < first; k++)
+		bytes[k] = (uint8_t)phys_read(c->phys, pa + k, 1);
+	struct mem_view mv = cpu_view(c);
+	struct xlate_fault f;
+	bool second = mem_translate(&mv, (la | (PAGE_SIZE - 1)) + 1, ACC_EXEC | (c->user ? ACC_USER : 0), &pa2, &f);
+	if (second) {
+		for (unsigned k = first; k < 15; k++)
+			bytes[k] = (uint8_t)phys_read(c->phys, pa2 + (k - first), 1);
+		n = 15;
+	}
+	switch (cpu_decode(bytes, n, decode_mode_of(decode_mode_key(c)), out)) {
+	case DECODE_OK:
+		return true;
+	case DECODE_FETCH_FAULT:
+		return second ? (cpu_gp0(c), false) : fetch_fault(c, &f);
+	case DECODE_TOO_LONG:
+		cpu_gp0(c);
+		return false;
+	case DECODE_UD:
+		break;
+	}
+	warn_decode(c, bytes, n);
+	cpu_ud(c);
+	return false;
+}
+
+/* Decode a block starting at pa; at least one instruction unless the first
+ * one is invalid (then #UD is recorded and NULL returned). */
+static struct block *build_block(struct cpu *c, uint64_t pa, uint8_t mode)
+{
+	struct block *b = icache_alloc(c->icache, BLOCK_MAX_INSNS);
+	if (!b) {
+		icache_flush(c->icache);
+		b = icache_alloc(c->icache, BLOCK_MAX_INSNS);
+	}
+	const uint8_t *page = phys_ram_page(c->phys, pa);
+	uint8_t buf[PAGE_SIZE];
+	if (!page) {   /* ROM or MMIO: copy through the slow path */
+		for (unsigned k = 0; k < PAGE_SIZE; k++)
+			buf[k] = (uint8_t)phys_read(c->phys, (pa & PAGE_MASK) + k, 1);
+		page = buf;
+	}
+	unsigned off = (unsigned)(pa & (PAGE_SIZE - 1)), start = off;
+	b->pa = pa;
+	b->mode = mode;
+	while (b->n < BLOCK_MAX_INSNS) {
+		struct insn *i = &b->insns[b->n];
+		enum decode_result r = cpu_decode(page + off, PAGE_SIZE - off, decode_mode_of(mode), i);
+		if (r != DECODE_OK) {
+			if (b->n)
+				break;
+			if (r == DECODE_UD) {
+				warn_decode(c, page + off, PAGE_SIZE - off < 15 ? PAGE_SIZE - off : 15);
+				cpu_ud(c);
+			} else {
+				cpu_gp0(c);     /* more than 15 bytes */
+			}
+			return NULL;
+		}
+		off += i->len;
+		b->n++;
+		if ((i->flags & IF_ENDS_BLOCK) || off >= PAGE_SIZE)
+			break;
+	}
+	b->bytes = off - start;
+	icache_insert(c->icache, b);
+	return b;
+}
+
+/* Execute one instruction held in `i` (not cached): cross-page or slow path. */
+static enum exec_status exec_one(struct cpu *c, const struct insn *i)
+{
+	c->next_rip = c->rip + i->len;
+	enum exec_status st = i->fn(c, i);
+	if (st == EXEC_FAULT)
+		return st;
+	c->rip = c->next_rip;
+	c->cycles += i->cost;
+	c->instret++;
+	return st;
+}
+
+/* Run the block's instructions in order. Cycles advance per instruction (so
+ * RDTSC and RDMSR of the TSC read the cycle of their own instruction); the
+ * retired-instruction count is added per block. A block that ends early
+ * (fault, HLT, a write to its own page, a stop request: cpu_end_block moves
+ * c->block_end) counts exactly the instructions it completed. */
+static enum exec_status run_block(struct cpu *c, const struct block *b)
+{
+	const struct insn *i = b->insns;
+	uint64_t rip = c->rip;  /* c->rip is stale inside the block; handlers use next_rip */
+	c->block_end = b->insns + b->n;
+	for (; i < c->block_end; i++) {
+		c->next_rip = rip + i->len;
+		enum exec_status st = i->fn(c, i);
+		if (__builtin_expect(st != EXEC_OK, 0)) {
+			if (st != EXEC_FAULT) {
+				rip = c->next_rip;
+				c->cycles += i->cost;
+				i++;
+			}
+			c->rip = rip;
+			c->instret += (uint64_t)(i - b->insns);
+			return st;
+		}
+		rip = c->next_rip;
+		c->cycles += i->cost;
+	}
+	c->rip = rip;
+	c->instret += (uint64_t)(i - b->insns);
+	return EXEC_OK;
+}
+
+/* One step of the outer loop: find (or build) the block at RIP and run it. */
+static enum exec_status step(struct cpu *c)
+{
+	uint64_t la, pa;
+	if (!rip_linear(c, &la) || !fetch_pa(c, la, &pa))
+		return EXEC_FAULT;
+	uint8_t mode = decode_mode_key(c);
+	uint64_t key = pa | (uint64_t)mode << 60;
+	struct jump_cache_entry *jce = &c->jc[(pa ^ (pa >> 9)) & (JUMP_CACHE_SIZE - 1)];
+	struct block *b = jce->key == key ? jce->b : NULL;
+	if (!b)
+		b = icache_lookup(c->icache, pa, mode);
+	if (!b) {
+		if (PAGE_SIZE - (pa & (PAGE_SIZE - 1)) < 15) {
+			struct insn one;
+			uint8_t probe[15];
+			unsigned avail = (unsigned)(PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
+			for (unsigned k = 0; k < avail; k++)
+				probe[k] = (uint8_t)phys_read(c->phys, pa + k, 1);
+			if (cpu_decode(probe, avail, decode_mode_of(mode), &one) != DECODE_OK) {
+				if (!decode_cross_page(c, la, pa, &one))
+					return EXEC_FAULT;
+				return exec_one(c, &one);
+			}
+		}
+		b = build_block(c, pa, mode);
+		if (!b)
+			return EXEC_FAULT;
+	}
+	jce->key = key;
+	jce->b = b;
+	if (!c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit) {
+		/* The block runs past CS.limit: execute one instruction, so the
+		 * fetch of the first one beyond the limit gets its #GP. */
+		if (c->rip + b->insns[0].len - 1 > c->seg[SEG_CS].limit)
+			return cpu_gp0(c);
+		return exec_one(c, &b->insns[0]);
+	}
+	return run_block(c, b);
+}
+
+enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
+{
+	c->run_deadline = deadline;
+	for (;;) {
+		if (c->shutdown)
+			return CPU_STOP_SHUTDOWN;
+		if (c->halted)
+			return CPU_STOP_HALTED;
+		if (c->cycles >= c->run_deadline)
+			return CPU_STOP_DEADLINE;
+		enum exec_status st = step(c);
+		if (st == EXEC_FAULT && !cpu_deliver_exception(c))
+			return CPU_STOP_TRIPLE_FAULT;
+		if (st == EXEC_HALT)
+			c->halted = true;
+	}
+}

@@ -1,0 +1,274 @@
+/* MSR reads, writes and reset values, driven by cpu/msrs.def. Rules are
+ * those of SDM vol. 4, Table 2-2, unless a comment cites otherwise. */
+#include "cpu/msr.h"
+
+#include "cpu/cpuid.h"
+#include "mem/tlb.h"
+
+#define FEAT_ANY 0xffffu
+
+static bool present(const struct cpu *c, unsigned feat)
+{
+	return feat == FEAT_ANY || cpu_has(c, feat);
+}
+
+static bool canonical(const struct cpu *c, uint64_t v)
+{
+	unsigned bits = c->model->lin_addr_bits;
+	return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits)) == v;
+}
+
+/* Bits at and above the model's physical-address width. */
+static uint64_t phys_rsvd(const struct cpu *c)
+{
+	return ~((1ull << c->model->phys_addr_bits) - 1);
+}
+
+/* ---- value checks of MSR_FIELD rows ---- */
+
+static bool chk_any(struct cpu *c, uint64_t v)
+{
+	(void)c;
+	(void)v;
+	return true;
+}
+
+static bool chk_low32(struct cpu *c, uint64_t v)
+{
+	(void)c;
+	return (v >> 32) == 0;
+}
+
+static bool chk_canonical(struct cpu *c, uint64_t v)
+{
+	return canonical(c, v);
+}
+
+/* BSP (8), global enable (11), base (12 .. MAXPHYADDR-1); x2APIC enable
+ * (10) only with x2APIC (SDM vol. 3A 10.4.4, Figure 10-5). */
+static bool chk_apic_base(struct cpu *c, uint64_t v)
+{
+	uint64_t ok = APIC_BASE_BSP | APIC_BASE_EN | (~phys_rsvd(c) & ~0xfffull);
+	if (cpu_has(c, FEAT_X2APIC))
+		ok |= APIC_BASE_EXTD;
+	return (v & ~ok) == 0;
+}
+
+/* Once the lock bit is set, WRMSR faults until reset; the VMX enables exist
+ * only with VMX (SDM vol. 3C 23.7). */
+static bool chk_feature_control(struct cpu *c, uint64_t v)
+{
+	uint64_t ok = FEATURE_CONTROL_LOCK;
+	if (c->msr.feature_control & FEATURE_CONTROL_LOCK)
+		return false;
+	if (cpu_has(c, FEAT_VMX))
+		ok |= FEATURE_CONTROL_VMX_SMX | FEATURE_CONTROL_VMX;
+	return (v & ~ok) == 0;
+}
+
+static bool chk_spec_ctrl(struct cpu *c, uint64_t v)
+{
+	uint64_t ok = 1;        /* IBRS */
+	if (cpu_has(c, FEAT_STIBP))
+		ok |= 2;
+	if (cpu_has(c, FEAT_SSBD))
+		ok |= 4;
+	return (v & ~ok) == 0;
+}
+
+/* Writable: fast strings (0), automatic thermal control (3), limit CPUID
+ * maxval (22), xTPR disable (23). The rest is read-only here: a write must
+ * leave it unchanged. */
+static bool chk_misc_enable(struct cpu *c, uint64_t v)
+{
+	uint64_t rw = (1ull << 0) | (1ull << 3) | MISC_ENABLE_LIMIT_CPUID | (1ull << 23);
+	return ((v ^ c->msr.misc_enable) & ~rw) == 0;
+}
+
+/* Memory types valid in PAT entries and MTRRs: UC 0, WC 1, WT 4, WP 5, WB 6
+ * (SDM vol. 3A 11.3, Table 11-2); PAT also allows UC- 7 (11.12.2). */
+static bool mem_type_ok(uint64_t t, bool pat)
+{
+	return t == 0 || t == 1 || (t >= 4 && t <= 6) || (pat && t == 7);
+}
+
+static bool chk_pat(struct cpu *c, uint64_t v)
+{
+	(void)c;
+	for (unsigned k = 0; k < 8; k++)
+		if (!mem_type_ok((v >> (8 * k)) & 0xff, true))
+			return false;
+	return true;
+}
+
+/* Default type 7:0, fixed-range enable 10 (no fixed ranges: reserved here),
+ * MTRR enable 11 (SDM vol. 3A 11.11.2.1). */
+static bool chk_mtrr_def_type(struct cpu *c, uint64_t v)
+{
+	(void)c;
+	return (v & ~0x8ffull) == 0 && mem_type_ok(v & 0xff, false);
+}
+
+/* ---- MSR_FN rows ---- */
+
+static uint64_t tsc_now(const struct cpu *c)
+{
+	return c->cycles + c->tsc_offset;
+}
+
+/* A write to the TSC adds the same delta to IA32_TSC_ADJUST, and a write to
+ * IA32_TSC_ADJUST adds its delta to the TSC (SDM vol. 3B 17.17.3). */
+static uint64_t rd_tsc(struct cpu *c)
+{
+	return tsc_now(c);
+}
+
+static bool wr_tsc(struct cpu *c, uint64_t v)
+{
+	uint64_t delta = v - tsc_now(c);
+	c->tsc_offset += delta;
+	c->msr.tsc_adjust += delta;
+	return true;
+}
+
+static uint64_t rd_tsc_adjust(struct cpu *c)
+{
+	return c->msr.tsc_adjust;
+}
+
+static bool wr_tsc_adjust(struct cpu *c, uint64_t v)
+{
+	c->tsc_offset += v - c->msr.tsc_adjust;
+	c->msr.tsc_adjust = v;
+	return true;
+}
+
+/* No variable ranges, no fixed ranges, no WC, no SMRR (SDM vol. 3A
+ * 11.11.1, Figure 11-5). */
+static uint64_t rd_mtrrcap(struct cpu *c)
+{
+	(void)c;
+	return 0;
+}
+
+static bool wr_read_only(struct cpu *c, uint64_t v)
+{
+	(void)c;
+	(void)v;
+	return false;
+}
+
+static uint64_t rd_efer(struct cpu *c)
+{
+	return c->efer;
+}
+
+/* SCE, LME and NXE exist when the model reports SYSCALL, LM and NX; LMA is
+ * read-only (writes keep it); changing LME with paging on is #GP(0) (SDM
+ * vol. 3A 9.8.5). */
+static bool wr_efer(struct cpu *c, uint64_t v)
+{
+	uint64_t ok = EFER_LMA;
+	if (cpu_has(c, FEAT_SYSCALL))
+		ok |= EFER_SCE;
+	if (cpu_has(c, FEAT_LM))
+		ok |= EFER_LME;
+	if (cpu_has(c, FEAT_NX))
+		ok |= EFER_NXE;
+	if (v & ~ok)
+		return false;
+	if ((c->cr0 & CR0_PG) && ((v ^ c->efer) & EFER_LME))
+		return false;
+	v = (v & ~EFER_LMA) | (c->efer & EFER_LMA);
+	if ((v ^ c->efer) & EFER_NXE)
+		tlb_flush_all(&c->tlb);         /* cached translations know NX */
+	c->efer = v;
+	cpu_mode_changed(c);
+	return true;
+}
+
+static uint64_t rd_fs_base(struct cpu *c)
+{
+	return c->seg[SEG_FS].base;
+}
+
+static bool wr_fs_base(struct cpu *c, uint64_t v)
+{
+	if (!canonical(c, v))
+		return false;
+	c->seg[SEG_FS].base = v;
+	return true;
+}
+
+static uint64_t rd_gs_base(struct cpu *c)
+{
+	return c->seg[SEG_GS].base;
+}
+
+static bool wr_gs_base(struct cpu *c, uint64_t v)
+{
+	if (!canonical(c, v))
+		return false;
+	c->seg[SEG_GS].base = v;
+	return true;
+}
+
+/* ---- the table ---- */
+
+bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
+{
+	switch (msr) {
+#define MSR_FIELD(idx, nm, feat, field, reset, check) \
+	case idx: if (!present(c, feat)) return false; *v = c->msr.field; return true;
+#define MSR_FN(idx, nm, feat, rd, wr) \
+	case idx: if (!present(c, feat)) return false; *v = rd(c); return true;
+#include "cpu/msrs.def"
+#undef MSR_FIELD
+#undef MSR_FN
+	default:
+		return false;
+	}
+}
+
+bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v)
+{
+	switch (msr) {
+#define MSR_FIELD(idx, nm, feat, field, reset, check) \
+	case idx: if (!present(c, feat) || !check(c, v)) return false; c->msr.field = v; return true;
+#define MSR_FN(idx, nm, feat, rd, wr) \
+	case idx: return present(c, feat) && wr(c, v);
+#include "cpu/msrs.def"
+#undef MSR_FIELD
+#undef MSR_FN
+	default:
+		return false;
+	}
+}
+
+void cpu_msr_reset(struct cpu *c)
+{
+#define MSR_FIELD(idx, nm, feat, field, reset, check) c->msr.field = reset;
+#define MSR_FN(idx, nm, feat, rd, wr)
+#include "cpu/msrs.def"
+#undef MSR_FIELD
+#undef MSR_FN
+	/* The BSP flag marks processor 0 (SDM vol. 3A 10.4.4). */
+	if (c->id == 0)
+		c->msr.apic_base |= APIC_BASE_BSP;
+	c->msr.tsc_adjust = 0;
+	c->efer = 0;
+	c->tsc_offset = 0 - c->cycles;  /* the TSC restarts from 0 (SDM vol. 3B 17.17) */
+}
+
+const char *cpu_msr_name(uint32_t msr)
+{
+	switch (msr) {
+#define MSR_FIELD(idx, nm, feat, field, reset, check) case idx: return #nm;
+#define MSR_FN(idx, nm, feat, rd, wr) case idx: return #nm;
+#include "cpu/msrs.def"
+#undef MSR_FIELD
+#undef MSR_FN
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,75 @@
+/* Slow path of linear accesses: TLB refill through the paging walk, accesses
+ * that straddle pages, MMIO/ROM/unmapped pages and writes to pages that
+ * hold cached code. */
+#include "mem/access.h"
+
+/* Walk and, where the page is plain RAM, cache the translation. The TLB
+ * caches 4 KiB pieces of larger pages. */
+bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t *pa, struct xlate_fault *f)
+{
+	struct xlate_result r;
+	if (!paging_translate(v->pm, v->ctx, la, acc, &r, f))
+		return false;
+	*pa = r.pa;
+	if (acc & ACC_IMPLICIT)
+		return true;
+	uint8_t *host = phys_ram_page(v->pm, r.pa);
+	if (!host)
+		return true;
+	struct tlb_entry *e = mem_tlb_entry(v, la);
+	uint64_t page = la & PAGE_MASK;
+	if (e->pa != (r.pa & PAGE_MASK) || (e->tag_r != page && e->tag_x != page))
+		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	e->pa = r.pa & PAGE_MASK;
+	e->host = (uintptr_t)host;
+	if (acc & ACC_EXEC) {
+		e->tag_x = page;
+	} else {
+		e->tag_r = page;
+		if (r.exec_ok)
+			e->tag_x = page;
+	}
+	/* Writes go direct only when D is already set and no code is cached. */
+	if ((acc & ACC_WRITE) || (r.writable && r.dirty)) {
+		if (r.writable && r.dirty && !phys_is_code_page(v->pm, r.pa))
+			e->tag_w = page;
+	}
+	return true;
+}
+
+static bool access_in_page(const struct mem_view *v, uint64_t la, unsigned size, unsigned acc, uint64_t *val,
+			   struct xlate_fault *f)
+{
+	uint64_t pa;
+	if (!mem_translate(v, la, acc, &pa, f))
+		return false;
+	if (acc & ACC_WRITE)
+		phys_write(v->pm, pa, *val, size);
+	else
+		*val = phys_read(v->pm, pa, size);
+	return true;
+}
+
+bool mem_access_slow(const struct mem_view *v, uint64_t la, unsigned size, unsigned acc, uint64_t *val,
+		     struct xlate_fault *f)
+{
+	if (mem_in_page(la, size))
+		return access_in_page(v, la, size, acc, val, f);
+	/* Straddles two pages: check both translations before touching either
+	 * (an access that faults on the second page has no effect). */
+	unsigned first = (unsigned)(PAGE_SIZE - (la & (PAGE_SIZE - 1)));
+	uint64_t pa0, pa1;
+	uint64_t la1 = la + first;
+	if (!mem_translate(v, la, acc, &pa0, f) || !mem_translate(v, la1, acc, &pa1, f))
+		return false;
+	if (acc & ACC_WRITE) {
+		for (unsigned k = 0; k < size; k++)
+			phys_write(v->pm, k < first ? pa0 + k : pa1 + (k - first), *val >> (8 * k), 1);
+		return true;
+	}
+	uint64_t r = 0;
+	for (unsigned k = 0; k < size; k++)
+		r |= phys_read(v->pm, k < first ? pa0 + k : pa1 + (k - first), 1) << (8 * k);
+	*val = r;
+	return true;
+}

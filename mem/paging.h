@@ -1,0 +1,120 @@
+/* Linear -> guest-physical translation: the paging walks of SDM vol. 3A
+ * chapter 4 (32-bit, PAE, 4-level). mem/ never sees struct cpu: callers pass
+ * the small translation context below. */
+#ifndef MEM_PAGING_H
+#define MEM_PAGING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/phys.h"
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+
+#define CR4_VME (1ull << 0)
+#define CR4_PVI (1ull << 1)
+#define CR4_TSD (1ull << 2)
+#define CR4_DE (1ull << 3)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define CR4_MCE (1ull << 6)
+#define CR4_PGE (1ull << 7)
+#define CR4_PCE (1ull << 8)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP (1ull << 11)
+#define CR4_LA57 (1ull << 12)
+#define CR4_VMXE (1ull << 13)
+#define CR4_SMXE (1ull << 14)
+#define CR4_FSGSBASE (1ull << 16)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKE (1ull << 22)
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+/* Page-table entry bits (all paging modes). */
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_NX (1ull << 63)
+
+/* #PF error-code bits (SDM 4.7). */
+#define PFEC_P (1u << 0)
+#define PFEC_W (1u << 1)
+#define PFEC_U (1u << 2)
+#define PFEC_RSVD (1u << 3)
+#define PFEC_I (1u << 4)
+#define PFEC_PK (1u << 5)
+
+/* What the access is. ACC_USER marks a user-mode access (CPL 3 and not an
+ * implicit supervisor access such as a GDT/IDT/TSS read). */
+enum {
+	ACC_READ = 0,
+	ACC_WRITE = 1 << 0,
+	ACC_EXEC = 1 << 1,
+	ACC_USER = 1 << 2,
+	ACC_IMPLICIT = 1 << 3,  /* implicit supervisor access (descriptor tables) */
+};
+
+struct xlate_ctx {
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t rflags_ac;     /* EFLAGS.AC, for SMAP */
+	uint8_t cpl;
+	uint8_t maxphyaddr;     /* physical-address width: bits above it are reserved */
+};
+
+/* Result of a walk that failed: what the caller turns into #PF (or, in later
+ * issues, an EPT violation). */
+struct xlate_fault {
+	uint32_t error_code;
+	uint64_t linear;
+};
+
+/* A successful walk: the physical address and what the final translation
+ * allows, so a TLB can cache it. */
+struct xlate_result {
+	uint64_t pa;
+	uint64_t page_size;     /* 4 KiB, 2/4 MiB or 1 GiB */
+	bool writable;          /* for this access's privilege (U/S, WP folded in) */
+	bool user_ok;           /* U/S allowed user accesses */
+	bool exec_ok;
+	bool dirty;             /* D set in the final entry */
+	bool global;
+};
+
+/* Walk the guest's page tables for one access, setting accessed/dirty bits as
+ * the SDM requires (4.8). Returns true with *res filled, or false with *fault
+ * filled. With CR0.PG clear the linear address is the physical address
+ * (truncated to 32 bits outside long mode by the caller). */
+bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t linear, unsigned acc,
+		      struct xlate_result *res, struct xlate_fault *fault);
+
+/* True when linear is canonical for the paging mode (48-bit, 57 with LA57). */
+static inline bool is_canonical48(uint64_t la)
+{
+	return (uint64_t)(((int64_t)la << 16) >> 16) == la;
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* Guest-physical address space: RAM, ROM and MMIO regions.
+ *
+ * RAM is one host allocation starting at guest-physical 0. ROM and MMIO are
+ * regions registered on top; a region hides the RAM beneath it. Every access
+ * is bounds-checked: reads of unmapped addresses return all-ones and writes to
+ * them are dropped, as on a PC.
+ *
+ * Pages that hold decoded (cached) instructions are marked in code_page[];
+ * the CPU's decode cache registers an invalidate hook that the write path
+ * calls when such a page is written (ARCHITECTURE: "Fast path first-class").
+ */
+#ifndef MEM_PHYS_H
+#define MEM_PHYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096ull
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+/* Callbacks a device registers on an address range (MMIO or port I/O).
+ * offset is relative to the start of the range; size is 1, 2, 4 or 8. */
+typedef uint64_t (*io_read_fn)(void *opaque, uint64_t offset, unsigned size);
+typedef void (*io_write_fn)(void *opaque, uint64_t offset, uint64_t value, unsigned size);
+
+struct io_ops {
+	io_read_fn read;
+	io_write_fn write;
+};
+
+enum phys_kind { PHYS_UNMAPPED, PHYS_RAM, PHYS_ROM, PHYS_MMIO };
+
+struct phys_region {
+	uint64_t base, size;
+	enum phys_kind kind;
+	uint8_t *host;          /* ROM contents */
+	const struct io_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+#define PHYS_MAX_REGIONS 32
+
+/* Called when a write lands on a page marked in code_page[]. */
+typedef void (*code_write_fn)(void *opaque, uint64_t page_number);
+
+struct phys_map {
+	uint8_t *ram;
+	uint64_t ram_size;              /* bytes, multiple of PAGE_SIZE */
+	uint8_t *code_page;             /* one byte per RAM page: 1 = holds cached code */
+	struct phys_region regions[PHYS_MAX_REGIONS];
+	int nregions;
+	code_write_fn on_code_write;
+	void *code_write_opaque;
+	/* Bumped whenever the region layout changes, so TLBs can drop host pointers. */
+	uint64_t generation;
+};
+
+int phys_init(struct phys_map *pm, uint64_t ram_size);
+void phys_destroy(struct phys_map *pm);
+
+/* Register a region over [base, base+size). Returns 0, or -1 when the table is
+ * full or the region overlaps another region. */
+int phys_add_rom(struct phys_map *pm, uint64_t base, uint64_t size, const void *data, const char *name);
+int phys_add_mmio(struct phys_map *pm, uint64_t base, uint64_t size, const struct io_ops *ops,
+		  void *opaque, const char *name);
+
+/* The region covering pa, or NULL when pa is plain RAM or unmapped. */
+const struct phys_region *phys_find_region(const struct phys_map *pm, uint64_t pa);
+
+/* Host pointer for the page holding pa when that page is plain RAM with no
+ * region over it (what a TLB may cache), else NULL. */
+uint8_t *phys_ram_page(const struct phys_map *pm, uint64_t pa);
+
+/* Slow-path accesses of 1, 2, 4 or 8 bytes that may straddle regions, RAM
+ * end or page boundaries; they dispatch to MMIO and honour the code-page hook. */
+uint64_t phys_read(struct phys_map *pm, uint64_t pa, unsigned size);
+void phys_write(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size);
+
+/* Bulk copies for loaders and the debugger: RAM/ROM only, no MMIO side
+ * effects. Return 0, or -1 when any byte is outside RAM/ROM. */
+int phys_copy_in(struct phys_map *pm, uint64_t pa, const void *src, size_t len);
+int phys_copy_out(const struct phys_map *pm, uint64_t pa, void *dst, size_t len);
+int phys_fill(struct phys_map *pm, uint64_t pa, uint8_t byte, size_t len);
+
+/* Mark/unmark a RAM page as holding cached decoded instructions. */
+static inline bool phys_is_code_page(const struct phys_map *pm, uint64_t pa)
+{
+	uint64_t pn = pa >> PAGE_SHIFT;
+	return pa < pm->ram_size && pm->code_page[pn];
+}
+
+#endif

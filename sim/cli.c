@@ -1,0 +1,406 @@
+/* Command-line parsing and the user-facing text about a run. One table of
+ * options drives the parser and -h. */
+#include "sim/cli.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/model.h"
+
+/* Returns 0 to go on, 1 to stop parsing (help, version), -1 on error. */
+typedef int (*cli_handler_fn)(struct cli *cl, const char *opt, const char *arg, char *err,
+			      size_t errlen);
+
+struct cli_option {
+	const char *name;               /* as shown in -h; -name and --name both work */
+	const char *arg;                /* argument placeholder, NULL for a flag */
+	cli_handler_fn handler;
+	const char *help;
+};
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int cli_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Decimal, or hexadecimal with 0x; the whole string, no sign, no overflow. */
+static bool cli_parse_u64(const char *s, uint64_t *v, const char **end)
+{
+	int base = 10;
+	uint64_t x = 0;
+	const char *p = s;
+
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && p[2]) {
+		base = 16;
+		p += 2;
+	}
+	const char *digits = p;
+	for (;; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' :
+			base == 16 && *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+			base == 16 && *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+		if (d < 0)
+			break;
+		if (x > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return false;
+		x = x * (uint64_t)base + (uint64_t)d;
+	}
+	*v = x;
+	*end = p;
+	return p != digits;
+}
+
+static bool cli_number(const char *s, uint64_t *v)
+{
+	const char *end;
+
+	return cli_parse_u64(s, v, &end) && *end == 0;
+}
+
+/* ---- option handlers ---- */
+
+static int opt_kernel(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give the multiboot kernel to boot", opt);
+	cl->cfg.kernel = arg;
+	return 0;
+}
+
+static int opt_append(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)err, (void)errlen;
+	cl->cfg.append = arg;
+	return 0;
+}
+
+static int cli_add_module(struct cli *cl, const char *start, size_t len)
+{
+	char **v = realloc(cl->modules, sizeof(*v) * (size_t)(cl->nmodules + 1));
+	char *s = malloc(len + 1);
+
+	if (v)
+		cl->modules = v;
+	if (!v || !s) {
+		free(s);
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++, n++) {
+		s[n] = start[i];
+		if (start[i] == ',')
+			i++;            /* ",," is a literal comma */
+	}
+	s[n] = 0;
+	cl->modules[cl->nmodules++] = s;
+	return 0;
+}
+
+/* "file1 args,file2,file3 more args": elements split at single commas, as
+ * QEMU splits its -initrd list; ",," stands for a comma inside an element. */
+static int opt_initrd(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	for (;;) {
+		const char *e = p;
+		while (*e && !(e[0] == ',' && e[1] != ',')) {
+			if (e[0] == ',')
+				e++;    /* skip the second comma of ",," */
+			e++;
+		}
+		if (e == p || *p == ' ')
+			return cli_fail(err, errlen, "%s '%s': empty module file name; use "
+					"-initrd \"file [args],file2 [args]\"", opt, arg);
+		if (cli_add_module(cl, p, (size_t)(e - p)))
+			return cli_fail(err, errlen, "%s: out of memory", opt);
+		if (!*e)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static const struct {
+	char suffix;
+	unsigned shift;                 /* bytes = value << shift */
+} cli_size_suffixes[] = {
+	{ 'B', 0 }, { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 },
+};
+
+/* QEMU's -m: MiB by default, or a B/K/M/G/T suffix; "size=" may lead. */
+static int opt_ram(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	const char *s = strncmp(arg, "size=", 5) == 0 ? arg + 5 : arg, *end;
+	uint64_t v, bytes;
+	unsigned shift = 20;
+
+	if (!cli_parse_u64(s, &v, &end))
+		return cli_fail(err, errlen, "%s '%s': not a size; give MiB, e.g. -m 512 or -m 1G", opt, arg);
+	if (*end) {
+		size_t i, n = sizeof(cli_size_suffixes) / sizeof(cli_size_suffixes[0]);
+		for (i = 0; i < n && cli_size_suffixes[i].suffix != (*end & ~0x20); i++)
+			;
+		if (i == n || end[1])
+			return cli_fail(err, errlen, "%s '%s': unknown size suffix; use M or G, e.g. -m 512M",
+					opt, arg);
+		shift = cli_size_suffixes[i].shift;
+	}
+	bytes = v << shift;
+	if (v > (UINT64_MAX >> shift) || (bytes >> 20) > MACHINE_RAM_MB_MAX)
+		return cli_fail(err, errlen, "%s '%s': at most %d MiB for now", opt, arg, MACHINE_RAM_MB_MAX);
+	if (bytes & ((1u << 20) - 1))
+		return cli_fail(err, errlen, "%s '%s': not a whole number of MiB", opt, arg);
+	if ((bytes >> 20) < MACHINE_RAM_MB_MIN)
+		return cli_fail(err, errlen, "%s '%s': at least %d MiB", opt, arg, MACHINE_RAM_MB_MIN);
+	cl->cfg.ram_mb = (uint32_t)(bytes >> 20);
+	return 0;
+}
+
+static int opt_smp(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (!cli_number(arg, &n) || n < 1 || n > MACHINE_SMP_MAX)
+		return cli_fail(err, errlen, "%s '%s': give a number of CPUs from 1 to %d", opt, arg,
+				MACHINE_SMP_MAX);
+	cl->cfg.smp = (int)n;
+	return 0;
+}
+
+static int opt_cpu(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "help") == 0 || strcmp(arg, "?") == 0) {
+		cl->action = CLI_CPU_HELP;
+		return 1;
+	}
+	if (!cpu_model_find(arg))
+		return cli_fail(err, errlen, "%s '%s': unknown CPU model; -cpu help lists the models", opt, arg);
+	cl->cfg.cpu_model = arg;
+	return 0;
+}
+
+static int opt_serial(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "stdio") == 0) {
+		cl->cfg.serial = SERIAL_STDIO;
+	} else if (strcmp(arg, "none") == 0) {
+		cl->cfg.serial = SERIAL_NONE;
+	} else if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
+		cl->cfg.serial = SERIAL_FILE;
+		cl->cfg.serial_path = arg + 5;
+	} else {
+		return cli_fail(err, errlen, "%s '%s': use stdio, file:PATH or none", opt, arg);
+	}
+	return 0;
+}
+
+static int opt_no_reboot(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->cfg.no_reboot = true;
+	return 0;
+}
+
+static int opt_max_cycles(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!cli_number(arg, &cl->cfg.max_cycles))
+		return cli_fail(err, errlen, "%s '%s': give a number of cycles (0 = no limit)", opt, arg);
+	return 0;
+}
+
+static int opt_seed(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!cli_number(arg, &cl->cfg.seed))
+		return cli_fail(err, errlen, "%s '%s': give an unsigned 64-bit number", opt, arg);
+	return 0;
+}
+
+static int opt_help(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->action = CLI_HELP;
+	return 1;
+}
+
+static int opt_version(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->action = CLI_VERSION;
+	return 1;
+}
+
+static const struct cli_option cli_options[] = {
+	{ "-kernel", "FILE", opt_kernel, "multiboot 1 kernel to boot (ELF32, ELF64 or a.out kludge)" },
+	{ "-append", "STR", opt_append, "kernel command line; the kernel sees \"FILE STR\"" },
+	{ "-initrd", "\"F [ARGS],...\"", opt_initrd, "multiboot modules with their strings; repeatable" },
+	{ "-m", "SIZE", opt_ram, "guest RAM in MiB, or with a suffix: 512M, 1G (2 MiB..4 GiB; default 256)" },
+	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1; only CPU 0 runs for now)" },
+	{ "-cpu", "MODEL", opt_cpu, "CPU model; -cpu help lists them" },
+	{ "-serial", "DEV", opt_serial, "COM1: stdio (default), file:PATH or none" },
+	{ "-no-reboot", NULL, opt_no_reboot, "end the run on triple fault or reset instead of rebooting" },
+	{ "--max-cycles", "N", opt_max_cycles, "stop after N simulated cycles (default 0 = no limit)" },
+	{ "--seed", "N", opt_seed, "seed for RDRAND/RDSEED (default 0)" },
+	{ "-h", NULL, opt_help, "this help (also --help)" },
+	{ "--help", NULL, opt_help, NULL },
+	{ "--version", NULL, opt_version, "print the version" },
+};
+
+#define CLI_NOPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+
+static const char *cli_undash(const char *s)
+{
+	return s[0] == '-' ? s + 1 + (s[1] == '-') : s;
+}
+
+static const struct cli_option *cli_find(const char *arg)
+{
+	for (size_t i = 0; i < CLI_NOPTIONS; i++)
+		if (strcmp(cli_undash(cli_options[i].name), cli_undash(arg)) == 0)
+			return &cli_options[i];
+	return NULL;
+}
+
+/* Handle argv[*i]; advances *i past an argument. 0, 1 (stop) or -1. */
+static int cli_one(struct cli *cl, int argc, char *const argv[], int *i, char *err, size_t errlen)
+{
+	const char *a = argv[*i];
+
+	if (a[0] != '-' || !a[1])
+		return cli_fail(err, errlen, "unexpected argument '%s'; options start with '-' (see vtxsim -h)", a);
+	const struct cli_option *o = cli_find(a);
+	if (!o)
+		return cli_fail(err, errlen, "unknown option '%s'; see vtxsim -h", a);
+	if (!o->arg)
+		return o->handler(cl, a, "", err, errlen);
+	if (*i + 1 >= argc)
+		return cli_fail(err, errlen, "%s needs an argument: %s %s", a, a, o->arg);
+	return o->handler(cl, a, argv[++*i], err, errlen);
+}
+
+int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t errlen)
+{
+	*cl = (struct cli){ .action = CLI_RUN };
+	machine_config_init(&cl->cfg);
+	for (int i = 1; i < argc; i++) {
+		int rc = cli_one(cl, argc, argv, &i, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			return 0;
+	}
+	cl->cfg.modules = (const char *const *)cl->modules;
+	cl->cfg.nmodules = cl->nmodules;
+	if (!cl->cfg.kernel)
+		return cli_fail(err, errlen, "no kernel to boot; use -kernel FILE (see vtxsim -h)");
+	return 0;
+}
+
+void cli_free(struct cli *cl)
+{
+	for (int i = 0; i < cl->nmodules; i++)
+		free(cl->modules[i]);
+	free(cl->modules);
+	cl->modules = NULL;
+	cl->nmodules = 0;
+	cl->cfg.modules = NULL;
+	cl->cfg.nmodules = 0;
+}
+
+/* ---- text for the user ---- */
+
+void cli_print_help(FILE *out)
+{
+	fprintf(out, "usage: vtxsim -kernel FILE [options]\n"
+		"Boot a multiboot kernel on a simulated x86-64 PC with VT-x.\n\noptions:\n");
+	for (size_t i = 0; i < CLI_NOPTIONS; i++) {
+		const struct cli_option *o = &cli_options[i];
+		char lhs[64];
+		if (!o->help)
+			continue;
+		snprintf(lhs, sizeof(lhs), "%s %s", o->name, o->arg ? o->arg : "");
+		fprintf(out, "  %-24s %s\n", lhs, o->help);
+	}
+	fprintf(out, "\nexit status:\n"
+		"  (v << 1) | 1  the guest wrote v to isa-debug-exit (port 0xf4); low 8 bits\n"
+		"  0             the guest powered off (ACPI S5), or asked for a reset under -no-reboot\n"
+		"  2             bad command line, or the image could not be loaded\n"
+		"  4             triple fault (with -no-reboot)\n"
+		"  6             --max-cycles reached\n"
+		"  8             every CPU halted with nothing to wake it\n"
+		"  10            internal simulator error\n");
+}
+
+void cli_print_version(FILE *out)
+{
+	fprintf(out, "vtxsim %s\n", VTXSIM_VERSION);
+}
+
+void cli_print_cpu_models(FILE *out)
+{
+	const struct cpu_model *m;
+
+	fprintf(out, "Available CPU models (-cpu MODEL):\n");
+	for (int i = 0; (m = cpu_model_at(i)) != NULL; i++)
+		fprintf(out, "  %-20s %s%s\n", m->name, m->description, i == 0 ? " (default)" : "");
+}
+
+int cli_exit_status(const struct machine_exit *e)
+{
+	switch (e->result) {
+	case MACHINE_DEBUG_EXIT:
+		return (int)(((e->value << 1) | 1) & 0xff);     /* what exit() keeps of QEMU's status */
+	case MACHINE_POWER_OFF:
+	case MACHINE_RESET:
+		return CLI_EXIT_POWER_OFF;
+	case MACHINE_TRIPLE_FAULT:
+		return CLI_EXIT_TRIPLE_FAULT;
+	case MACHINE_CYCLE_LIMIT:
+		return CLI_EXIT_CYCLE_LIMIT;
+	case MACHINE_HALTED_FOREVER:
+		return CLI_EXIT_HALTED;
+	case MACHINE_INTERNAL_ERROR:
+		return CLI_EXIT_INTERNAL;
+	}
+	return CLI_EXIT_INTERNAL;
+}
+
+void cli_exit_message(const struct machine_exit *e, const struct machine_config *cfg, char *buf,
+		      size_t len)
+{
+	switch (e->result) {
+	case MACHINE_DEBUG_EXIT:
+		snprintf(buf, len, "%s", "");
+		return;
+	case MACHINE_POWER_OFF:
+		snprintf(buf, len, "guest powered off at cycle %" PRIu64, e->cycle);
+		return;
+	case MACHINE_RESET:
+		snprintf(buf, len, "guest requested a reset at cycle %" PRIu64 "; stopping (-no-reboot)",
+			 e->cycle);
+		return;
+	case MACHINE_TRIPLE_FAULT:
+		snprintf(buf, len, "triple fault at cycle %" PRIu64 " (RIP=0x%" PRIx64 ")", e->cycle, e->rip);
+		return;
+	case MACHINE_CYCLE_LIMIT:
+		snprintf(buf, len, "cycle limit %" PRIu64 " reached", cfg->max_cycles);
+		return;
+	case MACHINE_HALTED_FOREVER:
+		snprintf(buf, len, "CPU %d halted at cycle %" PRIu64 " (RIP=0x%" PRIx64 ") %s", e->cpu, e->cycle,
+			 e->rip, e->if_set ? "and no interrupt source exists yet" : "with interrupts disabled");
+		return;
+	case MACHINE_INTERNAL_ERROR:
+		snprintf(buf, len, "internal error: %s", e->detail);
+		return;
+	}
+	snprintf(buf, len, "internal error: unknown outcome %d", (int)e->result);
+}

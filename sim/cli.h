@@ -1,0 +1,55 @@
+/* The command line: QEMU's options where the idea is the same (-kernel,
+ * -append, -initrd, -m, -smp, -cpu, -serial, -no-reboot) plus vtxsim's own
+ * long options. cli_parse() only fills a struct: no I/O, no exits, so tests
+ * drive it directly. Messages come back without the "vtxsim: " prefix that
+ * main() adds. docs/usage.md is the user's reference.
+ */
+#ifndef SIM_CLI_H
+#define SIM_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "sim/machine.h"
+
+#ifndef VTXSIM_VERSION
+#define VTXSIM_VERSION "0.1.0"
+#endif
+
+/* Process exit statuses (also in -h and docs/usage.md). A debug-exit write of
+ * v ends the process with (v << 1) | 1, truncated to 8 bits. */
+enum {
+	CLI_EXIT_POWER_OFF = 0,
+	CLI_EXIT_USAGE = 2,             /* bad command line, or an unloadable image / host error */
+	CLI_EXIT_TRIPLE_FAULT = 4,
+	CLI_EXIT_CYCLE_LIMIT = 6,
+	CLI_EXIT_HALTED = 8,
+	CLI_EXIT_INTERNAL = 10,
+};
+
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP };
+
+struct cli {
+	enum cli_action action;
+	struct machine_config cfg;      /* cfg.modules points into modules below */
+	char **modules;                 /* -initrd elements, split and unescaped */
+	int nmodules;
+};
+
+/* 0, or -1 with a one-line message naming the option and the fix (exit with
+ * CLI_EXIT_USAGE). Call cli_free() in both cases. */
+int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t errlen);
+void cli_free(struct cli *cl);
+
+void cli_print_help(FILE *out);
+void cli_print_version(FILE *out);
+void cli_print_cpu_models(FILE *out);
+
+/* The process exit status for how a run ended. */
+int cli_exit_status(const struct machine_exit *e);
+/* The one line (without "vtxsim: ") explaining how a run ended, or "" for a
+ * debug exit, whose status says it all. */
+void cli_exit_message(const struct machine_exit *e, const struct machine_config *cfg, char *buf,
+		      size_t len);
+
+#endif

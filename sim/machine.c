@@ -1,0 +1,409 @@
+/* Machine wiring and the run loop. */
+#include "sim/machine.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu/icache.h"
+#include "cpu/model.h"
+#include "devices/acpi_pm.h"
+#include "devices/debugexit.h"
+#include "devices/fwcfg.h"
+#include "devices/uart16550.h"
+
+void machine_config_init(struct machine_config *cfg)
+{
+	*cfg = (struct machine_config){ .ram_mb = 256, .smp = 1, .serial = SERIAL_STDIO };
+}
+
+static int machine_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int machine_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- host side: serial backends, warnings, the power sink ---- */
+
+static void serial_stdout_write(void *ctx, uint8_t byte)
+{
+	(void)ctx;
+	fputc(byte, stdout);
+	if (byte == '\n')
+		fflush(stdout);
+}
+
+/* Non-blocking: a byte if stdin has one now, else -1. Not deterministic. */
+static int serial_stdin_read(void *ctx)
+{
+	struct machine *m = ctx;
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	unsigned char c;
+
+	if (m->stdin_eof || poll(&p, 1, 0) != 1)
+		return -1;
+	ssize_t n = read(STDIN_FILENO, &c, 1);
+	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+		m->stdin_eof = true;
+	return n == 1 ? c : -1;
+}
+
+static void serial_file_write(void *ctx, uint8_t byte)
+{
+	struct machine *m = ctx;
+
+	fputc(byte, m->serial_file);
+	if (byte == '\n')
+		fflush(m->serial_file);
+}
+
+static int serial_no_input(void *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+
+static int machine_open_serial(struct machine *m, char *err, size_t errlen)
+{
+	m->serial = (struct char_backend){ NULL, serial_no_input, m };
+	switch (m->cfg.serial) {
+	case SERIAL_STDIO:
+		m->serial.write_byte = serial_stdout_write;
+		m->serial.read_byte = serial_stdin_read;
+		return 0;
+	case SERIAL_FILE:
+		m->serial_file = fopen(m->cfg.serial_path, "wb");
+		if (!m->serial_file)
+			return machine_fail(err, errlen, "%s: cannot open for -serial: %s", m->cfg.serial_path,
+					    strerror(errno));
+		m->serial.write_byte = serial_file_write;
+		return 0;
+	case SERIAL_NONE:
+		return 0;
+	}
+	assert(0 && "bad serial mode");
+	return -1;
+}
+
+static void machine_warn(void *ctx, const char *msg)
+{
+	const struct cpu *c = ctx;
+
+	fprintf(stderr, "vtxsim: cpu%d: %s\n", c->id, msg);
+}
+
+/* Devices end the run through here (from inside cpu_run): remember the first
+ * event and stop the running vCPU at the next instruction boundary. */
+static void machine_power(void *opaque, enum power_event ev, uint32_t value)
+{
+	struct machine *m = opaque;
+
+	if (!m->power_pending) {
+		m->power_pending = true;
+		m->power_ev = ev;
+		m->power_value = value;
+	}
+	sched_request_stop(&m->sched);
+}
+
+/* ---- building ---- */
+
+static int machine_check_config(struct machine *m, char *err, size_t errlen)
+{
+	const struct machine_config *c = &m->cfg;
+
+	if (c->ram_mb < MACHINE_RAM_MB_MIN || c->ram_mb > MACHINE_RAM_MB_MAX)
+		return machine_fail(err, errlen, "RAM size %u MiB is outside %d..%d MiB", c->ram_mb,
+				    MACHINE_RAM_MB_MIN, MACHINE_RAM_MB_MAX);
+	if (c->smp < 1 || c->smp > MACHINE_SMP_MAX)
+		return machine_fail(err, errlen, "%d CPUs is outside 1..%d", c->smp, MACHINE_SMP_MAX);
+	if (c->serial == SERIAL_FILE && !c->serial_path)
+		return machine_fail(err, errlen, "serial file mode without a path");
+	m->model = c->cpu_model ? cpu_model_find(c->cpu_model) : cpu_model_default();
+	if (!m->model)
+		return machine_fail(err, errlen, "unknown CPU model '%s'; -cpu help lists the models",
+				    c->cpu_model);
+	return 0;
+}
+
+/* A distinct, seed-derived RDRAND stream per vCPU (never zero). */
+static uint64_t machine_rng_seed(uint64_t seed, int id)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ull * (uint64_t)(id + 1);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+static int machine_build_core(struct machine *m, char *err, size_t errlen)
+{
+	if (phys_init(&m->phys, (uint64_t)m->cfg.ram_mb << 20))
+		return machine_fail(err, errlen, "cannot allocate %u MiB of guest RAM", m->cfg.ram_mb);
+	m->phys_ready = true;
+	m->pio = calloc(1, sizeof(*m->pio));
+	m->icache = icache_create(&m->phys);
+	m->cpus = calloc((size_t)m->cfg.smp, sizeof(*m->cpus));
+	if (!m->pio || !m->icache || !m->cpus)
+		return machine_fail(err, errlen, "out of host memory");
+	pio_init(m->pio);
+	/* Writes to pages holding decoded code invalidate them (icache_create
+	 * installs icache_invalidate_page as the physical map's hook). */
+	assert(m->phys.on_code_write && m->phys.code_write_opaque == m->icache);
+	m->ncpus = m->cfg.smp;
+	for (int i = 0; i < m->ncpus; i++) {
+		struct cpu *c = &m->cpus[i];
+		cpu_init(c, i, m->model, &m->phys, m->pio, m->icache);
+		c->rng_state = machine_rng_seed(m->cfg.seed, i);
+		c->warn = machine_warn;
+		c->warn_ctx = c;
+	}
+	if (sched_init(&m->sched, m->cpus, m->ncpus, m->cfg.max_cycles))
+		return machine_fail(err, errlen, "out of host memory");
+	for (int i = 1; i < m->ncpus; i++)
+		sched_set_runnable(&m->sched, i, false);        /* APs parked: no SMP start-up yet */
+	return 0;
+}
+
+static int machine_build_devices(struct machine *m, char *err, size_t errlen)
+{
+	m->power = (struct power_sink){ machine_power, m };
+	m->com1_irq = (struct irq_line){ NULL, NULL, COM1_IRQ };
+	m->uart = uart_create(m->pio, COM1_BASE, &m->com1_irq, &m->serial);
+	if (!m->uart)
+		return machine_fail(err, errlen, "cannot attach the COM1 UART at 0x%x", COM1_BASE);
+	m->debugexit = debugexit_create(m->pio, DEBUG_EXIT_PORT, &m->power);
+	if (!m->debugexit)
+		return machine_fail(err, errlen, "cannot attach isa-debug-exit at 0x%x", DEBUG_EXIT_PORT);
+	m->fwcfg = fwcfg_create(m->pio, m->phys.ram_size, (uint16_t)m->ncpus, (uint16_t)m->ncpus);
+	if (!m->fwcfg)
+		return machine_fail(err, errlen, "cannot attach fw_cfg");
+	m->acpi_pm = acpi_pm_create(m->pio, ACPI_PM_BASE, &m->power);
+	if (!m->acpi_pm)
+		return machine_fail(err, errlen, "cannot attach the ACPI PM block at 0x%x", ACPI_PM_BASE);
+	return 0;
+}
+
+struct machine *machine_create(const struct machine_config *cfg, char *err, size_t errlen)
+{
+	struct machine *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		machine_fail(err, errlen, "out of host memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	m->exit.cpu = -1;
+	if (machine_check_config(m, err, errlen) || machine_build_core(m, err, errlen) ||
+	    machine_open_serial(m, err, errlen) || machine_build_devices(m, err, errlen)) {
+		machine_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void machine_free_image(struct machine_image *img)
+{
+	for (int i = 0; i < img->nmodules; i++) {
+		free((void *)img->modules[i].data);
+		free(img->module_paths[i]);
+	}
+	free(img->modules);
+	free(img->module_paths);
+	free(img->kernel);
+	*img = (struct machine_image){ 0 };
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	if (m->acpi_pm)
+		acpi_pm_destroy(m->acpi_pm);
+	if (m->fwcfg)
+		fwcfg_destroy(m->fwcfg);
+	if (m->debugexit)
+		debugexit_destroy(m->debugexit);
+	if (m->uart)
+		uart_destroy(m->uart);
+	if (m->serial_file)
+		fclose(m->serial_file);
+	sched_destroy(&m->sched);
+	free(m->cpus);
+	if (m->icache)
+		icache_destroy(m->icache);
+	free(m->pio);
+	if (m->phys_ready)
+		phys_destroy(&m->phys);
+	machine_free_image(&m->image);
+	free(m);
+}
+
+/* ---- loading ---- */
+
+/* -initrd element i, "<file>[ <args>]": the file is up to the first space
+ * (QEMU's rule); the whole element is the module's string. */
+static int machine_read_module(struct machine_image *img, int i, const char *elem, char *err,
+			       size_t errlen)
+{
+	const char *sp = strchr(elem, ' ');
+	char *path = strndup(elem, sp ? (size_t)(sp - elem) : strlen(elem));
+	uint8_t *data;
+	size_t size;
+
+	if (!path)
+		return machine_fail(err, errlen, "out of host memory");
+	img->module_paths[i] = path;
+	if (mb_read_file(path, &data, &size, err, errlen))
+		return -1;
+	img->modules[i] = (struct mb_module){ path, elem, data, size };
+	return 0;
+}
+
+static int machine_read_image(struct machine *m, char *err, size_t errlen)
+{
+	struct machine_image *img = &m->image;
+	int n = m->cfg.nmodules;
+
+	if (!m->cfg.kernel)
+		return machine_fail(err, errlen, "no kernel given");
+	if (mb_read_file(m->cfg.kernel, &img->kernel, &img->kernel_size, err, errlen))
+		return -1;
+	img->modules = calloc(n ? (size_t)n : 1, sizeof(*img->modules));
+	img->module_paths = calloc(n ? (size_t)n : 1, sizeof(*img->module_paths));
+	if (!img->modules || !img->module_paths)
+		return machine_fail(err, errlen, "out of host memory");
+	img->nmodules = n;
+	for (int i = 0; i < n; i++)
+		if (machine_read_module(img, i, m->cfg.modules[i], err, errlen))
+			return -1;
+	return 0;
+}
+
+/* Place the image in RAM and put vCPU 0 at its entry (spec 3.2). */
+static int machine_boot(struct machine *m, char *err, size_t errlen)
+{
+	struct mb_request rq = {
+		.kernel_name = m->cfg.kernel, .kernel = m->image.kernel, .kernel_size = m->image.kernel_size,
+		.append = m->cfg.append ? m->cfg.append : "", .modules = m->image.modules,
+		.nmodules = m->image.nmodules,
+	};
+	struct mb_result r;
+
+	if (mb_load(&m->phys, &rq, &r, err, errlen))
+		return -1;
+	cpu_set_multiboot_state(&m->cpus[0], r.entry, MB_BOOT_MAGIC, r.info);
+	return 0;
+}
+
+int machine_load(struct machine *m, char *err, size_t errlen)
+{
+	assert(!m->image.loaded);
+	if (machine_read_image(m, err, errlen) || machine_boot(m, err, errlen)) {
+		machine_free_image(&m->image);
+		return -1;
+	}
+	m->image.loaded = true;
+	return 0;
+}
+
+/* ---- running ---- */
+
+static bool machine_finish(struct machine *m, enum machine_result r, struct cpu *c)
+{
+	m->exit.result = r;
+	m->exit.cpu = c ? (int)(c - m->cpus) : -1;
+	m->exit.cycle = c ? sched_cpu_time(&m->sched, m->exit.cpu) : m->sched.now;
+	if (c) {
+		m->exit.rip = c->rip;
+		m->exit.if_set = (cpu_get_rflags(c) & FL_IF) != 0;
+	}
+	return true;
+}
+
+/* A reset as QEMU does it for -kernel: every vCPU to its power-on state, the
+ * image reloaded from the copy read at start, vCPU 0 at the entry again. RAM
+ * outside the image keeps its contents. Returns true when the run must end. */
+static bool machine_reset(struct machine *m, struct cpu *c)
+{
+	char err[sizeof(m->exit.detail) - 32];
+
+	for (int i = 0; i < m->ncpus; i++) {
+		uint64_t t = sched_cpu_time(&m->sched, i);
+		cpu_reset(&m->cpus[i]);
+		sched_cpu_rebase(&m->sched, i, t);
+	}
+	icache_flush(m->icache);
+	uart_reset(m->uart);
+	acpi_pm_reset(m->acpi_pm);
+	m->resets++;
+	if (m->image.loaded && machine_boot(m, err, sizeof(err))) {
+		snprintf(m->exit.detail, sizeof(m->exit.detail), "reloading after reset: %s", err);
+		return machine_finish(m, MACHINE_INTERNAL_ERROR, c);
+	}
+	return false;
+}
+
+static bool machine_on_power(struct machine *m, struct cpu *c)
+{
+	m->power_pending = false;
+	switch (m->power_ev) {
+	case POWER_DEBUG_EXIT:
+		m->exit.value = m->power_value;
+		return machine_finish(m, MACHINE_DEBUG_EXIT, c);
+	case POWER_OFF:
+		return machine_finish(m, MACHINE_POWER_OFF, c);
+	case POWER_RESET:
+		return m->cfg.no_reboot ? machine_finish(m, MACHINE_RESET, c) : machine_reset(m, c);
+	}
+	assert(0 && "bad power event");
+	return true;
+}
+
+/* One scheduler round; true when the run is over. */
+static bool machine_step(struct machine *m)
+{
+	struct cpu *c;
+	enum sched_status st = sched_run_round(&m->sched, &c);
+
+	if (m->power_pending)
+		return machine_on_power(m, c);
+	switch (st) {
+	case SCHED_RAN:
+	case SCHED_STOPPED:
+		return false;
+	case SCHED_TRIPLE_FAULT:
+		return m->cfg.no_reboot ? machine_finish(m, MACHINE_TRIPLE_FAULT, c) : machine_reset(m, c);
+	case SCHED_ALL_HALTED:
+		/* No interrupt source exists yet (no PIC, PIT or local APIC), so a
+		 * halted vCPU never wakes, whatever its RFLAGS.IF says. */
+		return machine_finish(m, MACHINE_HALTED_FOREVER, c);
+	case SCHED_LIMIT:
+		return machine_finish(m, MACHINE_CYCLE_LIMIT, NULL);
+	}
+	assert(0 && "bad scheduler status");
+	return true;
+}
+
+enum machine_result machine_run(struct machine *m)
+{
+	while (!machine_step(m))
+		;
+	if (m->cfg.serial == SERIAL_STDIO)
+		fflush(stdout);
+	if (m->serial_file)
+		fflush(m->serial_file);
+	return m->exit.result;
+}

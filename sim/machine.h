@@ -1,0 +1,130 @@
+/* The machine: guest RAM, the port-I/O bus, the decoded-instruction cache,
+ * the vCPUs, the PC devices QEMU test kernels expect, and the loop that runs
+ * them until something ends the run.
+ *
+ * Devices: COM1 16550 UART at 0x3f8 (IRQ 4), isa-debug-exit at 0xf4, fw_cfg
+ * at 0x510, ACPI PM block at 0x600. Only vCPU 0 runs; the others are built
+ * and parked until SMP start-up is modelled.
+ *
+ * Serial input from stdin (-serial stdio) is polled without blocking when the
+ * guest looks at the UART, so interactive input is not deterministic until
+ * record/replay exists. Everything else depends only on simulated cycles.
+ */
+#ifndef SIM_MACHINE_H
+#define SIM_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu/cpu.h"
+#include "devices/device.h"
+#include "mem/phys.h"
+#include "mem/pio.h"
+#include "sim/multiboot.h"
+#include "sim/sched.h"
+
+#define MACHINE_RAM_MB_MIN 2
+#define MACHINE_RAM_MB_MAX 4096
+#define MACHINE_SMP_MAX 64
+
+#define COM1_BASE 0x3f8
+#define COM1_IRQ 4
+#define DEBUG_EXIT_PORT 0xf4
+#define ACPI_PM_BASE 0x600
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+/* What to build. Strings are borrowed: they must outlive the machine. */
+struct machine_config {
+	uint32_t ram_mb;
+	int smp;
+	const char *cpu_model;          /* NULL: the default model */
+	const char *kernel;
+	const char *append;             /* NULL: none */
+	const char *const *modules;     /* -initrd elements, "<file>[ <args>]" */
+	int nmodules;
+	enum serial_mode serial;
+	const char *serial_path;        /* SERIAL_FILE */
+	bool no_reboot;
+	uint64_t max_cycles;            /* 0: unlimited */
+	uint64_t seed;                  /* RDRAND/RDSEED streams derive from it */
+};
+
+/* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */
+void machine_config_init(struct machine_config *cfg);
+
+enum machine_result {
+	MACHINE_DEBUG_EXIT,     /* the guest wrote exit.value to isa-debug-exit */
+	MACHINE_POWER_OFF,      /* ACPI S5 */
+	MACHINE_RESET,          /* the guest asked for a reset under -no-reboot */
+	MACHINE_TRIPLE_FAULT,   /* under -no-reboot; otherwise the machine resets */
+	MACHINE_CYCLE_LIMIT,
+	MACHINE_HALTED_FOREVER, /* every vCPU in HLT and nothing can wake one */
+	MACHINE_INTERNAL_ERROR,
+};
+
+struct machine_exit {
+	enum machine_result result;
+	uint32_t value;         /* DEBUG_EXIT */
+	int cpu;                /* the vCPU concerned, or -1 */
+	uint64_t cycle;         /* simulated time of the event */
+	uint64_t rip;
+	bool if_set;            /* HALTED_FOREVER: that vCPU's RFLAGS.IF */
+	char detail[200];       /* INTERNAL_ERROR */
+};
+
+/* The kernel and modules as read from disk, kept to reload on reset. */
+struct machine_image {
+	uint8_t *kernel;
+	size_t kernel_size;
+	struct mb_module *modules;
+	char **module_paths;
+	int nmodules;
+	bool loaded;
+};
+
+struct machine {
+	struct machine_config cfg;
+	const struct cpu_model *model;
+	struct phys_map phys;
+	bool phys_ready;
+	struct pio_bus *pio;
+	struct icache *icache;
+	struct cpu *cpus;
+	int ncpus;
+	struct sched sched;
+
+	struct uart16550 *uart;
+	struct debugexit *debugexit;
+	struct fwcfg *fwcfg;
+	struct acpi_pm *acpi_pm;
+	struct irq_line com1_irq;       /* no interrupt controller yet: unconnected */
+	struct char_backend serial;
+	FILE *serial_file;
+	bool stdin_eof;
+	struct power_sink power;
+
+	bool power_pending;
+	enum power_event power_ev;
+	uint32_t power_value;
+	uint64_t resets;                /* resets done (triple faults, reset requests) */
+
+	struct machine_image image;
+	struct machine_exit exit;
+};
+
+/* Build a machine; NULL with a one-line message on a bad configuration or a
+ * host failure (RAM allocation, the serial file). */
+struct machine *machine_create(const struct machine_config *cfg, char *err, size_t errlen);
+void machine_destroy(struct machine *m);
+
+/* Read cfg->kernel and cfg->modules, load them (multiboot 1) and put vCPU 0
+ * in the multiboot entry state. 0, or -1 with a message naming the file. */
+int machine_load(struct machine *m, char *err, size_t errlen);
+
+/* Run until the run ends; details in m->exit. */
+enum machine_result machine_run(struct machine *m);
+
+#endif

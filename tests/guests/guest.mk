@@ -1,0 +1,55 @@
+# Freestanding guest kernels: the guest tests (tests/guests/*.c), the demo
+# (examples/hello) and the benchmark guest (bench/loop.c). Included by the
+# top-level Makefile, which provides B; SAN=1 changes nothing here (guests
+# are never sanitized), only where they land.
+#
+# Each kernel is linked at 1 MiB as ELF64 (NAME.elf64) and converted to the
+# ELF32 container multiboot loaders accept (NAME.elf): QEMU's -kernel
+# rejects ELF64 multiboot images.
+
+GUEST_B := $(B)/guests
+GUEST_CC ?= gcc
+GUEST_OBJCOPY ?= objcopy
+GUEST_CFLAGS := -m64 -std=gnu11 -O2 -ffreestanding -fno-pic -fno-pie -mcmodel=small \
+	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-fno-tree-loop-distribute-patterns -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Itests/guests/lib -MMD -MP
+GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,-T,tests/guests/link.ld \
+	-Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
+
+GUEST_LIB_SRCS := $(wildcard tests/guests/lib/*.c tests/guests/lib/*.S)
+GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%=$(GUEST_B)/obj/%.o)
+GUEST_TESTS := $(basename $(notdir $(wildcard tests/guests/*.c)))
+GUEST_EXAMPLES := hello
+GUEST_NAMES := $(GUEST_TESTS) $(GUEST_EXAMPLES:%=examples/%) bench/loop
+GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_B)/%.elf) $(GUEST_NAMES:%=$(GUEST_B)/%.elf64)
+
+guests: $(GUEST_ELFS)
+
+$(GUEST_B)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_B)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+# guest_kernel(OUT, OBJS): OUT.elf64 linked from OBJS and the library,
+# OUT.elf its ELF32 copy.
+define guest_kernel
+$(1).elf64: $(2) $(GUEST_LIB_OBJS) tests/guests/link.ld
+	@mkdir -p $$(dir $$@)
+	$$(GUEST_CC) $$(GUEST_LDFLAGS) -o $$@ $(2) $(GUEST_LIB_OBJS)
+$(1).elf: $(1).elf64
+	$$(GUEST_OBJCOPY) -O elf32-i386 $$< $$@
+endef
+
+$(foreach t,$(GUEST_TESTS),$(eval $(call guest_kernel,$(GUEST_B)/$(t),$(GUEST_B)/obj/tests/guests/$(t).c.o)))
+$(foreach e,$(GUEST_EXAMPLES),$(eval $(call guest_kernel,$(GUEST_B)/examples/$(e),$(patsubst %,$(GUEST_B)/obj/%.o,$(wildcard examples/$(e)/*.c examples/$(e)/*.S)))))
+$(eval $(call guest_kernel,$(GUEST_B)/bench/loop,$(GUEST_B)/obj/bench/loop.c.o))
+
+GUEST_OBJS := $(GUEST_LIB_OBJS) $(GUEST_TESTS:%=$(GUEST_B)/obj/tests/guests/%.c.o) \
+	$(patsubst %,$(GUEST_B)/obj/%.o,$(wildcard $(GUEST_EXAMPLES:%=examples/%/*.c))) \
+	$(GUEST_B)/obj/bench/loop.c.o
+-include $(GUEST_OBJS:.o=.d)

@@ -1,0 +1,56 @@
+#!/bin/sh
+# run-all.sh B GUEST_B: the unit tests ($B/unit-tests), then the guest
+# tests (tests/guests/run.sh) under $B/vtxsim. Ends with one line
+# "N passed, M failed" summing both, and a non-zero status if anything
+# failed or a runner did not print its summary.
+set -u
+
+B=${1:?usage: run-all.sh B GUEST_B}
+GUEST_B=${2:?usage: run-all.sh B GUEST_B}
+HERE=$(dirname "$0")
+passed=0
+failed=0
+status=0
+
+# tally RUNNER LOG PREFIX EXIT: add the "PREFIX N passed, M failed" line of
+# LOG to the totals; a missing line, or a non-zero exit with no failure
+# counted, is one failure.
+tally() {
+	line=$(grep -a "^$3 [0-9]* passed, [0-9]* failed" "$2" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "run-all: $1 printed no \"$3 N passed, M failed\" line (exit status $4)"
+		failed=$((failed + 1))
+		status=1
+		return
+	fi
+	p=$(echo "$line" | sed 's/^.* \([0-9]*\) passed, \([0-9]*\) failed.*$/\1/')
+	f=$(echo "$line" | sed 's/^.* \([0-9]*\) passed, \([0-9]*\) failed.*$/\2/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" != 0 ]; then
+		status=1
+	elif [ "$4" != 0 ]; then
+		echo "run-all: $1 exited with status $4 after reporting no failure"
+		failed=$((failed + 1))
+		status=1
+	fi
+}
+
+mkdir -p "$B" || exit 2
+unit_log=$B/unit-tests.log
+guest_log=$B/guest-tests.log
+
+if [ -x "$B/unit-tests" ]; then
+	{ "$B/unit-tests"; echo $? > "$unit_log.status"; } 2>&1 | tee "$unit_log"
+	tally unit-tests "$unit_log" unit: "$(cat "$unit_log.status")"
+else
+	echo "run-all: $B/unit-tests not built" | tee "$unit_log"
+	tally unit-tests "$unit_log" unit: 127
+fi
+
+{ sh "$HERE/guests/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$guest_log.status"; } 2>&1 | tee "$guest_log"
+tally "guest tests" "$guest_log" guests: "$(cat "$guest_log.status")"
+
+rm -f "$unit_log.status" "$guest_log.status"
+echo "$passed passed, $failed failed"
+exit "$status"
