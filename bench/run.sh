@@ -124,9 +124,11 @@ bench_bochs() {
 	# Bochs's default sound driver (ALSA) aborts on hosts without a sound
 	# card; the runner appends this knob to its bochsrc "cpu:" line, and
 	# the newline makes it a "sound:" line of its own.
-	: "${BOCHS_EXTRA_CPU=
-sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy}"
-	export BOCHS_EXTRA_CPU
+	if [ -z "${BOCHS_EXTRA_CPU+set}" ]; then
+		BOCHS_EXTRA_CPU='
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy'
+		export BOCHS_EXTRA_CPU
+	fi
 	run_bochs "$SMALL" || return 1
 	small_secs=$secs
 	run_bochs "$BIG" || return 1

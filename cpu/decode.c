@@ -29,6 +29,7 @@
 #define D_PF2 (1u << 19)        /* mandatory F2 */
 #define D_CR (1u << 20)         /* MOV CR/DR: mod ignored, 32/64-bit by mode */
 #define D_LK (1u << 21)         /* LOCK prefix allowed with a memory operand */
+#define D_EB (1u << 22)         /* r/m is a byte register though the operand size is not (MOVZX Gv,Eb) */
 
 #define X (-1)
 #define M3(b) (0x100 | (b))
@@ -246,7 +247,7 @@ static void decode_operands(struct dstate *d, struct insn *i, const struct op_ro
 		if (mod == 3 || (r->form & D_CR)) {
 			unsigned rr = rm | ((p->rex & 1) << 3);
 			i->flags |= IF_MOD3;
-			i->rm = (r->form & D_B) ? byte_reg(rr, rex) : rr;
+			i->rm = (r->form & (D_B | D_EB)) ? byte_reg(rr, rex) : rr;
 		} else if (i->asz == SZ16) {
 			decode_modrm16(d, i, mod, rm);
 		} else {

@@ -185,6 +185,23 @@ static enum exec_status run_block(struct cpu *c, const struct block *b)
 	return EXEC_OK;
 }
 
+/* With RFLAGS.TF set when an instruction starts, a single-step #DB trap
+ * follows it: DR6.BS set, the saved RIP is the next instruction (SDM vol. 3B
+ * 17.3.1.4). An instruction that faults takes its fault instead. */
+#define DR6_BS (1ull << 14)
+
+static enum exec_status single_step(struct cpu *c, const struct insn *i)
+{
+	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
+		return cpu_gp0(c);
+	enum exec_status st = exec_one(c, i);
+	if (st == EXEC_FAULT)
+		return st;
+	c->dr[6] |= DR6_BS;
+	cpu_fault(c, VEC_DB, false, 0);
+	return EXEC_FAULT;
+}
+
 /* One step of the outer loop: find (or build) the block at RIP and run it. */
 static enum exec_status step(struct cpu *c)
 {
@@ -216,6 +233,8 @@ static enum exec_status step(struct cpu *c)
 	}
 	jce->key = key;
 	jce->b = b;
+	if (__builtin_expect(c->rflags & FL_TF, 0))
+		return single_step(c, &b->insns[0]);
 	if (!c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit) {
 		/* The block runs past CS.limit: execute one instruction, so the
 		 * fetch of the first one beyond the limit gets its #GP. */

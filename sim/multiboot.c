@@ -6,8 +6,9 @@
  *     segment whose p_vaddr differs from p_paddr is moved by the same offset;
  *   - the kernel command line is "<kernel file name> <-append string>";
  *   - a module's string is its whole -initrd element, "<file> <args>";
- *   - boot_device is 0x8000ffff, the loader name is set, the video bit is
- *     ignored.
+ *   - boot_device is 0x8000ffff, mem_lower is 639 (what its BIOS reports),
+ *     the loader name is set, the video bit is ignored.
+ * Module and info-block addresses differ from QEMU's (see multiboot.h).
  */
 #include "sim/multiboot.h"
 

@@ -83,6 +83,11 @@ static void test_sizes_and_prefixes(void)
 	CU_ASSERT_EQUAL(i.reg, REG_AH);
 	CU_ASSERT_EQUAL(dec("40 88 e0", true, &i), DECODE_OK);
 	CU_ASSERT_EQUAL(i.reg, R_SP);
+	/* movzx eax, ah (0f b6 c4): a byte source register without REX is AH */
+	CU_ASSERT_EQUAL(dec("0f b6 c4", true, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.rm, REG_AH);
+	CU_ASSERT_EQUAL(dec("40 0f b6 c4", true, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.rm, R_SP);
 	/* 83 /0 ib sign-extends */
 	CU_ASSERT_EQUAL(dec("48 83 c0 ff", true, &i), DECODE_OK);
 	CU_ASSERT_EQUAL(i.imm, ~0ull);
