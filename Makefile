@@ -11,6 +11,9 @@ ifeq ($(SAN),1)
 B := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT ?= -O1 -g
+# A sanitizer report must never look like a guest's exit status.
+export ASAN_OPTIONS := exitcode=125
+export UBSAN_OPTIONS := exitcode=125:print_stacktrace=1
 else
 B := build
 SANFLAGS :=

@@ -119,7 +119,9 @@ static enum exec_status do_idiv(struct cpu *c, const struct insn *i)
 	if (osz == SZ8)
 		n = (int16_t)reg_read(c, R_AX, SZ16);
 	else
-		n = (__int128)(((unsigned __int128)reg_read(c, R_DX, osz) << bits) | reg_read(c, R_AX, osz)) << (128 - 2 * bits) >> (128 - 2 * bits);
+		/* shift left as unsigned, then arithmetic right: sign-extend the pair */
+		n = (__int128)((((unsigned __int128)reg_read(c, R_DX, osz) << bits) | reg_read(c, R_AX, osz))
+			       << (128 - 2 * bits)) >> (128 - 2 * bits);
 	__int128 lim = (__int128)1 << (bits - 1);
 	if (d == -1) {      /* q = -n: check the range first, -n may not exist */
 		if (n <= -lim || n > lim)

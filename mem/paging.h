@@ -114,7 +114,7 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 /* True when linear is canonical for the paging mode (48-bit, 57 with LA57). */
 static inline bool is_canonical48(uint64_t la)
 {
-	return (uint64_t)(((int64_t)la << 16) >> 16) == la;
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
 }
 
 #endif

@@ -9,6 +9,7 @@
 #ifndef TESTS_UNIT_CPU_SYSENV_H
 #define TESTS_UNIT_CPU_SYSENV_H
 
+#include "cpu/decode.h"
 #include "cpu/seg.h"
 #include "tests/unit/cpu/harness.h"
 
@@ -159,6 +160,18 @@ static inline void enter_user(struct harness *h, uint16_t cs, uint64_t rip, uint
 static inline void put_code(struct harness *h, uint64_t pa, const uint8_t *code, size_t len)
 {
 	phys_copy_in(&h->pm, pa, code, len);
+}
+
+/* Decode one instruction and run its handler directly (no executor, no
+ * exception delivery): the test then looks at c->exc. RIP is not advanced. */
+static inline enum exec_status exec_insn(struct cpu *c, const uint8_t *bytes, unsigned len)
+{
+	struct insn i;
+	struct decode_mode m = { c->code64, (c->seg[SEG_CS].ar & AR_DB) != 0 };
+	if (cpu_decode(bytes, len, m, &i) != DECODE_OK)
+		abort();
+	c->next_rip = c->rip + i.len;
+	return i.fn(c, &i);
 }
 
 static inline enum cpu_stop run_more(struct harness *h, uint64_t cycles)
