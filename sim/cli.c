@@ -225,6 +225,13 @@ static int opt_seed(struct cli *cl, const char *opt, const char *arg, char *err,
 	return 0;
 }
 
+static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->cfg.stats = true;
+	return 0;
+}
+
 static int opt_help(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;
@@ -250,6 +257,7 @@ static const struct cli_option cli_options[] = {
 	{ "-no-reboot", NULL, opt_no_reboot, "end the run on triple fault or reset instead of rebooting" },
 	{ "--max-cycles", "N", opt_max_cycles, "stop after N simulated cycles (default 0 = no limit)" },
 	{ "--seed", "N", opt_seed, "seed for RDRAND/RDSEED (default 0)" },
+	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
 	{ "--version", NULL, opt_version, "print the version" },

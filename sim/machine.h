@@ -50,6 +50,7 @@ struct machine_config {
 	bool no_reboot;
 	uint64_t max_cycles;            /* 0: unlimited */
 	uint64_t seed;                  /* RDRAND/RDSEED streams derive from it */
+	bool stats;                     /* print retired instructions and cycles at the end */
 };
 
 /* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */

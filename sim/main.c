@@ -5,6 +5,16 @@
 #include "sim/cli.h"
 #include "sim/machine.h"
 
+static void print_stats(const struct machine *m)
+{
+	unsigned long long insns = 0, cycles = 0;
+	for (int k = 0; k < m->ncpus; k++) {
+		insns += m->cpus[k].instret;
+		cycles = m->cpus[k].cycles > cycles ? m->cpus[k].cycles : cycles;
+	}
+	fprintf(stderr, "vtxsim: %llu instructions, %llu cycles\n", insns, cycles);
+}
+
 static int main_run(const struct machine_config *cfg)
 {
 	char err[512], msg[512];
@@ -23,6 +33,8 @@ static int main_run(const struct machine_config *cfg)
 	cli_exit_message(&m->exit, cfg, msg, sizeof(msg));
 	if (msg[0])
 		fprintf(stderr, "vtxsim: %s\n", msg);
+	if (cfg->stats)
+		print_stats(m);
 	int status = cli_exit_status(&m->exit);
 	machine_destroy(m);
 	return status;

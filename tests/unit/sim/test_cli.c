@@ -54,7 +54,8 @@ static void test_every_option(void)
 
 	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-kernel", "a.elf", "-append", "x=1 y", "-m", "512",
 				    "-smp", "4", "-cpu", model, "-serial", "file:/tmp/out.txt", "-no-reboot",
-				    "--max-cycles", "123456789", "--seed", "0x2a", "--kernel", "b.elf", NULL), 0);
+				    "--max-cycles", "123456789", "--seed", "0x2a", "--stats", "--kernel", "b.elf",
+				    NULL), 0);
 	CU_ASSERT_STRING_EQUAL(cl.cfg.kernel, "b.elf");         /* the last one wins, as in QEMU */
 	CU_ASSERT_STRING_EQUAL(cl.cfg.append, "x=1 y");
 	CU_ASSERT_EQUAL(cl.cfg.ram_mb, 512);
@@ -65,6 +66,7 @@ static void test_every_option(void)
 	CU_ASSERT_TRUE(cl.cfg.no_reboot);
 	CU_ASSERT_EQUAL(cl.cfg.max_cycles, 123456789);
 	CU_ASSERT_EQUAL(cl.cfg.seed, 42);
+	CU_ASSERT_TRUE(cl.cfg.stats);
 	cli_free(&cl);
 	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-serial", "none", "-kernel", "k", NULL), 0);
 	CU_ASSERT_EQUAL(cl.cfg.serial, SERIAL_NONE);
