@@ -126,17 +126,24 @@ enum exec_status op_bswap_Zv(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* Read the r/m destination of a read-modify-write instruction, checking that
+ * the later write cannot fault (so a fault changes nothing). */
+static bool rmw_read(struct cpu *c, const struct insn *i, uint64_t *d, uint64_t *ea)
+{
+	if (i->flags & IF_MOD3) {
+		*d = reg_read(c, i->rm, i->osz);
+		return true;
+	}
+	*ea = insn_ea(c, i);
+	return mem_read_seg(c, i->seg, *ea, 1u << i->osz, d) && mem_probe_write(c, i->seg, *ea, 1u << i->osz);
+}
+
 static enum exec_status xadd(struct cpu *c, const struct insn *i)
 {
 	unsigned osz = i->osz;
 	uint64_t d, s = reg_read(c, i->reg, osz), ea = 0;
-	if (i->flags & IF_MOD3) {
-		d = reg_read(c, i->rm, osz);
-	} else {
-		ea = insn_ea(c, i);
-		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d) || !mem_probe_write(c, i->seg, ea, 1u << osz))
-			return EXEC_FAULT;
-	}
+	if (!rmw_read(c, i, &d, &ea))
+		return EXEC_FAULT;
 	uint64_t r = (d + s) & osz_mask(osz);
 	lf_set(c, LF_OP(LF_ADD, osz), d, s, r);
 	reg_write(c, i->reg, osz, d);
@@ -156,13 +163,8 @@ static enum exec_status cmpxchg(struct cpu *c, const struct insn *i)
 {
 	unsigned osz = i->osz;
 	uint64_t d, a = reg_read(c, R_AX, osz), ea = 0;
-	if (i->flags & IF_MOD3) {
-		d = reg_read(c, i->rm, osz);
-	} else {
-		ea = insn_ea(c, i);
-		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d) || !mem_probe_write(c, i->seg, ea, 1u << osz))
-			return EXEC_FAULT;
-	}
+	if (!rmw_read(c, i, &d, &ea))
+		return EXEC_FAULT;
 	lf_set(c, LF_OP(LF_SUB, osz), a, d, (a - d) & osz_mask(osz));
 	uint64_t nv = a == d ? reg_read(c, i->reg, osz) : d;
 	if (a != d)

@@ -63,9 +63,10 @@ static bool write_cr0(struct cpu *c, uint64_t v)
 }
 
 /* In IA-32e mode bits above MAXPHYADDR are reserved; with CR4.PCIDE, bit 63
- * asks not to invalidate the PCID's translations and is not stored (4.10.4.1).
- * The software TLB has no PCID tags, so it keeps entries only when the PCID
- * stays the same. */
+ * asks not to invalidate the PCID's translations and is not stored
+ * (4.10.4.1). Every other write flushes, even of the same value. The
+ * software TLB has no PCID tags: cpu_mode_changed flushes whenever CR3
+ * changes, which the architecture allows (4.10.4). */
 static bool write_cr3(struct cpu *c, uint64_t v)
 {
 	bool keep = false;
@@ -75,7 +76,7 @@ static bool write_cr3(struct cpu *c, uint64_t v)
 	}
 	if (cpu_lma(c) && (v >> c->model->phys_addr_bits))
 		return false;
-	if (!keep || (v & 0xfff) != (c->cr3 & 0xfff))
+	if (!keep)
 		tlb_flush_all(&c->tlb);
 	c->cr3 = v;
 	cpu_mode_changed(c);
