@@ -4,8 +4,6 @@
  * and 6.14). Task switches (task gates, TSS descriptors, IRET with NT=1)
  * are not implemented: they warn on the host and raise #GP.
  */
-#include <assert.h>
-
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"

@@ -163,12 +163,18 @@ static inline void put_code(struct harness *h, uint64_t pa, const uint8_t *code,
 }
 
 /* Decode one instruction and run its handler directly (no executor, no
- * exception delivery): the test then looks at c->exc. RIP is not advanced. */
+ * exception delivery): the test then looks at c->exc. RIP is not advanced.
+ * An encoding the decoder refuses is #UD, as the executor would raise. */
 static inline enum exec_status exec_insn(struct cpu *c, const uint8_t *bytes, unsigned len)
 {
 	struct insn i;
 	struct decode_mode m = { c->code64, (c->seg[SEG_CS].ar & AR_DB) != 0 };
-	if (cpu_decode(bytes, len, m, &i) != DECODE_OK)
+	enum decode_result r = cpu_decode(bytes, len, m, &i);
+	if (r == DECODE_UD) {
+		c->exc = (struct pending_exc){ .vector = VEC_UD };
+		return EXEC_FAULT;
+	}
+	if (r != DECODE_OK)
 		abort();
 	c->next_rip = c->rip + i.len;
 	return i.fn(c, &i);
