@@ -1,5 +1,7 @@
 /* Processor state: power-on/reset values, the multiboot entry state, RFLAGS
  * and the caches derived from the mode. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cpu/cpu.h"
@@ -112,4 +114,16 @@ void cpu_mode_changed(struct cpu *c)
 	c->xc = x;
 	if (paging_changed)
 		tlb_flush_all(&c->tlb);
+}
+
+void cpu_warn(struct cpu *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	if (!c->warn || c->warnings++ >= CPU_WARN_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->warn(c->warn_ctx, msg);
 }

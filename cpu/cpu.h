@@ -83,6 +83,11 @@ struct lazy_flags {
 	uint32_t op;            /* enum lf_op | size */
 };
 
+/* DR6 status bits (SDM vol. 3B 17.2.3). */
+#define DR6_BD (1ull << 13)     /* debug-register access detected */
+#define DR6_BS (1ull << 14)     /* single step */
+#define DR7_GD (1ull << 13)     /* general detect enable */
+
 /* Exception vectors. */
 enum {
 	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6, VEC_NM = 7,
@@ -167,7 +172,7 @@ struct cpu {
 	struct pio_bus *pio;
 	struct icache *icache;
 	uint64_t rng_state;     /* RDRAND/RDSEED, seeded from the command line */
-	uint64_t unimpl_reported;  /* count of unimplemented-opcode warnings printed */
+	uint64_t warnings;      /* host-side warnings issued (cpu_warn prints the first CPU_WARN_MAX) */
 	void (*warn)(void *ctx, const char *msg);   /* host-side warning sink */
 	void *warn_ctx;
 };
@@ -197,6 +202,11 @@ static inline void cpu_end_block(struct cpu *c)
 {
 	c->block_end = NULL;
 }
+
+/* A host-side warning (an opcode or feature vtxsim does not implement yet),
+ * through c->warn; at most CPU_WARN_MAX per CPU, so a guest cannot flood. */
+#define CPU_WARN_MAX 20
+void cpu_warn(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* IA32 MSR state at reset (cpu/msr.c). */
 void cpu_msr_reset(struct cpu *c);

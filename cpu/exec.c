@@ -56,13 +56,12 @@ static bool fetch_pa(struct cpu *c, uint64_t la, uint64_t *pa)
 
 static void warn_decode(struct cpu *c, const uint8_t *bytes, unsigned n)
 {
-	char msg[160];
-	int k = snprintf(msg, sizeof(msg), "#UD at RIP=%#llx: invalid or not yet implemented opcode:",
-			 (unsigned long long)c->rip);
-	for (unsigned j = 0; j < n && j < 8 && k < (int)sizeof(msg) - 4; j++)
-		k += snprintf(msg + k, sizeof(msg) - k, " %02x", bytes[j]);
-	if (c->warn && c->unimpl_reported++ < 20)
-		c->warn(c->warn_ctx, msg);
+	char hex[8 * 3 + 1];
+	int k = 0;
+	for (unsigned j = 0; j < n && j < 8; j++)
+		k += snprintf(hex + k, sizeof(hex) - k, " %02x", bytes[j]);
+	hex[k] = 0;
+	cpu_warn(c, "#UD at RIP=%#llx: invalid or not yet implemented opcode:%s", (unsigned long long)c->rip, hex);
 }
 
 /* Decode one instruction that crosses a page boundary (never cached). */
@@ -185,17 +184,19 @@ static enum exec_status run_block(struct cpu *c, const struct block *b)
 	return EXEC_OK;
 }
 
-/* With RFLAGS.TF set when an instruction starts, a single-step #DB trap
- * follows it: DR6.BS set, the saved RIP is the next instruction (SDM vol. 3B
- * 17.3.1.4). An instruction that faults takes its fault instead. */
-#define DR6_BS (1ull << 14)
-
-static enum exec_status single_step(struct cpu *c, const struct insn *i)
+/* Execute one instruction outside a block run: a cross-page instruction, the
+ * last one before CS.limit, or any under single-step. The fetch of an
+ * instruction past CS.limit is #GP(0). With RFLAGS.TF set when the
+ * instruction starts, a single-step #DB trap follows it: DR6.BS set, the
+ * saved RIP is the next instruction (SDM vol. 3B 17.3.1.4); an instruction
+ * that faults takes its fault instead. */
+static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 {
+	bool tf = c->rflags & FL_TF;
 	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
 		return cpu_gp0(c);
 	enum exec_status st = exec_one(c, i);
-	if (st == EXEC_FAULT)
+	if (st == EXEC_FAULT || !tf)
 		return st;
 	c->dr[6] |= DR6_BS;
 	cpu_fault(c, VEC_DB, false, 0);
@@ -224,7 +225,7 @@ static enum exec_status step(struct cpu *c)
 			if (cpu_decode(probe, avail, decode_mode_of(mode), &one) != DECODE_OK) {
 				if (!decode_cross_page(c, la, pa, &one))
 					return EXEC_FAULT;
-				return exec_one(c, &one);
+				return exec_single(c, &one);
 			}
 		}
 		b = build_block(c, pa, mode);
@@ -233,15 +234,11 @@ static enum exec_status step(struct cpu *c)
 	}
 	jce->key = key;
 	jce->b = b;
-	if (__builtin_expect(c->rflags & FL_TF, 0))
-		return single_step(c, &b->insns[0]);
-	if (!c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit) {
-		/* The block runs past CS.limit: execute one instruction, so the
-		 * fetch of the first one beyond the limit gets its #GP. */
-		if (c->rip + b->insns[0].len - 1 > c->seg[SEG_CS].limit)
-			return cpu_gp0(c);
-		return exec_one(c, &b->insns[0]);
-	}
+	/* Under single-step, or when the block runs past CS.limit, go one
+	 * instruction at a time. */
+	bool past_limit = !c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit;
+	if (__builtin_expect((c->rflags & FL_TF) || past_limit, 0))
+		return exec_single(c, &b->insns[0]);
 	return run_block(c, b);
 }
 

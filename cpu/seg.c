@@ -17,12 +17,6 @@ bool seg_fault(struct cpu *c, unsigned vec, uint32_t err)
 	return false;
 }
 
-void cpu_warn(struct cpu *c, const char *msg)
-{
-	if (c->warn)
-		c->warn(c->warn_ctx, msg);
-}
-
 /* ---- system memory ---- */
 
 /* Linear addresses wrap at 4 GiB outside IA-32e mode. */

@@ -118,7 +118,6 @@ static inline bool cpu_supervisor(const struct cpu *c)
 bool seg_fault(struct cpu *c, unsigned vec, uint32_t err);
 
 /* Host-side warning through c->warn (unimplemented corners). */
-void cpu_warn(struct cpu *c, const char *msg);
 
 /* ---- system memory: implicit supervisor accesses (GDT/LDT/IDT/TSS) ---- */
 

@@ -183,9 +183,9 @@ static enum exec_status dr_check(struct cpu *c, unsigned reg, unsigned *n)
 		return cpu_gp0(c);
 	if ((reg == 4 || reg == 5) && (c->cr4 & CR4_DE))
 		return cpu_ud(c);
-	if (c->dr[7] & (1u << 13)) {
-		c->dr[6] |= 1u << 13;
-		c->dr[7] &= ~(uint64_t)(1u << 13);
+	if (c->dr[7] & DR7_GD) {
+		c->dr[6] |= DR6_BD;
+		c->dr[7] &= ~DR7_GD;
 		return cpu_fault(c, VEC_DB, false, 0);
 	}
 	*n = reg == 4 || reg == 5 ? reg + 2 : reg;

@@ -3,8 +3,6 @@
  * is set (SDM vol. 3A 2.5, Table 2-2, and 13.4); otherwise they report that
  * the x87 unit is not implemented yet (the CPU models do not advertise
  * CPUID.1:EDX.FPU) and raise #UD. Other x87 opcodes do not decode yet. */
-#include <stdio.h>
-
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 
@@ -12,11 +10,7 @@ enum exec_status op_x87_esc(struct cpu *c, const struct insn *i)
 {
 	if (c->cr0 & (CR0_EM | CR0_TS))
 		return cpu_fault(c, VEC_NM, false, 0);
-	if (c->warn && c->unimpl_reported++ < 20) {
-		char msg[120];
-		snprintf(msg, sizeof(msg), "#UD at RIP=%#llx: x87 instruction %02x %02x is not implemented yet",
-			 (unsigned long long)(c->next_rip - i->len), i->opcode & 0xff, i->modrm);
-		c->warn(c->warn_ctx, msg);
-	}
+	cpu_warn(c, "#UD at RIP=%#llx: x87 instruction %02x %02x is not implemented yet",
+		 (unsigned long long)(c->next_rip - i->len), i->opcode & 0xff, i->modrm);
 	return cpu_ud(c);
 }
