@@ -30,6 +30,7 @@
 #define D_CR (1u << 20)         /* MOV CR/DR: mod ignored, 32/64-bit by mode */
 #define D_LK (1u << 21)         /* LOCK prefix allowed with a memory operand */
 #define D_EB (1u << 22)         /* r/m is a byte register though the operand size is not (MOVZX Gv,Eb) */
+#define D_P66 (1u << 23)        /* mandatory 66 and no F2/F3 (SSE "66 0F ..." rows; put before the NP row) */
 
 #define X (-1)
 #define M3(b) (0x100 | (b))
@@ -169,6 +170,8 @@ static bool row_matches(const struct op_row *r, unsigned byte, int modrm, const 
 	if ((r->form & D_PF2) && p->rep != 0xf2)
 		return false;
 	if ((r->form & D_PNP) && p->rep)
+		return false;
+	if ((r->form & D_P66) && (!p->opsize || p->rep))
 		return false;
 	if ((r->form & D_I64) && code64)
 		return false;

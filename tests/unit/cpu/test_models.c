@@ -11,8 +11,8 @@ static void test_model_lookup(void)
 {
 	const struct cpu_model *d = cpu_model_default();
 	CU_ASSERT_PTR_EQUAL(d, cpu_model_at(0));
-	CU_ASSERT_STRING_EQUAL(d->name, "vtxsim-default");
-	CU_ASSERT_PTR_EQUAL(cpu_model_find("vtxsim-default"), d);
+	CU_ASSERT_STRING_EQUAL(d->name, "icelake-server");
+	CU_ASSERT_PTR_EQUAL(cpu_model_find("icelake-server"), d);
 	CU_ASSERT_PTR_NOT_NULL(cpu_model_find("core2"));
 	CU_ASSERT_PTR_NULL(cpu_model_find("pentium-pro"));
 	CU_ASSERT_PTR_NULL(cpu_model_at(-1));
@@ -53,7 +53,7 @@ static void test_leaf1(void)
 	uint32_t r[4];
 	h->cpu.id = 3;
 	cpu_cpuid(&h->cpu, 1, 0, r);
-	CU_ASSERT_EQUAL(r[0], 0x00050654);
+	CU_ASSERT_EQUAL(r[0], 0x000606a6);
 	CU_ASSERT_EQUAL(r[1] >> 24, 3);                 /* initial APIC id */
 	CU_ASSERT_EQUAL((r[1] >> 8) & 0xff, 8);         /* CLFLUSH: 8 x 8 bytes */
 	CU_ASSERT(r[3] & (1u << 6));                    /* PAE */
