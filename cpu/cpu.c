@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "cpu/flags.h"
 #include "cpu/icache.h"
 #include "cpu/model.h"
@@ -52,6 +53,8 @@ void cpu_reset(struct cpu *c)
 	c->cr0 = CR0_ET | CR0_CD | CR0_NW;
 	c->cr2 = c->cr3 = c->cr4 = c->cr8 = c->efer = 0;
 	c->xcr0 = 1;
+	c->pkru = 0;
+	memset(c->pdpte, 0, sizeof(c->pdpte));
 	memset(c->dr, 0, sizeof(c->dr));
 	c->dr[6] = 0xffff0ff0;
 	c->dr[7] = 0x400;
@@ -87,10 +90,17 @@ void cpu_set_rflags(struct cpu *c, uint64_t v)
 {
 	c->rflags = (v & 0x3f7fd7ull) | FL_FIXED1;
 	c->lf.op = LF_NONE;
-	if (c->xc.rflags_ac != (v & FL_AC)) {
-		c->xc.rflags_ac = v & FL_AC;
-		tlb_flush_all(&c->tlb);   /* SMAP decisions cached in the TLB depend on AC */
-	}
+	/* SMAP decisions depend on AC: they live in their own TLB class. */
+	c->xc.rflags_ac = v & FL_AC;
+	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
+}
+
+/* Paging features of the model that the walks need (mem/paging.h XF_*). */
+static uint8_t xlate_features(const struct cpu *c)
+{
+	if (!c->model)
+		return XF_PSE36;
+	return (uint8_t)((cpu_has(c, FEAT_PAGE1GB) ? XF_PAGE1GB : 0) | (cpu_has(c, FEAT_PSE36) ? XF_PSE36 : 0));
 }
 
 /* Recompute what depends on CR0/CR4/EFER/CS/CPL. The TLB is flushed when
@@ -99,8 +109,10 @@ void cpu_mode_changed(struct cpu *c)
 {
 	struct xlate_ctx x = {
 		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
-		.rflags_ac = c->rflags & FL_AC, .cpl = c->cpl,
+		.rflags_ac = c->rflags & FL_AC, .pkru = c->pkru, .cpl = c->cpl,
 		.maxphyaddr = c->model ? c->model->phys_addr_bits : 36,
+		.features = xlate_features(c),
+		.pdpte = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] },
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;
@@ -110,10 +122,14 @@ void cpu_mode_changed(struct cpu *c)
 	c->code64 = (c->efer & EFER_LMA) && (c->seg[SEG_CS].ar & AR_L);
 	c->user = c->cpl == 3;
 	bool paging_changed = x.cr0 != c->xc.cr0 || x.cr3 != c->xc.cr3 || x.cr4 != c->xc.cr4 ||
-			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr;
+			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr ||
+			      x.pkru != c->xc.pkru || memcmp(x.pdpte, c->xc.pdpte, sizeof(x.pdpte)) != 0;
 	c->xc = x;
-	if (paging_changed)
+	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
+	if (paging_changed) {
 		tlb_flush_all(&c->tlb);
+		c->tlb.pcid = (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & 0xfff) : 0;
+	}
 }
 
 void cpu_warn(struct cpu *c, const char *fmt, ...)

@@ -148,7 +148,8 @@ struct cpu {
 	struct segment seg[6];
 	uint8_t cpl;
 	uint8_t code64;         /* CS.L && EFER.LMA */
-	uint8_t user;           /* cpl == 3: TLB class */
+	uint8_t user;           /* cpl == 3: user-mode accesses */
+	uint8_t tlb_class;      /* TLB array the fast path uses (mem_tlb_class of user, SMAP, AC) */
 	struct xlate_ctx xc;    /* paging context for mem/, kept current by cpu_mode_changed */
 	struct tlb tlb;
 	struct jump_cache_entry jc[JUMP_CACHE_SIZE];
@@ -156,6 +157,8 @@ struct cpu {
 	struct segment ldtr, tr;
 	struct dtable gdtr, idtr;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
+	uint64_t pdpte[4];      /* PAE paging: PDPTE registers (SDM vol. 3A 4.4.1) */
+	uint32_t pkru;          /* protection-key rights register (4.6.2) */
 	uint64_t dr[8];
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
@@ -215,8 +218,28 @@ void cpu_msr_reset(struct cpu *c);
 uint64_t cpu_get_rflags(struct cpu *c);
 void cpu_set_rflags(struct cpu *c, uint64_t v);
 
-/* Recompute code64/cpl-derived caches after a mode change (CR0, EFER, CS). */
+/* Recompute code64/cpl-derived caches after a mode change (CR0, EFER, CS).
+ * A change of CR0/CR3/CR4/EFER that the caller did not already mirror into
+ * c->xc (as the MOV to CR handlers do, after invalidating exactly what the
+ * SDM says) flushes the whole TLB. */
 void cpu_mode_changed(struct cpu *c);
+
+/* Write PKRU (WRPKRU, XRSTOR), dropping TLB permissions it changes. */
+void cpu_set_pkru(struct cpu *c, uint32_t v);
+
+/* Canonical for the current paging mode: 57 bits with CR4.LA57, else 48
+ * (SDM vol. 1 3.3.7.1; vol. 3A 4.1.1). */
+static inline bool cpu_canonical(const struct cpu *c, uint64_t la)
+{
+	return is_canonical(la, c->cr4);
+}
+
+/* CR4.UMIP makes SGDT, SIDT, SLDT, SMSW and STR #GP(0) at CPL > 0
+ * (SDM vol. 3A 2.5). */
+static inline bool cpu_umip_denies(const struct cpu *c)
+{
+	return (c->cr4 & CR4_UMIP) && c->cpl > 0;
+}
 
 /* How an event reaches the IDT (SDM vol. 3A 6.4, 6.12): decides the DPL
  * check for software interrupts and which RIP is pushed. */

@@ -1,7 +1,7 @@
 /* Descriptor-table and task-register instructions: LGDT, LIDT, SGDT, SIDT,
  * LLDT, SLDT, LTR, STR, VERR, VERW (SDM vol. 2 instruction pages; vol. 3A
- * 3.5.1, 7.2.4, 7.2.3). UMIP is not offered, so the stores are not
- * restricted to CPL 0.
+ * 3.5.1, 7.2.4, 7.2.3). With CR4.UMIP the stores are #GP(0) at CPL > 0
+ * (vol. 3A 2.5).
  */
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
@@ -20,7 +20,7 @@ static enum exec_status load_dtable(struct cpu *c, const struct insn *i, struct 
 	if (!mem_read_seg(c, i->seg, ea, 2, &limit) ||
 	    !mem_read_seg(c, i->seg, (ea + 2) & addr_mask(i->asz), bw, &base))
 		return EXEC_FAULT;
-	if (c->code64 && !is_canonical48(base))
+	if (c->code64 && !cpu_canonical(c, base))
 		return cpu_gp0(c);
 	if (!c->code64 && i->osz == SZ16)
 		base &= 0xffffff;
@@ -35,6 +35,8 @@ static enum exec_status store_dtable(struct cpu *c, const struct insn *i, const 
 {
 	uint64_t ea = insn_ea(c, i), ea2 = (ea + 2) & addr_mask(i->asz);
 	unsigned bw = c->code64 ? 8 : 4;
+	if (cpu_umip_denies(c))
+		return cpu_gp0(c);
 	if (!mem_probe_write(c, i->seg, ea, 2) || !mem_probe_write(c, i->seg, ea2, bw) ||
 	    !mem_write_seg(c, i->seg, ea, 2, t->limit) || !mem_write_seg(c, i->seg, ea2, bw, t->base))
 		return EXEC_FAULT;
@@ -96,7 +98,7 @@ static bool read_system_desc(struct cpu *c, uint16_t sel, bool (*type_ok)(const 
 	if (!desc_read_upper(c, sel, VEC_GP, sel_err(sel), &hi))
 		return false;
 	*base |= (hi & 0xffffffffull) << 32;
-	if (((hi >> 40) & 0x1f) || !is_canonical48(*base))
+	if (((hi >> 40) & 0x1f) || !cpu_canonical(c, *base))
 		return seg_fault(c, VEC_GP, sel_err(sel));
 	return true;
 }
@@ -149,6 +151,8 @@ static enum exec_status store_sel(struct cpu *c, const struct insn *i, uint16_t 
 {
 	if (!cpu_prot(c))
 		return cpu_ud(c);
+	if (cpu_umip_denies(c))
+		return cpu_gp0(c);
 	if (i->flags & IF_MOD3) {
 		reg_write(c, i->rm, i->osz == SZ16 ? SZ16 : SZ64, sel);
 		return EXEC_OK;

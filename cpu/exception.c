@@ -225,7 +225,7 @@ static void enter_handler(struct cpu *c, const struct handler_target *t)
 
 static bool handler_ip_ok(struct cpu *c, const struct event *e, const struct handler_target *t)
 {
-	if (cpu_lma(c) ? is_canonical48(t->g.off) : t->g.off <= desc_limit(t->csd))
+	if (cpu_lma(c) ? cpu_canonical(c, t->g.off) : t->g.off <= desc_limit(t->csd))
 		return true;
 	return seg_fault(c, VEC_GP, e->ext);
 }

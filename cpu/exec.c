@@ -42,7 +42,7 @@ static bool rip_linear(struct cpu *c, uint64_t *la)
 
 static bool fetch_pa(struct cpu *c, uint64_t la, uint64_t *pa)
 {
-	struct tlb_entry *e = &c->tlb.e[c->user][tlb_index(la)];
+	struct tlb_entry *e = &c->tlb.e[c->tlb_class][tlb_index(la)];
 	if (e->tag_x == (la & PAGE_MASK)) {
 		*pa = e->pa | (la & (PAGE_SIZE - 1));
 		return true;

@@ -25,7 +25,7 @@ static bool to_64bit(const struct cpu *c, uint64_t csd)
 /* New RIP: canonical for 64-bit code, within the limit otherwise; #GP(0). */
 static bool target_ip_ok(struct cpu *c, uint64_t csd, uint64_t ip)
 {
-	if (to_64bit(c, csd) ? is_canonical48(ip) : ip <= desc_limit(csd))
+	if (to_64bit(c, csd) ? cpu_canonical(c, ip) : ip <= desc_limit(csd))
 		return true;
 	return seg_fault(c, VEC_GP, 0);
 }

@@ -17,7 +17,7 @@ bool seg_check_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size, un
 	const struct segment *s = &c->seg[seg];
 	if (c->code64) {
 		uint64_t a = off + (seg >= SEG_FS ? s->base : 0);
-		if (!is_canonical48(a))
+		if (!cpu_canonical(c, a))
 			return seg_fault(c, seg);
 		*la = a;
 		return true;
@@ -106,7 +106,7 @@ bool cpu_branch_slow(struct cpu *c, unsigned osz, uint64_t target)
 	if (c->code64) {
 		if (osz != SZ64)
 			target &= addr_mask(osz);
-		if (!is_canonical48(target)) {
+		if (!cpu_canonical(c, target)) {
 			cpu_gp0(c);
 			return false;
 		}

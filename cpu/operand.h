@@ -126,7 +126,7 @@ static inline uint8_t *mem_fast_ptr(struct cpu *c, unsigned seg, uint64_t off, u
 	if (__builtin_expect(!c->code64, 0))
 		return NULL;
 	uint64_t la = off + (seg >= SEG_FS ? c->seg[seg].base : 0);
-	struct tlb_entry *e = &c->tlb.e[c->user][tlb_index(la)];
+	struct tlb_entry *e = &c->tlb.e[c->tlb_class][tlb_index(la)];
 	uint64_t tag = write ? e->tag_w : e->tag_r;
 	if (__builtin_expect(tag == (la & PAGE_MASK) && mem_in_page(la, size), 1))
 		return (uint8_t *)(e->host + (la & (PAGE_SIZE - 1)));

@@ -292,12 +292,12 @@ void stack_ref_desc(struct stack_ref *st, uint64_t ss_desc, uint64_t sp, bool us
 
 /* Linear address of w bytes at offset off, or false past the limits
  * (expand-down: (limit, 0xffff or 0xffffffff], SDM 5.3). */
-static bool stack_slot(const struct stack_ref *st, uint64_t off, unsigned w, uint64_t *la)
+static bool stack_slot(const struct cpu *c, const struct stack_ref *st, uint64_t off, unsigned w, uint64_t *la)
 {
 	uint64_t last = off + w - 1;
 	if (st->lm) {
 		*la = off;
-		return is_canonical48(off) && is_canonical48(last);
+		return cpu_canonical(c, off) && cpu_canonical(c, last);
 	}
 	if (st->ar & 4u) {
 		uint64_t upper = (st->ar & AR_DB) ? 0xffffffffull : 0xffffull;
@@ -330,7 +330,7 @@ bool stack_push(struct cpu *c, struct stack_ref *st, const uint64_t *vals, unsig
 	struct xlate_fault f;
 	assert(n <= STACK_MAX_VALS);
 	for (unsigned k = 0; k < n; k++)
-		if (!stack_slot(st, (st->sp - (uint64_t)(k + 1) * w) & mask, w, &la[k]))
+		if (!stack_slot(c, st, (st->sp - (uint64_t)(k + 1) * w) & mask, w, &la[k]))
 			return seg_fault(c, VEC_SS, err);
 	for (unsigned k = 0; k < n; k++)
 		if (!probe_write(&mv, la[k], w, acc, &f))

@@ -55,7 +55,7 @@ enum exec_status op_sysret(struct cpu *c, const struct insn *i)
 	bool to64 = i->osz == SZ64;
 	if (!c->code64 || !(c->efer & EFER_SCE))
 		return cpu_ud(c);
-	if (c->cpl != 0 || (to64 && !is_canonical48(c->gpr[R_CX])))
+	if (c->cpl != 0 || (to64 && !cpu_canonical(c, c->gpr[R_CX])))
 		return cpu_gp0(c);
 	uint16_t base = (uint16_t)(c->msr.star >> 48);
 	c->next_rip = to64 ? c->gpr[R_CX] : (uint32_t)c->gpr[R_CX];
@@ -95,7 +95,7 @@ enum exec_status op_sysexit(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (!(c->cr0 & CR0_PE) || c->cpl != 0 || sysenter_cs(c) == 0)
 		return cpu_gp0(c);
-	if (to64 && (!is_canonical48(c->gpr[R_DX]) || !is_canonical48(c->gpr[R_CX])))
+	if (to64 && (!cpu_canonical(c, c->gpr[R_DX]) || !cpu_canonical(c, c->gpr[R_CX])))
 		return cpu_gp0(c);
 	c->next_rip = to64 ? c->gpr[R_DX] : (uint32_t)c->gpr[R_DX];
 	c->gpr[R_SP] = to64 ? c->gpr[R_CX] : (uint32_t)c->gpr[R_CX];

@@ -34,13 +34,50 @@ static uint64_t cr4_valid(const struct cpu *c)
 	return ok;
 }
 
+/* The PCID translations are cached for: CR3[11:0] with CR4.PCIDE, else 0
+ * (4.10.1). */
+static uint16_t pcid_of(uint64_t cr3, uint64_t cr4)
+{
+	return (cr4 & CR4_PCIDE) ? (uint16_t)(cr3 & 0xfff) : 0;
+}
+
+/* PAE paging is in use with these register values (4.1.1, Table 4-1). */
+static bool pae_paging(const struct cpu *c, uint64_t cr0, uint64_t cr4)
+{
+	return (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(c->efer & EFER_LME);
+}
+
+/* Load the PDPTE registers from the table at cr3 (4.4.1); false (the MOV
+ * to CR is #GP(0), nothing changes) when a present PDPTE sets a reserved
+ * bit. */
+static bool load_pdptes(struct cpu *c, uint64_t cr3, uint64_t out[4])
+{
+	return paging_load_pdptes(c->phys, cr3, c->model->phys_addr_bits, out);
+}
+
+/* Commit new control-register values whose TLB effects the caller already
+ * applied: mirroring them into the translation context keeps
+ * cpu_mode_changed from flushing the whole TLB. */
+static void commit_paging(struct cpu *c, uint64_t cr0, uint64_t cr3, uint64_t cr4, const uint64_t pdpte[4])
+{
+	c->cr0 = c->xc.cr0 = cr0;
+	c->cr3 = c->xc.cr3 = cr3;
+	c->cr4 = c->xc.cr4 = cr4;
+	for (unsigned k = 0; k < 4; k++)
+		c->pdpte[k] = c->xc.pdpte[k] = pdpte[k];
+	cpu_mode_changed(c);
+}
+
 /* Reserved bits 31:0 other than the flags are ignored and ET reads 1;
  * bits 63:32 must be 0; PG needs PE; NW needs CD; 64-bit mode cannot turn
  * paging off, nor can PCIDE=1; turning paging on with EFER.LME needs PAE
- * and activates IA-32e mode (vol. 2 MOV CR; 2.5; 9.8.5). A PG, PE or WP
- * change flushes the TLB (4.10.4.1; WP is part of cached permissions). */
+ * and activates IA-32e mode (vol. 2 MOV CR; 2.5; 9.8.5). Changing PG, CD or
+ * NW into PAE paging loads the PDPTEs (4.4.1). A PG change invalidates
+ * everything (4.10.4.1); so does a PE or WP change here, because the TLB
+ * caches permission decisions that depend on them (allowed: 4.10.4.1). */
 static bool write_cr0(struct cpu *c, uint64_t v)
 {
+	uint64_t pdpte[4] = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] };
 	if (v >> 32)
 		return false;
 	v = (v & CR0_WRITABLE) | CR0_ET;
@@ -51,24 +88,26 @@ static bool write_cr0(struct cpu *c, uint64_t v)
 		return false;
 	if (pg_on && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
 		return false;
+	if (((v ^ c->cr0) & (CR0_PG | CR0_CD | CR0_NW)) && pae_paging(c, v, c->cr4) && !load_pdptes(c, c->cr3, pdpte))
+		return false;
 	if (pg_on && (c->efer & EFER_LME))
 		c->efer |= EFER_LMA;
 	if (pg_off)
 		c->efer &= ~EFER_LMA;
 	if ((v ^ c->cr0) & (CR0_PG | CR0_PE | CR0_WP))
 		tlb_flush_all(&c->tlb);
-	c->cr0 = v;
-	cpu_mode_changed(c);
+	commit_paging(c, v, c->cr3, c->cr4, pdpte);
 	return true;
 }
 
 /* In IA-32e mode bits above MAXPHYADDR are reserved; with CR4.PCIDE, bit 63
- * asks not to invalidate the PCID's translations and is not stored
- * (4.10.4.1). Every other write flushes, even of the same value. The
- * software TLB has no PCID tags: cpu_mode_changed flushes whenever CR3
- * changes, which the architecture allows (4.10.4). */
+ * asks not to invalidate the PCID's translations and is not stored. Other
+ * loads invalidate the new PCID's non-global translations (PCID 0 without
+ * PCIDE); global ones and other PCIDs' stay (4.10.4.1). Under PAE paging
+ * the PDPTEs are loaded (4.4.1). */
 static bool write_cr3(struct cpu *c, uint64_t v)
 {
+	uint64_t pdpte[4] = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] };
 	bool keep = false;
 	if (c->cr4 & CR4_PCIDE) {
 		keep = v >> 63;
@@ -76,29 +115,48 @@ static bool write_cr3(struct cpu *c, uint64_t v)
 	}
 	if (cpu_lma(c) && (v >> c->model->phys_addr_bits))
 		return false;
+	if (pae_paging(c, c->cr0, c->cr4) && !load_pdptes(c, v, pdpte))
+		return false;
+	uint16_t pcid = pcid_of(v, c->cr4);
+	tlb_switch_pcid(&c->tlb, pcid);
 	if (!keep)
-		tlb_flush_all(&c->tlb);
-	c->cr3 = v;
-	cpu_mode_changed(c);
+		tlb_flush_pcid(&c->tlb, pcid);
+	commit_paging(c, c->cr0, v, c->cr4, pdpte);
 	return true;
 }
 
-/* Bits of features the model lacks are reserved; PAE cannot be cleared in
- * IA-32e mode; PCIDE can be set only in IA-32e mode with CR3[11:0] = 0
- * (vol. 2 MOV CR). Paging-structure-relevant changes flush (4.10.4.1). */
+/* Which TLB entries a CR4 change invalidates (4.10.4.1): everything when
+ * PGE changes or PCIDE goes 1 -> 0; the current PCID's when PAE changes or
+ * SMEP goes 0 -> 1 (done as everything: allowed). SMAP and PKE enter the
+ * permission decisions the TLB caches, so their changes drop it too. */
+static void cr4_tlb_effects(struct cpu *c, uint64_t old, uint64_t v)
+{
+	uint64_t changed = old ^ v;
+	if ((changed & (CR4_PGE | CR4_PAE | CR4_SMAP | CR4_PKE | CR4_LA57)) ||
+	    (changed & old & CR4_PCIDE) || (changed & v & CR4_SMEP))
+		tlb_flush_all(&c->tlb);
+}
+
+/* Bits of features the model lacks are reserved; PAE cannot be cleared nor
+ * LA57 changed in IA-32e mode; PCIDE can be set only in IA-32e mode with
+ * CR3[11:0] = 0 (vol. 2 MOV CR). Changing PAE, PGE, PSE or SMEP into PAE
+ * paging loads the PDPTEs (4.4.1). */
 static bool write_cr4(struct cpu *c, uint64_t v)
 {
+	uint64_t pdpte[4] = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] };
 	uint64_t changed = v ^ c->cr4;
 	if (v & ~cr4_valid(c))
 		return false;
-	if (cpu_lma(c) && !(v & CR4_PAE))
+	if (cpu_lma(c) && (!(v & CR4_PAE) || (changed & CR4_LA57)))
 		return false;
 	if ((changed & v & CR4_PCIDE) && (!cpu_lma(c) || (c->cr3 & 0xfff)))
 		return false;
-	if (changed & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_PKE))
-		tlb_flush_all(&c->tlb);
-	c->cr4 = v;
-	cpu_mode_changed(c);
+	if ((changed & (CR4_PAE | CR4_PGE | CR4_PSE | CR4_SMEP)) && pae_paging(c, c->cr0, v) &&
+	    !load_pdptes(c, c->cr3, pdpte))
+		return false;
+	cr4_tlb_effects(c, c->cr4, v);
+	c->tlb.pcid = pcid_of(c->cr3, v);       /* PCIDE 0 -> 1 needs PCID 0; 1 -> 0 flushed */
+	commit_paging(c, c->cr0, c->cr3, v, pdpte);
 	return true;
 }
 
@@ -161,9 +219,12 @@ enum exec_status op_lmsw_Ew(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
-/* SMSW: a register gets CR0 at the operand size, memory its low 16 bits. */
+/* SMSW: a register gets CR0 at the operand size, memory its low 16 bits.
+ * With CR4.UMIP, #GP(0) at CPL > 0 (vol. 2 SMSW; vol. 3A 2.5). */
 enum exec_status op_smsw_Ew(struct cpu *c, const struct insn *i)
 {
+	if (cpu_umip_denies(c))
+		return cpu_gp0(c);
 	if (i->flags & IF_MOD3) {
 		reg_write(c, i->rm, i->osz, c->cr0);
 		return EXEC_OK;
@@ -222,16 +283,53 @@ enum exec_status op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 
 /* ---- TLB and cache control ---- */
 
+/* INVLPG never faults on its operand: outside 64-bit mode the address is
+ * segment base + offset (no limit check), in 64-bit mode a non-canonical
+ * address makes it a no-op (vol. 2 INVLPG). It invalidates the page's
+ * translations of the current PCID and global ones (4.10.4.1). */
 enum exec_status op_invlpg_M(struct cpu *c, const struct insn *i)
 {
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
 	uint64_t ea = insn_ea(c, i), la;
-	if (c->code64)
+	if (c->code64) {
 		la = ea + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0);
-	else
+		if (!cpu_canonical(c, la))
+			return EXEC_OK;
+	} else {
 		la = (c->seg[i->seg].base + ea) & 0xffffffffull;
+	}
 	tlb_flush_page(&c->tlb, la);
+	return EXEC_OK;
+}
+
+/* INVPCID r32/r64, m128 (vol. 2 INVPCID): type in the register (64 bits in
+ * 64-bit mode), descriptor = PCID in bits 11:0, reserved 63:12, linear
+ * address in 127:64. #GP(0) at CPL > 0, for a type above 3, reserved
+ * descriptor bits, a non-canonical address (type 0), or a PCID other than
+ * 0 with CR4.PCIDE = 0 (types 0 and 1). */
+enum exec_status op_invpcid_Gy_Mdq(struct cpu *c, const struct insn *i)
+{
+	uint64_t desc_lo, la;
+	if (!cpu_has(c, FEAT_INVPCID))
+		return cpu_ud(c);
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	uint64_t type = reg_read(c, i->reg, c->code64 ? SZ64 : SZ32), ea = insn_ea(c, i);
+	if (type > 3)
+		return cpu_gp0(c);
+	if (!mem_read_seg(c, i->seg, ea, 8, &desc_lo) || !mem_read_seg(c, i->seg, (ea + 8) & addr_mask(i->asz), 8, &la))
+		return EXEC_FAULT;
+	uint16_t pcid = (uint16_t)(desc_lo & 0xfff);
+	if ((desc_lo >> 12) || (type == 0 && !cpu_canonical(c, la)) ||
+	    (type <= 1 && pcid != 0 && !(c->cr4 & CR4_PCIDE)))
+		return cpu_gp0(c);
+	switch (type) {
+	case 0: tlb_flush_page_pcid(&c->tlb, la, pcid); break;
+	case 1: tlb_flush_pcid(&c->tlb, pcid); break;
+	case 2: tlb_flush_all(&c->tlb); break;
+	default: tlb_flush_nonglobal(&c->tlb); break;
+	}
 	return EXEC_OK;
 }
 
@@ -335,6 +433,63 @@ enum exec_status op_swapgs(struct cpu *c, const struct insn *i)
 	uint64_t t = c->seg[SEG_GS].base;
 	c->seg[SEG_GS].base = c->msr.kernel_gs_base;
 	c->msr.kernel_gs_base = t;
+	return EXEC_OK;
+}
+
+/* ---- SMAP and protection keys ---- */
+
+/* STAC/CLAC: #UD without SMAP or at CPL > 0 (vol. 2 STAC, CLAC). AC picks
+ * the supervisor TLB class (mem/tlb.h), so no flush is needed. */
+static enum exec_status set_ac(struct cpu *c, bool on)
+{
+	if (!cpu_has(c, FEAT_SMAP) || c->cpl != 0)
+		return cpu_ud(c);
+	c->rflags = on ? c->rflags | FL_AC : c->rflags & ~(uint64_t)FL_AC;
+	c->xc.rflags_ac = c->rflags & FL_AC;
+	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
+	return EXEC_OK;
+}
+
+enum exec_status op_clac(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return set_ac(c, false);
+}
+
+enum exec_status op_stac(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	return set_ac(c, true);
+}
+
+void cpu_set_pkru(struct cpu *c, uint32_t v)
+{
+	tlb_pkru_changed(&c->tlb, c->pkru, v);
+	c->pkru = c->xc.pkru = v;
+}
+
+/* RDPKRU/WRPKRU: #UD with CR4.PKE = 0; #GP(0) when ECX (and, for WRPKRU,
+ * EDX) is not 0; any CPL (vol. 2 RDPKRU, WRPKRU). */
+enum exec_status op_rdpkru(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	if (!(c->cr4 & CR4_PKE))
+		return cpu_ud(c);
+	if ((uint32_t)c->gpr[R_CX])
+		return cpu_gp0(c);
+	reg_write(c, R_AX, SZ32, c->pkru);
+	reg_write(c, R_DX, SZ32, 0);
+	return EXEC_OK;
+}
+
+enum exec_status op_wrpkru(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	if (!(c->cr4 & CR4_PKE))
+		return cpu_ud(c);
+	if ((uint32_t)c->gpr[R_CX] || (uint32_t)c->gpr[R_DX])
+		return cpu_gp0(c);
+	cpu_set_pkru(c, (uint32_t)c->gpr[R_AX]);
 	return EXEC_OK;
 }
 

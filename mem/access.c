@@ -3,37 +3,59 @@
  * hold cached code. */
 #include "mem/access.h"
 
+static uint8_t size_shift(uint64_t page_size)
+{
+	return (uint8_t)__builtin_ctzll(page_size);
+}
+
+/* Fill the TLB entry for la from a successful walk for access acc. */
+static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, const struct xlate_result *r,
+			uint8_t *host)
+{
+	bool user = (acc & ACC_USER) != 0;
+	struct tlb_entry *e = &v->tlb->e[mem_tlb_class(user, v->ctx)][tlb_index(la)];
+	uint64_t page = la & PAGE_MASK;
+	bool global = r->global && (v->ctx->cr4 & CR4_PGE);
+	if (e->pa != (r->pa & PAGE_MASK) || (e->tag_r != page && e->tag_x != page) || e->global != global ||
+	    e->pkey != r->pkey)
+		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	e->pa = r->pa & PAGE_MASK;
+	e->host = (uintptr_t)host;
+	e->pcid = v->tlb->pcid;
+	e->global = global;
+	e->size_shift = size_shift(r->page_size);
+	e->pkey = r->pkey;
+	if (e->size_shift > PAGE_SHIFT)
+		v->tlb->has_large = true;
+	if (acc & ACC_EXEC) {
+		e->tag_x = page;
+		return;
+	}
+	/* A data walk decides the data permissions; writes go direct only when
+	 * D is already set and no code is cached. */
+	e->tag_r = page;
+	e->tag_w = r->writable && r->dirty && !phys_is_code_page(v->pm, r->pa) ? page : TLB_INVALID;
+	if (r->exec_ok)
+		e->tag_x = page;
+}
+
 /* Walk and, where the page is plain RAM, cache the translation. The TLB
- * caches 4 KiB pieces of larger pages. */
+ * caches 4 KiB pieces of larger pages. A page fault invalidates the TLB
+ * entries for the faulting page (SDM vol. 3A 4.10.4.1), so a retry after
+ * fixing the paging structures does not fault again on a stale entry. */
 bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t *pa, struct xlate_fault *f)
 {
 	struct xlate_result r;
-	if (!paging_translate(v->pm, v->ctx, la, acc, &r, f))
+	if (!paging_translate(v->pm, v->ctx, la, acc, &r, f)) {
+		tlb_flush_page(v->tlb, la);
 		return false;
+	}
 	*pa = r.pa;
 	if (acc & ACC_IMPLICIT)
 		return true;
 	uint8_t *host = phys_ram_page(v->pm, r.pa);
-	if (!host)
-		return true;
-	struct tlb_entry *e = mem_tlb_entry(v, la);
-	uint64_t page = la & PAGE_MASK;
-	if (e->pa != (r.pa & PAGE_MASK) || (e->tag_r != page && e->tag_x != page))
-		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
-	e->pa = r.pa & PAGE_MASK;
-	e->host = (uintptr_t)host;
-	if (acc & ACC_EXEC) {
-		e->tag_x = page;
-	} else {
-		e->tag_r = page;
-		if (r.exec_ok)
-			e->tag_x = page;
-	}
-	/* Writes go direct only when D is already set and no code is cached. */
-	if ((acc & ACC_WRITE) || (r.writable && r.dirty)) {
-		if (r.writable && r.dirty && !phys_is_code_page(v->pm, r.pa))
-			e->tag_w = page;
-	}
+	if (host)
+		tlb_install(v, la, acc, &r, host);
 	return true;
 }
 

@@ -22,8 +22,9 @@ struct mem_view {
 	struct tlb *tlb;
 	struct phys_map *pm;
 	const struct xlate_ctx *ctx;
-	uint8_t user;           /* TLB class: CPL == 3 */
+	uint8_t user;           /* CPL == 3: accesses are user-mode accesses */
 };
+
 
 /* size 1, 2, 4, 8 (and up to 16 for descriptor-table reads split by the
  * caller). acc is ACC_READ / ACC_WRITE / ACC_EXEC plus ACC_USER/IMPLICIT.
@@ -36,7 +37,7 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 
 static inline struct tlb_entry *mem_tlb_entry(const struct mem_view *v, uint64_t la)
 {
-	return &v->tlb->e[v->user][tlb_index(la)];
+	return &v->tlb->e[mem_tlb_class(v->user, v->ctx)][tlb_index(la)];
 }
 
 static inline bool mem_in_page(uint64_t la, unsigned size)

@@ -37,23 +37,32 @@ static uint64_t nx_rsvd(const struct xlate_ctx *ctx)
 	return (ctx->efer & EFER_NXE) ? 0 : PTE_NX;
 }
 
-/* 4-level paging (4.5). Returns the leaf entry, or 0 on a fault. */
-static uint64_t walk_4level(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size)
+/* Bits an entry at `level` reserves because of its PS flag: PS itself in a
+ * PML5E/PML4E (and in a PDPTE without 1 GiB pages); the low address bits
+ * of a 1 GiB or 2 MiB page frame (4.5, Tables 4-15 to 4-20). */
+static uint64_t large_rsvd(const struct xlate_ctx *ctx, int level, uint64_t e)
+{
+	if (level >= 4)
+		return PTE_PS;
+	if (!(e & PTE_PS) || level == 1)
+		return 0;
+	if (level == 3)
+		return (ctx->features & XF_PAGE1GB) ? 0x3fffe000ull : PTE_PS;     /* bits 29:13 */
+	return 0x1fe000ull;                                                     /* bits 20:13 */
+}
+
+/* 4-level and 5-level paging (4.5): CR4.LA57 adds the PML5 table. Returns
+ * the leaf entry, or 0 on a fault. */
+static uint64_t walk_long(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size)
 {
 	uint64_t table = w->ctx->cr3 & 0x000ffffffffff000ull & ~w->rsvd_phys;
 	uint64_t rsvd = w->rsvd_phys | nx_rsvd(w->ctx);
-	for (int level = 4; level >= 1; level--) {
+	int top = (w->ctx->cr4 & CR4_LA57) ? 5 : 4;
+	for (int level = top; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
 		uint64_t e = read_entry(pm, pa, true);
-		uint64_t r = rsvd;
-		if (level == 4)
-			r |= PTE_PS;
-		else if (level == 3 && (e & PTE_PS))
-			r |= 0x3fffe000ull;             /* PDPTE 1 GiB: bits 29:13 */
-		else if (level == 2 && (e & PTE_PS))
-			r |= 0x1fe000ull;               /* PDE 2 MiB: bits 20:13 */
-		if (!use_entry(w, pa, e, r))
+		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
 			*size = 1ull << shift;
@@ -64,25 +73,39 @@ static uint64_t walk_4level(struct phys_map *pm, struct walk *w, uint64_t la, ui
 	return 0;
 }
 
-/* PAE paging (4.4): the PDPTEs are read from memory at each walk. */
+/* Reserved bits of a PAE PDPTE: 63:MAXPHYADDR, 8:5 and 2:1 (4.4.1, Table 4-8). */
+static uint64_t pdpte_rsvd(unsigned maxphyaddr)
+{
+	return ~((1ull << maxphyaddr) - 1) | 0x1e6ull;
+}
+
+bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, uint64_t out[4])
+{
+	uint64_t e[4];
+	for (unsigned k = 0; k < 4; k++) {
+		e[k] = phys_read(pm, (cr3 & 0xffffffe0ull) + 8 * k, 8);
+		if ((e[k] & PTE_P) && (e[k] & pdpte_rsvd(maxphyaddr)))
+			return false;
+	}
+	for (unsigned k = 0; k < 4; k++)
+		out[k] = e[k];
+	return true;
+}
+
+/* PAE paging (4.4): the PDPTEs come from the PDPTE registers, loaded and
+ * checked when CR3/CR0/CR4 were written, not from memory. */
 static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size)
 {
-	uint64_t pdpte_pa = (w->ctx->cr3 & 0xffffffe0ull) + ((la >> 30) & 3) * 8;
-	uint64_t pdpte = read_entry(pm, pdpte_pa, true);
+	uint64_t pdpte = w->ctx->pdpte[(la >> 30) & 3];
 	uint64_t rsvd = w->rsvd_phys | nx_rsvd(w->ctx);
 	if (!(pdpte & PTE_P))
 		return 0;
-	if (pdpte & (w->rsvd_phys | 0x1e6)) {   /* bits 2:1, 8:5 reserved in a PDPTE */
-		w->err |= PFEC_RSVD;
-		return 0;
-	}
 	uint64_t table = pdpte & 0x000ffffffffff000ull;
 	for (int level = 2; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
 		uint64_t e = read_entry(pm, pa, true);
-		uint64_t r = rsvd | ((level == 2 && (e & PTE_PS)) ? 0x1fe000ull : 0);
-		if (!use_entry(w, pa, e, r))
+		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (e & PTE_PS)) {
 			*size = 1ull << shift;
@@ -93,13 +116,22 @@ static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint6
 	return 0;
 }
 
+/* A 4 MiB PDE keeps physical-address bits (M-1):32 in bits (M-19):13, with
+ * M = MIN(MAXPHYADDR, 40) under PSE-36 (32 without it); bits 21:(M-19) are
+ * reserved (4.3, Table 4-4). */
+static uint64_t pse_rsvd(const struct xlate_ctx *ctx)
+{
+	unsigned m = (ctx->features & XF_PSE36) ? (ctx->maxphyaddr < 40 ? ctx->maxphyaddr : 40) : 32;
+	return (1ull << 22) - (1ull << (m - 19));
+}
+
 /* 32-bit paging (4.3), with 4 MiB pages under CR4.PSE. */
 static uint64_t walk_32bit(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size, uint64_t *base)
 {
 	uint64_t pde_pa = (w->ctx->cr3 & 0xfffff000ull) + ((la >> 22) & 1023) * 4;
 	uint64_t pde = read_entry(pm, pde_pa, false);
 	if ((pde & PTE_PS) && (w->ctx->cr4 & CR4_PSE)) {
-		if (!use_entry(w, pde_pa, pde, 1ull << 21))     /* bit 21 reserved */
+		if (!use_entry(w, pde_pa, pde, pse_rsvd(w->ctx)))
 			return 0;
 		*size = 4ull << 20;
 		/* PSE-36: bits 20:13 give physical-address bits 39:32. */
@@ -117,8 +149,31 @@ static uint64_t walk_32bit(struct phys_map *pm, struct walk *w, uint64_t la, uin
 	return pte;
 }
 
+/* The protection key of a user-mode address under IA-32e paging with
+ * CR4.PKE, else TLB-style "none" (0xff): keys exist only there (4.6.2). */
+static uint8_t leaf_pkey(const struct walk *w, uint64_t leaf)
+{
+	const struct xlate_ctx *ctx = w->ctx;
+	if (!(ctx->efer & EFER_LMA) || !(ctx->cr4 & CR4_PKE) || !w->all_u)
+		return 0xff;
+	return (uint8_t)((leaf >> PTE_PKEY_SHIFT) & 15);
+}
+
+/* PKRU for key k: AD (bit 2k) forbids every data access; WD (bit 2k+1)
+ * forbids writes by user-mode accesses, and by supervisor-mode accesses
+ * when CR0.WP = 1 (4.6.1, 4.6.2). Instruction fetches are not checked. */
+static bool pkey_denies(const struct xlate_ctx *ctx, uint8_t pkey, bool write, bool user)
+{
+	if (pkey == 0xff)
+		return false;
+	unsigned bits = (ctx->pkru >> (2 * pkey)) & 3;
+	if (bits & 1)
+		return true;
+	return write && (bits & 2) && (user || (ctx->cr0 & CR0_WP));
+}
+
 /* Access rights of the translation for the accessing privilege (4.6). */
-static bool rights_ok(const struct walk *w, unsigned acc, struct xlate_result *res)
+static bool rights_ok(const struct walk *w, unsigned acc, uint8_t pkey, struct xlate_result *res)
 {
 	const struct xlate_ctx *ctx = w->ctx;
 	bool user = (acc & ACC_USER) && !(acc & ACC_IMPLICIT);
@@ -127,28 +182,33 @@ static bool rights_ok(const struct walk *w, unsigned acc, struct xlate_result *r
 
 	res->user_ok = w->all_u;
 	res->exec_ok = !w->any_nx && !(user ? !w->all_u : ((ctx->cr4 & CR4_SMEP) && w->all_u));
-	res->writable = user ? (w->all_u && w->all_w) : (w->all_w || !wp);
+	res->writable = (user ? (w->all_u && w->all_w) : (w->all_w || !wp)) && !pkey_denies(ctx, pkey, true, user);
 	if (user && !w->all_u)
 		return false;
 	if (acc & ACC_EXEC)
 		return res->exec_ok;
-	if (smap)
+	if (smap || pkey_denies(ctx, pkey, false, user))
 		return false;
 	if (acc & ACC_WRITE)
 		return res->writable;
 	return true;
 }
 
-static uint32_t fault_code(const struct walk *w, unsigned acc, bool present)
+/* #PF error code (4.7). PK is set for a data access to a user-mode address
+ * whose key forbids it, whatever else also failed. */
+static uint32_t fault_code(const struct walk *w, unsigned acc, bool present, uint8_t pkey)
 {
 	const struct xlate_ctx *ctx = w->ctx;
+	bool user = (acc & ACC_USER) && !(acc & ACC_IMPLICIT);
 	uint32_t err = w->err | (present ? PFEC_P : 0);
 	if (acc & ACC_WRITE)
 		err |= PFEC_W;
-	if ((acc & ACC_USER) && !(acc & ACC_IMPLICIT))
+	if (user)
 		err |= PFEC_U;
 	if ((acc & ACC_EXEC) && (((ctx->cr4 & CR4_PAE) && (ctx->efer & EFER_NXE)) || (ctx->cr4 & CR4_SMEP)))
 		err |= PFEC_I;
+	if (present && !(acc & ACC_EXEC) && pkey_denies(ctx, pkey, (acc & ACC_WRITE) != 0, user))
+		err |= PFEC_PK;
 	return err;
 }
 
@@ -173,22 +233,26 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 
 	if (!(ctx->cr0 & CR0_PG)) {
 		*res = (struct xlate_result){ .pa = la, .page_size = PAGE_SIZE, .writable = true,
-					      .user_ok = true, .exec_ok = true, .dirty = true };
+					      .user_ok = true, .exec_ok = true, .dirty = true, .pkey = 0xff };
 		return true;
 	}
 	w.rsvd_phys = ctx->maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << ctx->maxphyaddr) - 1)) : 0;
 	if (ctx->efer & EFER_LMA) {
-		leaf = walk_4level(pm, &w, la, &size);
+		leaf = walk_long(pm, &w, la, &size);
 	} else if (ctx->cr4 & CR4_PAE) {
 		leaf = walk_pae(pm, &w, la, &size);
 	} else {
 		wide = false;
 		leaf = walk_32bit(pm, &w, la, &size, &base);
 	}
-	if (leaf && !rights_ok(&w, acc, res))
-		goto protection;
 	if (!leaf) {
-		fault->error_code = fault_code(&w, acc, (w.err & PFEC_RSVD) != 0);
+		fault->error_code = fault_code(&w, acc, (w.err & PFEC_RSVD) != 0, 0xff);
+		fault->linear = la;
+		return false;
+	}
+	uint8_t pkey = leaf_pkey(&w, leaf);
+	if (!rights_ok(&w, acc, pkey, res)) {
+		fault->error_code = fault_code(&w, acc, true, pkey);
 		fault->linear = la;
 		return false;
 	}
@@ -199,9 +263,6 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 	res->page_size = size;
 	res->dirty = (leaf & PTE_D) || (acc & ACC_WRITE);
 	res->global = (leaf & PTE_G) != 0;
+	res->pkey = pkey;
 	return true;
-protection:
-	fault->error_code = fault_code(&w, acc, true);
-	fault->linear = la;
-	return false;
 }

@@ -1,6 +1,6 @@
 /* Linear -> guest-physical translation: the paging walks of SDM vol. 3A
- * chapter 4 (32-bit, PAE, 4-level). mem/ never sees struct cpu: callers pass
- * the small translation context below. */
+ * chapter 4 (32-bit, PAE, 4-level, 5-level). mem/ never sees struct cpu:
+ * callers pass the small translation context below. */
 #ifndef MEM_PAGING_H
 #define MEM_PAGING_H
 
@@ -59,6 +59,7 @@
 #define PTE_PS (1ull << 7)
 #define PTE_G (1ull << 8)
 #define PTE_NX (1ull << 63)
+#define PTE_PKEY_SHIFT 59       /* protection key: bits 62:59 of the leaf (4.6.2) */
 
 /* #PF error-code bits (SDM 4.7). */
 #define PFEC_P (1u << 0)
@@ -78,11 +79,20 @@ enum {
 	ACC_IMPLICIT = 1 << 3,  /* implicit supervisor access (descriptor tables) */
 };
 
+/* Paging features of the CPU model that change what a walk accepts. */
+enum {
+	XF_PAGE1GB = 1 << 0,    /* PS in a PDPTE maps a 1 GiB page (else reserved) */
+	XF_PSE36 = 1 << 1,      /* 4 MiB pages of 32-bit paging reach above 4 GiB */
+};
+
 struct xlate_ctx {
 	uint64_t cr0, cr3, cr4, efer;
 	uint64_t rflags_ac;     /* EFLAGS.AC, for SMAP */
+	uint64_t pdpte[4];      /* PAE paging: the PDPTE registers (4.4.1) */
+	uint32_t pkru;          /* protection-key rights (4.6.2) */
 	uint8_t cpl;
 	uint8_t maxphyaddr;     /* physical-address width: bits above it are reserved */
+	uint8_t features;       /* XF_* */
 };
 
 /* Result of a walk that failed: what the caller turns into #PF (or, in later
@@ -102,6 +112,7 @@ struct xlate_result {
 	bool exec_ok;
 	bool dirty;             /* D set in the final entry */
 	bool global;
+	uint8_t pkey;           /* protection key of a user-mode address (IA-32e, CR4.PKE), else 0xff */
 };
 
 /* Walk the guest's page tables for one access, setting accessed/dirty bits as
@@ -111,10 +122,27 @@ struct xlate_result {
 bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t linear, unsigned acc,
 		      struct xlate_result *res, struct xlate_fault *fault);
 
-/* True when linear is canonical for the paging mode (48-bit, 57 with LA57). */
+/* Load the four PDPTEs of PAE paging from the 32-byte table CR3 points to
+ * (4.4.1): false, with out[] untouched, when a present PDPTE sets a
+ * reserved bit (the MOV to CR that loads them is then #GP(0)). */
+bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, uint64_t out[4]);
+
+/* True when linear is canonical for 4-level paging (bits 63:47 equal). */
 static inline bool is_canonical48(uint64_t la)
 {
 	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
+}
+
+/* Canonical for 5-level paging (bits 63:56 equal; 4.1.1, vol. 1 3.3.7.1). */
+static inline bool is_canonical57(uint64_t la)
+{
+	return (uint64_t)((int64_t)(la << 7) >> 7) == la;
+}
+
+/* Canonical for the paging mode: 57 bits with CR4.LA57, else 48. */
+static inline bool is_canonical(uint64_t la, uint64_t cr4)
+{
+	return (cr4 & CR4_LA57) ? is_canonical57(la) : is_canonical48(la);
 }
 
 #endif

@@ -1,43 +1,138 @@
-/* Software TLB maintenance. The architecture allows a TLB to drop entries at
- * any time (SDM vol. 3A 4.10.4), so flushing more than asked is always safe;
- * flushing less never is. */
+/* Software TLB maintenance: the invalidations of SDM vol. 3A 4.10.4.1, each
+ * dropping exactly the entries the SDM names (and, where the SDM lets the
+ * processor choose, no more), so that a guest can observe the staleness the
+ * architecture allows. */
 #include "mem/tlb.h"
+
+#define FOR_EACH_ENTRY(t, e)                                              \
+	for (struct tlb_entry *e = &(t)->e[0][0]; e < &(t)->e[0][0] + TLB_CLASSES * TLB_SIZE; e++)
 
 static void entry_clear(struct tlb_entry *e)
 {
 	e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
 }
 
+/* The linear page an entry caches (tags without TLB_DORMANT), or
+ * TLB_INVALID for an empty entry. */
+static uint64_t entry_page(const struct tlb_entry *e)
+{
+	uint64_t tag = e->tag_r != TLB_INVALID ? e->tag_r : e->tag_x != TLB_INVALID ? e->tag_x : e->tag_w;
+	return tag == TLB_INVALID ? tag : tag & PAGE_MASK;
+}
+
+/* True when the entry is a piece of the page that holds la. */
+static bool entry_covers(const struct tlb_entry *e, uint64_t la)
+{
+	uint64_t page = entry_page(e);
+	return page != TLB_INVALID && ((page ^ la) >> e->size_shift) == 0;
+}
+
 void tlb_flush_all(struct tlb *t)
 {
-	for (int u = 0; u < 2; u++)
-		for (unsigned k = 0; k < TLB_SIZE; k++)
-			entry_clear(&t->e[u][k]);
+	FOR_EACH_ENTRY(t, e)
+		entry_clear(e);
+	t->has_large = false;
+}
+
+void tlb_flush_pcid(struct tlb *t, uint16_t pcid)
+{
+	FOR_EACH_ENTRY(t, e)
+		if (!e->global && e->pcid == pcid)
+			entry_clear(e);
+}
+
+void tlb_flush_nonglobal(struct tlb *t)
+{
+	FOR_EACH_ENTRY(t, e)
+		if (!e->global)
+			entry_clear(e);
+}
+
+/* Entries for la's page that match keep(): only la's own slot in each class
+ * can hold a 4 KiB translation; pieces of large pages may sit anywhere. */
+static void flush_page_if(struct tlb *t, uint64_t la, bool (*match)(const struct tlb_entry *, uint16_t),
+			  uint16_t pcid)
+{
+	if (!t->has_large) {
+		for (unsigned k = 0; k < TLB_CLASSES; k++) {
+			struct tlb_entry *e = &t->e[k][tlb_index(la)];
+			if (entry_covers(e, la) && match(e, pcid))
+				entry_clear(e);
+		}
+		return;
+	}
+	FOR_EACH_ENTRY(t, e)
+		if (entry_covers(e, la) && match(e, pcid))
+			entry_clear(e);
+}
+
+static bool current_or_global(const struct tlb_entry *e, uint16_t pcid)
+{
+	return e->global || e->pcid == pcid;
+}
+
+static bool nonglobal_of(const struct tlb_entry *e, uint16_t pcid)
+{
+	return !e->global && e->pcid == pcid;
 }
 
 void tlb_flush_page(struct tlb *t, uint64_t la)
 {
-	/* Large pages are cached as 4 KiB pieces, so an INVLPG of any address in
-	 * a large page must drop them all: flush every entry for the same 4 KiB
-	 * page and, to be safe for large pages, any entry whose linear page lies
-	 * in the same 1 GiB region. */
-	uint64_t region = la >> 30;
-	for (int u = 0; u < 2; u++)
-		for (unsigned k = 0; k < TLB_SIZE; k++) {
-			struct tlb_entry *e = &t->e[u][k];
-			uint64_t tag = e->tag_r != TLB_INVALID ? e->tag_r : e->tag_x;
-			if (tag != TLB_INVALID && (tag >> 30) == region)
-				entry_clear(e);
-			else if (e->tag_w != TLB_INVALID && (e->tag_w >> 30) == region)
-				entry_clear(e);
-		}
+	flush_page_if(t, la, current_or_global, t->pcid);
+}
+
+void tlb_flush_page_pcid(struct tlb *t, uint64_t la, uint16_t pcid)
+{
+	flush_page_if(t, la, nonglobal_of, pcid);
+}
+
+static void tags_or(struct tlb_entry *e, uint64_t bit)
+{
+	e->tag_r |= bit;
+	e->tag_w |= bit;
+	e->tag_x |= bit;
+}
+
+static void tags_wake(struct tlb_entry *e)
+{
+	if (e->tag_r != TLB_INVALID)
+		e->tag_r &= ~TLB_DORMANT;
+	if (e->tag_w != TLB_INVALID)
+		e->tag_w &= ~TLB_DORMANT;
+	if (e->tag_x != TLB_INVALID)
+		e->tag_x &= ~TLB_DORMANT;
+}
+
+void tlb_switch_pcid(struct tlb *t, uint16_t pcid)
+{
+	if (pcid == t->pcid)
+		return;
+	FOR_EACH_ENTRY(t, e) {
+		if (e->global)
+			continue;
+		if (e->pcid == t->pcid)
+			tags_or(e, TLB_DORMANT);
+		else if (e->pcid == pcid)
+			tags_wake(e);
+	}
+	t->pcid = pcid;
+}
+
+/* PKRU holds AD (bit 2i) and WD (bit 2i + 1) for key i (4.6.2). */
+void tlb_pkru_changed(struct tlb *t, uint32_t old_pkru, uint32_t new_pkru)
+{
+	uint32_t changed = old_pkru ^ new_pkru;
+	if (!changed)
+		return;
+	FOR_EACH_ENTRY(t, e)
+		if (e->pkey != TLB_NO_PKEY && ((changed >> (2 * e->pkey)) & 3))
+			e->tag_r = e->tag_w = TLB_INVALID;
 }
 
 void tlb_drop_writes_to(struct tlb *t, uint64_t pa)
 {
 	uint64_t page = pa & PAGE_MASK;
-	for (int u = 0; u < 2; u++)
-		for (unsigned k = 0; k < TLB_SIZE; k++)
-			if (t->e[u][k].pa == page)
-				t->e[u][k].tag_w = TLB_INVALID;
+	FOR_EACH_ENTRY(t, e)
+		if (e->pa == page)
+			e->tag_w = TLB_INVALID;
 }

@@ -1,41 +1,91 @@
-/* The software TLB: linear page -> host pointer for plain-RAM pages.
+/* The software TLB: linear page -> host pointer for plain-RAM pages, tagged
+ * the way the architecture tags translations (SDM vol. 3A 4.10.1, 4.10.2).
  *
- * Direct-mapped, one array per privilege class (supervisor, user) so a CPL
- * change needs no flush. An entry caches read, write and fetch permission
- * separately: a tag equals the linear page number only when that access may
- * go straight to host memory. Write tags are installed only when the walk
- * already set the D bit and the page holds no cached code, so the first write
- * to a clean or code page takes the slow path. MMIO, ROM writes and
- * unmapped pages are never cached.
+ * Direct-mapped, one array per access class so that a change of CPL or of
+ * EFLAGS.AC needs no flush: [0] supervisor, [1] user, [2] supervisor with
+ * CR4.SMAP = EFLAGS.AC = 1 (the one case where a supervisor data access to
+ * a user-mode address is allowed, 4.6.1). An entry caches read, write and
+ * fetch permission separately: a tag equals the linear page number only when
+ * that access may go straight to host memory in the current context. Write
+ * tags are installed only when the walk already set the D bit and the page
+ * holds no cached code, so the first write to a clean or code page takes the
+ * slow path. MMIO, ROM writes and unmapped pages are never cached.
+ *
+ * PCIDs (4.10.1): every entry remembers the PCID it was cached for and
+ * whether it is global. Entries of the current PCID and global entries are
+ * "live" (tags are plain page numbers, the hit path compares nothing else);
+ * entries of other PCIDs are "dormant": TLB_DORMANT is or-ed into their tags
+ * so they never match, and tlb_switch_pcid() wakes them when their PCID
+ * becomes current again. The hit path therefore costs what it always did.
+ *
+ * A translation of a page larger than 4 KiB is cached as 4 KiB pieces; each
+ * piece remembers the page size, so INVLPG of any address in the large page
+ * drops exactly the pieces of that page (4.10.2.3, 4.10.4.1).
  */
 #ifndef MEM_TLB_H
 #define MEM_TLB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "mem/paging.h"
 #include "mem/phys.h"
 
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
+#define TLB_CLASSES 3
 #define TLB_INVALID (~0ull)
+#define TLB_DORMANT 1ull        /* or-ed into the tags of another PCID's entries */
+#define TLB_NO_PKEY 0xff        /* the page is not subject to protection keys */
+
+enum { TLB_SUPERVISOR = 0, TLB_USER = 1, TLB_SUPERVISOR_AC = 2 };
 
 struct tlb_entry {
-	uint64_t tag_r, tag_w, tag_x;   /* linear page address, or TLB_INVALID */
+	uint64_t tag_r, tag_w, tag_x;   /* linear page address, | TLB_DORMANT, or TLB_INVALID */
 	uintptr_t host;                 /* host address of the page start */
 	uint64_t pa;                    /* guest-physical page address */
+	uint16_t pcid;                  /* PCID the translation was cached for */
+	uint8_t global;                 /* global translation (G = 1 with CR4.PGE = 1) */
+	uint8_t size_shift;             /* 12, 21, 22 or 30: size of the page it is a piece of */
+	uint8_t pkey;                   /* protection key of a user-mode address, or TLB_NO_PKEY */
 };
 
 struct tlb {
-	struct tlb_entry e[2][TLB_SIZE];   /* [0] supervisor, [1] user */
+	struct tlb_entry e[TLB_CLASSES][TLB_SIZE];
+	uint16_t pcid;                  /* current PCID: its entries are live */
+	bool has_large;                 /* a piece of a large page may be cached */
 };
+
+/* The TLB class an access by user (CPL 3) or supervisor code uses. */
+static inline unsigned mem_tlb_class(bool user, const struct xlate_ctx *ctx)
+{
+	if (user)
+		return TLB_USER;
+	return (ctx->cr4 & CR4_SMAP) && ctx->rflags_ac ? TLB_SUPERVISOR_AC : TLB_SUPERVISOR;
+}
 
 static inline unsigned tlb_index(uint64_t la)
 {
 	return (unsigned)(la >> PAGE_SHIFT) & (TLB_SIZE - 1);
 }
 
+/* Everything, global entries and every PCID included. Also used when an
+ * input of the cached permission decisions changes (CR0.WP, CR4.SMAP,
+ * EFER.NXE...): dropping entries is always allowed (4.10.4.1, "the
+ * processor is always free to invalidate additional entries"). */
 void tlb_flush_all(struct tlb *t);
+/* Non-global entries of one PCID (MOV to CR3, INVPCID type 1). */
+void tlb_flush_pcid(struct tlb *t, uint16_t pcid);
+/* Non-global entries of every PCID (INVPCID type 3). */
+void tlb_flush_nonglobal(struct tlb *t);
+/* INVLPG: entries for la's page of the current PCID, and global ones. */
 void tlb_flush_page(struct tlb *t, uint64_t la);
+/* INVPCID type 0: non-global entries for la's page of one PCID. */
+void tlb_flush_page_pcid(struct tlb *t, uint64_t la, uint16_t pcid);
+/* Make pcid current: its entries become live, the old PCID's dormant. */
+void tlb_switch_pcid(struct tlb *t, uint16_t pcid);
+/* WRPKRU: drop data permissions of entries whose key's rights changed. */
+void tlb_pkru_changed(struct tlb *t, uint32_t old_pkru, uint32_t new_pkru);
 /* Drop write permission for every entry mapping guest-physical page pa. */
 void tlb_drop_writes_to(struct tlb *t, uint64_t pa);
 

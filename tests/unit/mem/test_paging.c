@@ -17,7 +17,8 @@ static uint32_t r32(uint64_t pa) { uint32_t v = 0; phys_copy_out(&pm, pa, &v, 4)
 static struct xlate_ctx ctx64(void)
 {
 	return (struct xlate_ctx){ .cr0 = CR0_PE | CR0_PG | CR0_WP, .cr3 = 0x1000, .cr4 = CR4_PAE,
-				   .efer = EFER_LME | EFER_LMA | EFER_NXE, .maxphyaddr = 39 };
+				   .efer = EFER_LME | EFER_LMA | EFER_NXE, .maxphyaddr = 39,
+				   .features = XF_PAGE1GB | XF_PSE36 };
 }
 
 /* la 0x7f80_0000_3000 -> pa 0x50000 through PML4[255] PDPT[0] PD[0] PT[3]. */
@@ -106,6 +107,7 @@ static void test_32bit_and_pae(void)
 	struct xlate_ctx p = { .cr0 = CR0_PE | CR0_PG, .cr3 = 0x7000, .cr4 = CR4_PAE, .maxphyaddr = 36 };
 	w64(0x7000, 0x6000 | PTE_P);
 	w64(0x6000, 0x200000 | PTE_P | PTE_W | PTE_PS);
+	CU_ASSERT_TRUE(paging_load_pdptes(&pm, p.cr3, p.maxphyaddr, p.pdpte));
 	CU_ASSERT_TRUE(paging_translate(&pm, &p, 0x1234, ACC_READ, &r, &f));
 	CU_ASSERT_EQUAL(r.pa, 0x201234);
 }
