@@ -15,6 +15,7 @@ void cpu_init(struct cpu *c, int id, const struct cpu_model *model, struct phys_
 {
 	memset(c, 0, sizeof(*c));
 	c->id = id;
+	c->ncpus = 1;
 	c->model = model;
 	c->phys = phys;
 	c->pio = pio;

@@ -170,6 +170,7 @@ struct cpu {
 	int delivering;         /* nesting depth of exception delivery, for #DF / triple fault */
 
 	int id;                 /* APIC id / index */
+	int ncpus;              /* logical processors in the machine (CPUID topology leaves) */
 	const struct cpu_model *model;
 	struct phys_map *phys;
 	struct pio_bus *pio;

@@ -63,6 +63,55 @@ static void leaf_tsc(const struct cpu *c, uint32_t leaf, uint32_t r[4])
 	}
 }
 
+/* Leaf 4, deterministic cache parameters: subleaf 0 L1 data, 1 L1 code,
+ * 2 unified L2 (the one 80000006H reports), then type 0 = no more caches.
+ * EAX: type 4:0, level 7:5, self-initialising 8, logical processors
+ * sharing - 1 in 25:14 (1), cores per package - 1 in 31:26; EBX: line - 1,
+ * partitions - 1, ways - 1; ECX: sets - 1. */
+static void leaf_4(const struct cpu *c, uint32_t sub, uint32_t r[4])
+{
+	static const struct { uint8_t type, level; uint16_t ways, sets; } caches[] = {
+		{ 1, 1, 8, 64 },        /* 32 KiB, 8-way */
+		{ 2, 1, 8, 64 },        /* 32 KiB, 8-way */
+		{ 3, 2, 8, 512 },       /* 256 KiB, 8-way */
+	};
+	if (sub >= sizeof(caches) / sizeof(caches[0]))
+		return;
+	uint32_t cores = c->ncpus > 64 ? 64 : (uint32_t)c->ncpus;
+	r[0] = caches[sub].type | (uint32_t)caches[sub].level << 5 | 1u << 8 | (cores - 1) << 26;
+	r[1] = 63u | (uint32_t)(caches[sub].ways - 1) << 22;
+	r[2] = caches[sub].sets - 1u;
+}
+
+/* Bits needed for n distinct ids. */
+static uint32_t id_bits(uint32_t n)
+{
+	uint32_t b = 0;
+	while ((1u << b) < n)
+		b++;
+	return b;
+}
+
+/* Leaves 0BH and 1FH, x2APIC topology: one thread per core, every CPU of
+ * the machine a core of one package. Per level: EAX[4:0] = shift of the
+ * x2APIC id to the next level, EBX[15:0] = logical processors at this
+ * level, ECX = level type (1 SMT, 2 core) << 8 | level number, EDX = x2APIC
+ * id. A level past the last has EAX = EBX = 0 and type 0. */
+static void leaf_topology(const struct cpu *c, uint32_t sub, uint32_t r[4])
+{
+	uint32_t n = (uint32_t)c->ncpus;
+	r[2] = sub & 0xff;
+	r[3] = (uint32_t)c->id;
+	if (sub == 0) {
+		r[1] = 1;
+		r[2] |= 1u << 8;
+	} else if (sub == 1) {
+		r[0] = id_bits(n);
+		r[1] = n;
+		r[2] |= 2u << 8;
+	}
+}
+
 static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	const struct cpu_model *m = c->model;
@@ -79,21 +128,28 @@ static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_
 	case 2:         /* one iteration; descriptor FFH: "see leaf 4" */
 		r[0] = 0x0000ff01;
 		break;
+	case 4:
+		leaf_4(c, sub, r);
+		break;
 	case 6:         /* ARAT: the APIC timer runs in every C-state */
 		r[0] = 1u << 2;
 		break;
-	case 7:
+	case 7:         /* OSPKE (ECX bit 4) reads CR4.PKE */
 		if (sub == 0) {
 			r[1] = m->leaf7_ebx;
-			r[2] = m->leaf7_ecx;
+			r[2] = m->leaf7_ecx | ((c->cr4 & CR4_PKE) ? 1u << (FEAT_OSPKE & 31) : 0);
 			r[3] = m->leaf7_edx;
 		}
+		break;
+	case 0xb:
+	case 0x1f:
+		leaf_topology(c, sub, r);
 		break;
 	case 0x15:
 	case 0x16:
 		leaf_tsc(c, leaf, r);
 		break;
-	default:        /* leaves this model leaves empty (4, 0BH, 0DH...) */
+	default:        /* leaves this model leaves empty (5, 0AH, 0DH, 12H...) */
 		break;
 	}
 }

@@ -166,6 +166,7 @@ static int machine_build_core(struct machine *m, char *err, size_t errlen)
 	for (int i = 0; i < m->ncpus; i++) {
 		struct cpu *c = &m->cpus[i];
 		cpu_init(c, i, m->model, &m->phys, m->pio, m->icache);
+		c->ncpus = m->ncpus;
 		c->rng_state = machine_rng_seed(m->cfg.seed, i);
 		c->warn = machine_warn;
 		c->warn_ctx = c;

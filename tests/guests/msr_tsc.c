@@ -6,7 +6,7 @@
 #define MSR_LSTAR 0xc0000082u
 #define APIC_BASE_BSP (1ul << 8)
 #define APIC_BASE_EN  (1ul << 11)
-#define NONCANONICAL 0x0000800000000000ul
+#define NONCANONICAL 0x4000000000000000ul    /* non-canonical for 48 and 57 bits (LA57 CPUs check 57) */
 #define CPUID_EXT_RDTSCP (1u << 27)
 
 static uint64_t fs_word = 0x1111222233334444, gs_word = 0x5555666677778888;

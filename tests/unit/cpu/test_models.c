@@ -91,7 +91,7 @@ static void test_out_of_range_leaves(void)
 	CU_ASSERT_EQUAL(memcmp(top, r, sizeof(r)), 0);
 	cpu_cpuid(&h->cpu, 0x40000000u, 0, r);
 	CU_ASSERT_EQUAL(memcmp(top, r, sizeof(r)), 0);
-	CU_ASSERT_NOT_EQUAL(top[0], 0);     /* leaf 16H: base frequency in MHz */
+	CU_ASSERT_NOT_EQUAL(top[2], 0);     /* leaf 1FH: level type in ECX */
 
 	CU_ASSERT(cpu_msr_write(&h->cpu, MSR_IA32_MISC_ENABLE, h->cpu.msr.misc_enable | MISC_ENABLE_LIMIT_CPUID));
 	cpu_cpuid(&h->cpu, 0, 0, r);
@@ -115,7 +115,7 @@ static void test_extended_leaves(void)
 	CU_ASSERT(r[2] & (1u << 0));    /* LAHF/SAHF in 64-bit mode */
 	cpu_cpuid(&h->cpu, 0x80000008u, 0, r);
 	CU_ASSERT_EQUAL(r[0] & 0xff, cpu_model_default()->phys_addr_bits);
-	CU_ASSERT_EQUAL((r[0] >> 8) & 0xff, 48);
+	CU_ASSERT_EQUAL((r[0] >> 8) & 0xff, 57);     /* LA57: 57 linear-address bits */
 	harness_destroy(h);
 }
 
@@ -176,7 +176,9 @@ static void test_msr_gp_cases(void)
 	CU_ASSERT_EQUAL(msr(c, MSR_IA32_PAT), 0x0007040600070406ull);          /* unchanged */
 	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_APIC_BASE, 0xfee00900u | 1)); /* reserved bit 0 */
 	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_APIC_BASE, 1ull << 50));      /* beyond MAXPHYADDR */
-	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_LSTAR, 0x0000800000000000ull));
+	/* With 5-level paging supported, MSR addresses are 57-bit canonical. */
+	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_LSTAR, 0x0100000000000000ull));
+	CU_ASSERT(cpu_msr_write(c, MSR_IA32_LSTAR, 0x0000800000000000ull));
 	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_KERNEL_GS_BASE, 0x8000000000000000ull));
 	CU_ASSERT(cpu_msr_write(c, MSR_IA32_LSTAR, 0xffff800000001000ull));
 	CU_ASSERT_EQUAL(msr(c, MSR_IA32_LSTAR), 0xffff800000001000ull);
