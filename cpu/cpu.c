@@ -62,6 +62,7 @@ void cpu_reset(struct cpu *c)
 	c->gpr[R_DX] = c->model ? c->model->signature : 0;
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->shutdown = false;
+	c->nmi_pending = c->nmi_blocked = false;
 	c->delivering = 0;
 	c->tsc_offset = 0;
 	c->rng_state = rng;

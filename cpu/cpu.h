@@ -86,6 +86,7 @@ struct lazy_flags {
 /* DR6 status bits (SDM vol. 3B 17.2.3). */
 #define DR6_BD (1ull << 13)     /* debug-register access detected */
 #define DR6_BS (1ull << 14)     /* single step */
+#define DR6_BT (1ull << 15)     /* task switch with the new TSS's T flag set */
 #define DR7_GD (1ull << 13)     /* general detect enable */
 
 /* Exception vectors. */
@@ -108,6 +109,10 @@ struct pending_exc {
 	uint32_t error;
 	uint64_t cr2;           /* for #PF */
 	bool is_pf;
+	/* Raised after the commit point of a task switch: delivered in the new
+	 * task, with RIP = rip (SDM vol. 3A 8.3, step 13). Cleared when taken. */
+	bool new_task;
+	uint64_t rip;
 };
 
 /* Why cpu_run returned. */
@@ -166,6 +171,9 @@ struct cpu {
 	/* Interrupt shadows and sleep state. */
 	bool sti_shadow, mov_ss_shadow;
 	bool halted, shutdown;
+	/* NMI: requested and not yet delivered; blocked from the delivery of
+	 * an NMI until the next IRET (SDM vol. 3A 6.7.1). */
+	bool nmi_pending, nmi_blocked;
 	struct pending_exc exc;
 	int delivering;         /* nesting depth of exception delivery, for #DF / triple fault */
 
@@ -252,6 +260,13 @@ enum int_kind {
 	INT_EXTERNAL,
 	INT_NMI,
 };
+
+/* Request an NMI. It is delivered at the next instruction boundary when
+ * NMIs are not blocked, and wakes the CPU from HLT. */
+void cpu_nmi(struct cpu *c);
+/* Deliver a pending, unblocked NMI (called by the executor between
+ * instructions). False when delivery ended in shutdown. */
+bool cpu_service_nmi(struct cpu *c);
 
 /* Deliver c->exc (recorded by a handler or the executor) through the IDT,
  * turning a fault during delivery into #DF and a fault during #DF into a

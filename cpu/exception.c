@@ -1,13 +1,15 @@
 /* Exception and interrupt delivery through the IVT / IDT (SDM vol. 3A
  * chapter 6; vol. 2 INT n/INTO/INT3/INT1 "Operation"), the double-fault
- * and triple-fault rules (6.15, Table 6-5), and the INT/UD handlers.
- * Task gates are not implemented: they warn on the host and raise #GP.
+ * and triple-fault rules (6.15, Table 6-5), NMI blocking (6.7.1), INT n
+ * in virtual-8086 mode with and without VME (20.3.3, Table 20-2), and the
+ * INT/UD handlers. Task gates hand over to cpu/task.c.
  */
 #include <assert.h>
 
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
+#include "cpu/task.h"
 
 /* An event on its way to its handler. */
 struct event {
@@ -27,6 +29,8 @@ struct idt_gate {
 	unsigned w;             /* frame slot width: 2, 4 or 8 */
 	unsigned ist;
 	bool clear_if;          /* interrupt gate (not trap gate) */
+	bool task;              /* task gate: raw is the descriptor */
+	uint64_t raw;
 };
 
 /* Where the handler runs and the stack its frame goes to. */
@@ -69,6 +73,7 @@ static enum exec_status deliver_real(struct cpu *c, const struct event *e)
 	seg_load_real(c, SEG_CS, (uint16_t)(ent >> 16));
 	cpu_set_rflags(c, fl & ~(uint64_t)(FL_IF | FL_TF | FL_AC));
 	c->rip = c->next_rip = ent & 0xffff;
+	c->halted = false;
 	return EXEC_OK;
 }
 
@@ -99,10 +104,8 @@ static bool read_idt_gate(struct cpu *c, const struct event *e, struct idt_gate 
 		return seg_fault(c, VEC_GP, idt_err(e));
 	if (!(ar & AR_P))
 		return seg_fault(c, VEC_NP, idt_err(e));
-	if ((ar & AR_TYPE_MASK) == SYS_TASK_GATE) {
-		cpu_warn(c, "interrupt through a task gate: task switching is not implemented, raising #GP");
-		return seg_fault(c, VEC_GP, idt_err(e));
-	}
+	g->task = (ar & AR_TYPE_MASK) == SYS_TASK_GATE;
+	g->raw = lo;
 	g->sel = (uint16_t)(lo >> 16);
 	g->off = (lo & 0xffff) | ((lo >> 32) & 0xffff0000ull) | ((hi & 0xffffffffull) << 32);
 	g->w = size == 16 ? 8 : (ar & 8) ? 4 : 2;
@@ -230,13 +233,22 @@ static bool handler_ip_ok(struct cpu *c, const struct event *e, const struct han
 	return seg_fault(c, VEC_GP, e->ext);
 }
 
+static enum exec_status deliver_task_gate(struct cpu *c, const struct event *e, uint64_t gate)
+{
+	struct task_event ev = { .ext = e->ext, .ret_ip = e->ret_ip, .set_rf = e->set_rf,
+				 .has_error = e->has_error, .error = e->error };
+	return task_gate_event(c, gate, &ev);
+}
+
 static enum exec_status deliver_prot(struct cpu *c, const struct event *e)
 {
 	struct handler_target t = { 0 };
 	uint64_t v[12];
-	if (cpu_v86(c) && e->kind == INT_SOFTWARE && (c->rflags & FL_IOPL) != FL_IOPL)
-		return cpu_gp0(c);      /* INT n is IOPL-sensitive in virtual-8086 mode (20.2.7) */
-	if (!read_idt_gate(c, e, &t.g) || !check_handler_cs(c, e, t.g.sel, &t.csd))
+	if (!read_idt_gate(c, e, &t.g))
+		return EXEC_FAULT;
+	if (t.g.task)
+		return deliver_task_gate(c, e, t.g.raw);
+	if (!check_handler_cs(c, e, t.g.sel, &t.csd))
 		return EXEC_FAULT;
 	uint32_t ar = desc_ar(t.csd);
 	t.cpl = ar_conforming(ar) ? c->cpl : ar_dpl(ar);
@@ -252,10 +264,72 @@ static enum exec_status deliver_prot(struct cpu *c, const struct event *e)
 	return EXEC_OK;
 }
 
+/* ---- INT n in virtual-8086 mode (20.3.3, Table 20-2) ---- */
+
+/* Bit n of the interrupt redirection bitmap: the 32 bytes just below the
+ * I/O map base of a 32-bit TSS (20.3.3.4, Figure 20-5); past the TSS
+ * limit is #GP(0). */
+static bool redirection_bit(struct cpu *c, unsigned vector, bool *set)
+{
+	unsigned type = c->tr.ar & AR_TYPE_MASK;
+	uint64_t base, bits;
+	if ((c->tr.ar & AR_UNUSABLE) || (type != SYS_TSS_BUSY && type != SYS_TSS_AVAIL) || c->tr.limit < 0x67)
+		return seg_fault(c, VEC_GP, 0);
+	if (!sys_read(c, c->tr.base + 0x66, 2, &base))
+		return false;
+	uint32_t off = (uint32_t)base - 32 + vector / 8;
+	if ((uint32_t)base < 32 || off > c->tr.limit)
+		return seg_fault(c, VEC_GP, 0);
+	if (!sys_read(c, c->tr.base + off, 1, &bits))
+		return false;
+	*set = (bits >> (vector & 7)) & 1;
+	return true;
+}
+
+/* Methods 5 and 6: the 8086 handler from the IVT at linear 0. FLAGS, CS,
+ * IP go on the virtual-8086 stack; with IOPL < 3 the pushed IF is VIF and
+ * the pushed IOPL 3, and VIF (not IF) is cleared. */
+static enum exec_status deliver_v86_redirect(struct cpu *c, const struct event *e)
+{
+	uint64_t ent, fl = cpu_get_rflags(c);
+	bool iopl3 = (fl & FL_IOPL) == FL_IOPL;
+	struct stack_ref st;
+	if (!sys_read(c, (uint64_t)e->vector * 4, 4, &ent))
+		return EXEC_FAULT;
+	uint64_t pushed = fl & 0xffff;
+	if (!iopl3)
+		pushed = (pushed & ~(uint64_t)FL_IF) | FL_IOPL | ((fl & FL_VIF) ? FL_IF : 0);
+	uint64_t v[3] = { pushed, c->seg[SEG_CS].sel, e->ret_ip & 0xffff };
+	stack_ref_current(c, &st);
+	if (!stack_push(c, &st, v, 3, 2, 0))
+		return EXEC_FAULT;
+	sp_write(c, st.asz, st.sp);
+	seg_load_v86(c, SEG_CS, (uint16_t)(ent >> 16));
+	cpu_set_rflags(c, fl & ~(uint64_t)(FL_TF | (iopl3 ? FL_IF : FL_VIF)));
+	c->rip = c->next_rip = ent & 0xffff;
+	return EXEC_OK;
+}
+
+/* Without VME, or with the redirection bit set: IOPL 3 goes to the
+ * protected-mode handler, IOPL < 3 is #GP(0) (methods 1-4). */
+static enum exec_status deliver_v86_int(struct cpu *c, const struct event *e)
+{
+	bool set = true;
+	if ((c->cr4 & CR4_VME) && !redirection_bit(c, e->vector, &set))
+		return EXEC_FAULT;
+	if (!set)
+		return deliver_v86_redirect(c, e);
+	if ((c->rflags & FL_IOPL) != FL_IOPL)
+		return cpu_gp0(c);
+	return deliver_prot(c, e);
+}
+
 static enum exec_status deliver(struct cpu *c, const struct event *e)
 {
 	if (!(c->cr0 & CR0_PE))
 		return deliver_real(c, e);
+	if ((c->rflags & FL_VM) && e->kind == INT_SOFTWARE)
+		return deliver_v86_int(c, e);
 	return deliver_prot(c, e);
 }
 
@@ -310,9 +384,21 @@ static bool fault_class(unsigned vector)
 	}
 }
 
+/* Take the recorded exception; one raised after the commit point of a task
+ * switch is delivered at the new task's EIP. */
+static struct pending_exc take_exc(struct cpu *c)
+{
+	struct pending_exc e = c->exc;
+	if (e.new_task) {
+		c->rip = e.rip;
+		c->exc.new_task = false;
+	}
+	return e;
+}
+
 bool cpu_deliver_exception(struct cpu *c)
 {
-	struct pending_exc cur = c->exc;
+	struct pending_exc cur = take_exc(c);
 	for (int depth = 1;; depth++) {
 		assert(depth <= 4);     /* benign -> #PF -> #DF -> shutdown is the longest chain */
 		struct event e = { .vector = cur.vector, .kind = INT_EXCEPTION, .has_error = cur.has_error,
@@ -328,13 +414,37 @@ bool cpu_deliver_exception(struct cpu *c)
 			c->delivering = 0;
 			return false;
 		}
-		if (is_double_fault(cur.vector, c->exc.vector))
+		struct pending_exc next = take_exc(c);
+		if (is_double_fault(cur.vector, next.vector))
 			cur = (struct pending_exc){ .vector = VEC_DF, .has_error = true, .error = 0 };
 		else
-			cur = c->exc;
+			cur = next;
 	}
 	c->delivering = 0;
 	return true;
+}
+
+/* ---- NMI (6.7.1) ---- */
+
+void cpu_nmi(struct cpu *c)
+{
+	c->nmi_pending = true;
+	cpu_end_block(c);
+}
+
+/* Delivery blocks further NMIs until the next IRET; an NMI wakes the CPU
+ * from HLT with the saved RIP after the HLT. A fault while delivering it
+ * (a benign event) is handled serially (Table 6-5). */
+bool cpu_service_nmi(struct cpu *c)
+{
+	struct event e = { .vector = VEC_NMI, .kind = INT_NMI, .ext = 1, .ret_ip = c->rip };
+	c->nmi_pending = false;
+	c->nmi_blocked = true;
+	c->halted = false;
+	c->delivering = 1;
+	enum exec_status st = deliver(c, &e);
+	c->delivering = 0;
+	return st == EXEC_OK || cpu_deliver_exception(c);
 }
 
 /* ---- handlers ---- */

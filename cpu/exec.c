@@ -248,6 +248,8 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 	for (;;) {
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
+		if (__builtin_expect(c->nmi_pending, 0) && !c->nmi_blocked && !cpu_service_nmi(c))
+			return CPU_STOP_TRIPLE_FAULT;
 		if (c->halted)
 			return CPU_STOP_HALTED;
 		if (c->cycles >= c->run_deadline)

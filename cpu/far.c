@@ -2,11 +2,12 @@
  * switch of an inner-level call), RET far and IRET, in real, virtual-8086,
  * protected and IA-32e modes (SDM vol. 2 CALL, JMP, RET, IRET; vol. 3A 5.8
  * and 6.14). Task switches (task gates, TSS descriptors, IRET with NT=1)
- * are not implemented: they warn on the host and raise #GP.
+ * go to cpu/task.c.
  */
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
+#include "cpu/task.h"
 
 /* A call gate, decoded (SDM 5.8.3, Figure 5-8; 64-bit: 5.8.3.1, Figure 5-9). */
 struct gate {
@@ -227,8 +228,8 @@ static enum exec_status far_system(struct cpu *c, uint16_t sel, uint64_t d, bool
 	case SYS_TASK_GATE:
 	case SYS_TSS16_AVAIL:
 	case SYS_TSS_AVAIL:
-		if (!cpu_lma(c))
-			cpu_warn(c, "far JMP/CALL to a task gate or TSS: task switching is not implemented, raising #GP");
+		if (!cpu_lma(c))        /* IA-32e mode has no task switching: #GP(sel) */
+			return task_far(c, sel, d, call);
 		break;
 	default:
 		break;
@@ -424,15 +425,25 @@ static enum exec_status iret_real(struct cpu *c, unsigned w, uint64_t ip, uint16
 	return EXEC_OK;
 }
 
-/* Virtual-8086 mode with IOPL = 3 (no VME): VM, IOPL, VIF and VIP stay;
- * IOPL < 3 is #GP(0) ("RETURN-FROM-VIRTUAL-8086-MODE"). */
+/* Virtual-8086 mode ("RETURN-FROM-VIRTUAL-8086-MODE"): with IOPL = 3 VM,
+ * IOPL, VIF and VIP stay. With IOPL < 3 only a 16-bit IRET under CR4.VME
+ * runs: the popped IF goes to VIF, IF and IOPL stay, and a popped TF = 1,
+ * or IF = 1 while VIP = 1, is #GP(0) (20.4.2); anything else is #GP(0). */
 static enum exec_status iret_v86(struct cpu *c, unsigned w, uint64_t ip, uint16_t cs, uint64_t fl)
 {
 	uint64_t old = cpu_get_rflags(c), keep = FL_VM | FL_IOPL | FL_VIF | FL_VIP;
-	if ((old & FL_IOPL) != FL_IOPL || ip > 0xffff)
+	bool vme = (old & FL_IOPL) != FL_IOPL;
+	if (vme && (!(c->cr4 & CR4_VME) || w != 2 || (fl & FL_TF) || ((fl & FL_IF) && (old & FL_VIP))))
+		return cpu_gp0(c);
+	if (ip > 0xffff)
 		return cpu_gp0(c);
 	if (w == 2)
 		fl = (old & ~0xffffull) | (fl & 0xffff);
+	if (vme) {
+		keep |= FL_IF;
+		fl = (fl & ~(uint64_t)FL_VIF) | ((fl & FL_IF) ? FL_VIF : 0);
+		keep &= ~(uint64_t)FL_VIF;
+	}
 	sp_write(c, stack_asz(c), (c->gpr[R_SP] + 3 * w) & addr_mask(stack_asz(c)));
 	seg_load_v86(c, SEG_CS, cs);
 	cpu_set_rflags(c, (fl & ~keep) | (old & keep));
@@ -500,12 +511,9 @@ enum exec_status op_iret(struct cpu *c, const struct insn *i)
 {
 	unsigned w = 1u << i->osz;
 	uint64_t ip, cs, fl;
-	if ((c->cr0 & CR0_PE) && !(c->rflags & FL_VM) && (c->rflags & FL_NT)) {
-		/* IA-32e mode has no task switching: #GP(0) (vol. 2 IRET). */
-		if (!cpu_lma(c))
-			cpu_warn(c, "IRET with NT=1: task return is not implemented, raising #GP(0)");
-		return cpu_gp0(c);
-	}
+	c->nmi_blocked = false;         /* even if the IRET faults (6.7.1) */
+	if ((c->cr0 & CR0_PE) && !(c->rflags & FL_VM) && (c->rflags & FL_NT))
+		return cpu_lma(c) ? cpu_gp0(c) : task_return(c);  /* IA-32e: no task switching */
 	if (!stack_peek(c, 0, w, &ip) || !stack_peek(c, w, w, &cs) || !stack_peek(c, 2 * w, w, &fl))
 		return EXEC_FAULT;
 	if (!(c->cr0 & CR0_PE))

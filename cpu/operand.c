@@ -25,10 +25,10 @@ bool seg_check_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size, un
 	if (s->ar & AR_UNUSABLE)
 		return seg_fault(c, seg);
 	unsigned type = s->ar & AR_TYPE_MASK;
-	bool code = type & 8;
-	if ((acc & ACC_WRITE) && (code || !(type & 2)))
+	bool code = type & 8, prot = c->cr0 & CR0_PE;  /* real mode checks limits only (20.1.1) */
+	if (prot && (acc & ACC_WRITE) && (code || !(type & 2)))
 		return seg_fault(c, seg);
-	if (!(acc & ACC_WRITE) && code && !(type & 2) && !(acc & ACC_EXEC))
+	if (prot && !(acc & ACC_WRITE) && code && !(type & 2) && !(acc & ACC_EXEC))
 		return seg_fault(c, seg);
 	uint64_t last = off + size - 1;
 	if (!code && (type & 4)) {

@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void reg_write(struct cpu *c, unsig
 
 static inline uint64_t addr_mask(unsigned asz)
 {
-	return ~0ull >> ((SZ64 - asz) * 16);    /* SZ16 -> 16 bits, SZ32 -> 32, SZ64 -> 64 */
+	return ~0ull >> (64 - (8u << asz));     /* SZ16 -> 16 bits, SZ32 -> 32, SZ64 -> 64 */
 }
 
 /* Effective address (offset within the segment) of the ModRM memory operand.

@@ -1,6 +1,6 @@
 /* System instructions: control and debug registers (SDM vol. 3A 2.5, 2.6,
  * 4.10.4; vol. 2 MOV CR, MOV DR), CLTS/LMSW/SMSW, INVLPG, INVD/WBINVD,
- * SWAPGS, CLI/STI, CPUID, RDMSR/WRMSR, RDTSC/RDTSCP/RDPID, RDRAND/RDSEED,
+ * SWAPGS, CPUID, RDMSR/WRMSR, RDTSC/RDTSCP/RDPID, RDRAND/RDSEED,
  * fences, PAUSE, CLFLUSH, FWAIT.
  */
 #include "cpu/cpuid.h"
@@ -384,42 +384,6 @@ enum exec_status op_fwait(struct cpu *c, const struct insn *i)
 	(void)i;
 	if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
 		return cpu_fault(c, VEC_NM, false, 0);
-	return EXEC_OK;
-}
-
-/* ---- interrupt flag ---- */
-
-/* Without VME/PVI (never reported, so CR4 refuses them): protected mode
- * needs CPL <= IOPL, virtual-8086 mode IOPL = 3 (vol. 2 CLI, STI). */
-static bool if_writable(const struct cpu *c)
-{
-	unsigned iopl = (unsigned)((c->rflags & FL_IOPL) >> 12);
-	if (!(c->cr0 & CR0_PE))
-		return true;
-	if (c->rflags & FL_VM)
-		return iopl == 3;
-	return c->cpl <= iopl;
-}
-
-enum exec_status op_cli(struct cpu *c, const struct insn *i)
-{
-	(void)i;
-	if (!if_writable(c))
-		return cpu_gp0(c);
-	c->rflags &= ~(uint64_t)FL_IF;
-	return EXEC_OK;
-}
-
-/* STI delays interrupts by one instruction only when it sets IF (6.8.3). */
-enum exec_status op_sti(struct cpu *c, const struct insn *i)
-{
-	(void)i;
-	if (!if_writable(c))
-		return cpu_gp0(c);
-	if (!(c->rflags & FL_IF)) {
-		c->rflags |= FL_IF;
-		c->sti_shadow = true;
-	}
 	return EXEC_OK;
 }
 
