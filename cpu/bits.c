@@ -1,5 +1,6 @@
-/* Bit instructions: BT BTS BTR BTC, BSF BSR, POPCNT LZCNT TZCNT, BSWAP, and
- * the exchanges XADD CMPXCHG CMPXCHG8B/16B (SDM vol. 2). */
+/* Bit instructions: BT BTS BTR BTC, BSF BSR, POPCNT LZCNT TZCNT, BSWAP,
+ * MOVBE, CRC32, and the exchanges XADD CMPXCHG CMPXCHG8B/16B (SDM vol. 2). */
+#include "cpu/cpuid.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 
@@ -110,8 +111,18 @@ static enum exec_status count_zeros(struct cpu *c, const struct insn *i, bool le
 	return EXEC_OK;
 }
 
-enum exec_status op_lzcnt_Gv_Ev(struct cpu *c, const struct insn *i) { return count_zeros(c, i, true); }
-enum exec_status op_tzcnt_Gv_Ev(struct cpu *c, const struct insn *i) { return count_zeros(c, i, false); }
+/* Without the feature the F3 prefix is ignored and the opcode is BSR / BSF
+ * (SDM vol. 2 LZCNT: "on processors that do not support LZCNT, the
+ * instruction byte encoding is executed as BSR"; TZCNT likewise as BSF). */
+enum exec_status op_lzcnt_Gv_Ev(struct cpu *c, const struct insn *i)
+{
+	return cpu_has(c, FEAT_ABM) ? count_zeros(c, i, true) : bit_scan(c, i, true);
+}
+
+enum exec_status op_tzcnt_Gv_Ev(struct cpu *c, const struct insn *i)
+{
+	return cpu_has(c, FEAT_BMI1) ? count_zeros(c, i, false) : bit_scan(c, i, false);
+}
 
 /* BSWAP with a 16-bit operand is undefined; vtxsim clears the low word as
  * Intel processors do. */
@@ -125,6 +136,58 @@ enum exec_status op_bswap_Zv(struct cpu *c, const struct insn *i)
 		reg_write(c, i->reg, SZ16, 0);
 	return EXEC_OK;
 }
+
+static uint64_t byte_swap(uint64_t v, unsigned osz)
+{
+	switch (osz) {
+	case SZ16: return __builtin_bswap16((uint16_t)v);
+	case SZ32: return __builtin_bswap32((uint32_t)v);
+	default: return __builtin_bswap64(v);
+	}
+}
+
+/* MOVBE: a load or store with the bytes reversed; memory operand only (SDM
+ * vol. 2 MOVBE). A 16-bit load keeps the rest of the register. */
+enum exec_status op_movbe_Gv_Mv(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	if (!cpu_has(c, FEAT_MOVBE))
+		return cpu_ud(c);
+	if (!rm_read(c, i, &v))
+		return EXEC_FAULT;
+	reg_write(c, i->reg, i->osz, byte_swap(v, i->osz));
+	return EXEC_OK;
+}
+
+enum exec_status op_movbe_Mv_Gv(struct cpu *c, const struct insn *i)
+{
+	if (!cpu_has(c, FEAT_MOVBE))
+		return cpu_ud(c);
+	return rm_write(c, i, byte_swap(reg_read(c, i->reg, i->osz), i->osz)) ? EXEC_OK : EXEC_FAULT;
+}
+
+/* CRC32 accumulates the source, least significant byte first, into the
+ * 32-bit CRC in the destination with the iSCSI polynomial 11EDC6F41H,
+ * bit-reflected, without pre- or post-inversion (SDM vol. 2 CRC32). The
+ * result is zero-extended into a 64-bit destination. No flags change. */
+static enum exec_status crc32(struct cpu *c, const struct insn *i, unsigned src_osz)
+{
+	uint64_t s;
+	if (!cpu_has(c, FEAT_SSE4_2))
+		return cpu_ud(c);
+	if (!rm_read_sz(c, i, src_osz, &s))
+		return EXEC_FAULT;
+	uint32_t crc = (uint32_t)c->gpr[i->reg];
+	for (unsigned k = 0; k < osz_bits(src_osz); k++) {
+		crc ^= (uint32_t)(s >> k) & 1;
+		crc = (crc >> 1) ^ ((crc & 1) ? 0x82f63b78u : 0);
+	}
+	reg_write(c, i->reg, SZ32, crc);
+	return EXEC_OK;
+}
+
+enum exec_status op_crc32_Gy_Eb(struct cpu *c, const struct insn *i) { return crc32(c, i, SZ8); }
+enum exec_status op_crc32_Gy_Ev(struct cpu *c, const struct insn *i) { return crc32(c, i, i->osz); }
 
 /* Read the r/m destination of a read-modify-write instruction, checking that
  * the later write cannot fault (so a fault changes nothing). */
@@ -181,13 +244,16 @@ static enum exec_status cmpxchg(struct cpu *c, const struct insn *i)
 enum exec_status op_cmpxchg_Eb_Gb(struct cpu *c, const struct insn *i) { return cmpxchg(c, i); }
 enum exec_status op_cmpxchg_Ev_Gv(struct cpu *c, const struct insn *i) { return cmpxchg(c, i); }
 
-/* CMPXCHG8B m64 (CMPXCHG16B with REX.W needs CPUID.CX16 and 16-byte
- * alignment: #GP(0) if misaligned). */
+/* CMPXCHG8B m64; with REX.W CMPXCHG16B m128, which needs CPUID.CX16 (#UD
+ * without it) and a 16-byte aligned operand (#GP(0) otherwise) (SDM vol. 2
+ * CMPXCHG8B/CMPXCHG16B). */
 enum exec_status op_cmpxchg8b_Mq(struct cpu *c, const struct insn *i)
 {
 	uint64_t ea = insn_ea(c, i), lo, hi = 0;
 	bool wide = i->osz == SZ64;
-	if (wide && (ea & 15))
+	if (!cpu_has(c, wide ? FEAT_CX16 : FEAT_CX8))
+		return cpu_ud(c);
+	if (wide && ((ea + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0)) & 15))
 		return cpu_gp0(c);
 	if (!mem_read_seg(c, i->seg, ea, wide ? 8 : 4, &lo) ||
 	    !mem_read_seg(c, i->seg, ea + (wide ? 8 : 4), wide ? 8 : 4, &hi) ||

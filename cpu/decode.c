@@ -31,6 +31,12 @@
 #define D_LK (1u << 21)         /* LOCK prefix allowed with a memory operand */
 #define D_EB (1u << 22)         /* r/m is a byte register though the operand size is not (MOVZX Gv,Eb) */
 #define D_P66 (1u << 23)        /* mandatory 66 and no F2/F3 (SSE "66 0F ..." rows; put before the NP row) */
+#define D_VEX (1u << 24)        /* VEX-encoded row: matches only after a VEX prefix (and others never do);
+				 * the map comes from VEX.mmmmm and VEX.pp must match exactly one of
+				 * D_PNP (pp = 00), D_P66, D_PF3, D_PF2 */
+#define D_VLZ (1u << 25)        /* VEX.L must be 0 ("VEX.LZ", "VEX.128" GPR forms), else #UD */
+#define D_VNV (1u << 26)        /* VEX.vvvv encodes no operand: the field must be 1111b (register 0
+				 * un-inverted), else #UD (SDM vol. 2 3.1.1.2) */
 
 #define X (-1)
 #define M3(b) (0x100 | (b))
@@ -110,6 +116,9 @@ static const struct op_row *rows_for(unsigned map, unsigned byte, const struct o
 struct prefixes {
 	uint8_t seg, rex, rep;  /* rep: 0, 0xf2 or 0xf3 */
 	bool opsize, addrsize, lock;
+	bool vex;               /* a VEX prefix: rex, rep and opsize were derived from it */
+	uint8_t vex_bits;       /* VEX_L | VEX_W */
+	uint8_t vvvv;           /* VEX.vvvv, un-inverted (0-15) */
 };
 
 static void read_prefixes(struct dstate *d, bool code64, struct prefixes *p)
@@ -150,10 +159,48 @@ static void read_prefixes(struct dstate *d, bool code64, struct prefixes *p)
 	}
 }
 
+/* C4/C5 start a VEX prefix in 64-bit mode; elsewhere only when the next
+ * byte has bits 7:6 = 11b (VEX.R and VEX.X, or VEX.R and vvvv[3], set),
+ * else they are LES/LDS with a memory operand (SDM vol. 2 2.3.5.2). */
+static bool vex_starts(const struct dstate *d, bool code64)
+{
+	if (d->pos >= d->avail || (d->b[d->pos] & 0xfe) != 0xc4)
+		return false;
+	return code64 || (d->pos + 1 < d->avail && (d->b[d->pos + 1] & 0xc0) == 0xc0);
+}
+
+/* The VEX prefix (SDM vol. 2 2.3.5, Figure 2-9): C5 = ~R ~vvvv L pp with
+ * map 0F; C4 = ~R ~X ~B mmmmm, then W ~vvvv L pp. It stands for REX and
+ * the 66/F3/F2 mandatory prefix (pp = 01/10/11), so a LOCK, 66, F2, F3 or
+ * REX before it is #UD (2.3.2-2.3.4), as is a reserved mmmmm (not 1-3).
+ * Outside 64-bit mode VEX.B is ignored and R/X are 1 (2.3.5.2-2.3.5.4).
+ * Returns false for #UD; *map and the prefixes describe the instruction. */
+static bool read_vex(struct dstate *d, bool code64, struct prefixes *p, unsigned *map)
+{
+	bool ok = !p->opsize && !p->rep && !p->lock && !p->rex;
+	unsigned b0 = (unsigned)take(d, 1), b1 = (unsigned)take(d, 1), b2 = b1, rxb, w = 0;
+	*map = 1;
+	rxb = (~b1 >> 5) & 4;
+	if (b0 == 0xc4) {
+		b2 = (unsigned)take(d, 1);
+		rxb = (~b1 >> 5) & 7;
+		*map = b1 & 0x1f;
+		w = b2 >> 7;
+		ok = ok && *map >= 1 && *map <= 3;
+	}
+	p->vex = true;
+	p->rex = code64 ? (uint8_t)(0x40 | w << 3 | rxb) : 0;
+	p->vex_bits = (uint8_t)(((b2 & 4) ? VEX_L : 0) | (w ? VEX_W : 0));
+	p->vvvv = (uint8_t)((~b2 >> 3) & 15);
+	p->opsize = (b2 & 3) == 1;
+	p->rep = (b2 & 3) == 2 ? 0xf3 : (b2 & 3) == 3 ? 0xf2 : 0;
+	return ok;
+}
+
 static bool row_matches(const struct op_row *r, unsigned byte, int modrm, const struct prefixes *p,
 			bool code64)
 {
-	if (byte < r->lo || byte > r->hi)
+	if (byte < r->lo || byte > r->hi || ((r->form & D_VEX) != 0) != p->vex)
 		return false;
 	if (r->ext >= 0x100) {
 		if (modrm != (r->ext & 0xff))
@@ -169,7 +216,7 @@ static bool row_matches(const struct op_row *r, unsigned byte, int modrm, const 
 		return false;
 	if ((r->form & D_PF2) && p->rep != 0xf2)
 		return false;
-	if ((r->form & D_PNP) && p->rep)
+	if ((r->form & D_PNP) && (p->rep || (p->vex && p->opsize)))
 		return false;
 	if ((r->form & D_P66) && (!p->opsize || p->rep))
 		return false;
@@ -297,8 +344,17 @@ static void decode_immediates(struct dstate *d, struct insn *i, uint32_t form)
 	}
 }
 
+/* A mandatory 66 (D_P66) selects the opcode, not the operand size. VEX
+ * general-purpose forms are 64-bit with VEX.W in 64-bit mode, else 32-bit
+ * (VEX.W1 is ignored outside 64-bit mode; SDM vol. 2, e.g. ANDN). */
 static void set_sizes(struct insn *i, uint32_t form, const struct prefixes *p, struct decode_mode mode)
 {
+	bool opsize = p->opsize && !(form & D_P66);
+	if (p->vex) {
+		i->asz = mode.code64 ? (p->addrsize ? SZ32 : SZ64) : (mode.def32 ^ p->addrsize) ? SZ32 : SZ16;
+		i->osz = mode.code64 && (p->vex_bits & VEX_W) ? SZ64 : SZ32;
+		return;
+	}
 	if (mode.code64) {
 		i->asz = p->addrsize ? SZ32 : SZ64;
 		if (form & D_B)
@@ -306,9 +362,9 @@ static void set_sizes(struct insn *i, uint32_t form, const struct prefixes *p, s
 		else if ((p->rex & 8) || (form & (D_F64 | D_CR)))
 			i->osz = SZ64;
 		else if (form & D_D64)
-			i->osz = p->opsize ? SZ16 : SZ64;
+			i->osz = opsize ? SZ16 : SZ64;
 		else
-			i->osz = p->opsize ? SZ16 : SZ32;
+			i->osz = opsize ? SZ16 : SZ32;
 		return;
 	}
 	i->asz = (mode.def32 ^ p->addrsize) ? SZ32 : SZ16;
@@ -317,13 +373,17 @@ static void set_sizes(struct insn *i, uint32_t form, const struct prefixes *p, s
 	else if (form & D_CR)
 		i->osz = SZ32;
 	else
-		i->osz = (mode.def32 ^ p->opsize) ? SZ32 : SZ16;
+		i->osz = (mode.def32 ^ opsize) ? SZ32 : SZ16;
 }
 
 static void set_flags(struct insn *i, uint32_t form, const struct prefixes *p)
 {
 	if (form & D_END)
 		i->flags |= IF_ENDS_BLOCK;
+	if (p->vex) {
+		i->vex = (uint8_t)(VEX_PRESENT | p->vex_bits);
+		return;
+	}
 	if (p->rex)
 		i->flags |= IF_REX;
 	if (p->lock)
@@ -366,7 +426,7 @@ static const struct op_row *find_row(struct dstate *d, unsigned map, unsigned by
 	const struct op_row *end, *r = rows_for(map, byte, &end);
 	bool wants_modrm = false;
 	for (const struct op_row *q = r; q < end; q++)
-		if (byte >= q->lo && byte <= q->hi && (q->form & D_M))
+		if (byte >= q->lo && byte <= q->hi && (q->form & D_M) && ((q->form & D_VEX) != 0) == p->vex)
 			wants_modrm = true;
 	*modrm = -1;
 	if (wants_modrm) {
@@ -382,6 +442,16 @@ static const struct op_row *find_row(struct dstate *d, unsigned map, unsigned by
 	return NULL;
 }
 
+/* VEX.L = 1 where the instruction is VEX.LZ / VEX.128 only, and a vvvv
+ * other than 1111b where it encodes no register, are #UD (SDM vol. 2
+ * 3.1.1.2). */
+static bool vex_fields_ok(uint32_t form, const struct prefixes *p)
+{
+	if ((form & D_VLZ) && (p->vex_bits & VEX_L))
+		return false;
+	return !(form & D_VNV) || p->vvvv == 0;    /* encoded (inverted) 1111b */
+}
+
 static void specialize(struct insn *i);
 
 enum decode_result cpu_decode(const uint8_t *bytes, unsigned avail, struct decode_mode mode, struct insn *out)
@@ -391,11 +461,20 @@ enum decode_result cpu_decode(const uint8_t *bytes, unsigned avail, struct decod
 	unsigned map, byte;
 	int modrm;
 
+	bool vex_ok = true;
+
 	memset(out, 0, sizeof(*out));
 	read_prefixes(&d, mode.code64, &p);
-	byte = read_opcode(&d, &map);
+	if (vex_starts(&d, mode.code64)) {
+		vex_ok = read_vex(&d, mode.code64, &p, &map);
+		byte = (unsigned)take(&d, 1);
+	} else {
+		byte = read_opcode(&d, &map);
+	}
 	if (d.short_read)
 		return d.pos > 15 ? DECODE_TOO_LONG : DECODE_FETCH_FAULT;
+	if (!vex_ok)
+		return DECODE_UD;
 	out->opcode = (uint16_t)(map << 8 | byte);
 	const struct op_row *r = find_row(&d, map, byte, &p, mode.code64, &modrm);
 	if (!r)
@@ -412,6 +491,9 @@ enum decode_result cpu_decode(const uint8_t *bytes, unsigned avail, struct decod
 		return DECODE_TOO_LONG;
 	if (d.short_read)
 		return avail >= 15 ? DECODE_TOO_LONG : DECODE_FETCH_FAULT;
+	if (p.vex && !vex_fields_ok(r->form, &p))
+		return DECODE_UD;
+	out->vreg = (uint8_t)(mode.code64 ? p.vvvv : p.vvvv & 7);
 	out->fn = r->fn;
 	out->cost = r->cost;
 	out->len = (uint8_t)d.pos;

@@ -51,7 +51,23 @@ struct insn {
 	uint8_t flags;
 	uint8_t cost;           /* cycles at retirement (cpu/cost.def) */
 	uint8_t modrm;
+	uint8_t vex;            /* VEX_PRESENT | VEX_L | VEX_W for VEX-encoded instructions, else 0 */
+	uint8_t vreg;           /* VEX.vvvv register (un-inverted; 0-7 outside 64-bit mode) */
 };
+
+/* insn.vex */
+#define VEX_PRESENT (1u << 0)
+#define VEX_L (1u << 1)         /* VEX.L: 256-bit vector length */
+#define VEX_W (1u << 2)         /* VEX.W (operand size 64 for GPR forms in 64-bit mode) */
+
+/* VEX-encoded instructions are #UD in real-address and virtual-8086 mode
+ * (SDM vol. 2 2.3.5; the exception tables of chapter 2.5, "#UD: in real or
+ * virtual-8086 mode"). The decoder cannot tell protected from real mode
+ * with CS.D = 0, so every VEX handler asks this first. */
+static inline bool vex_mode_ok(const struct cpu *c)
+{
+	return (c->cr0 & CR0_PE) && !(c->rflags & FL_VM);
+}
 
 /* Decoding context: the processor mode that decides default sizes. */
 struct decode_mode {

@@ -1,7 +1,7 @@
 /* Descriptor-table and task-register instructions: LGDT, LIDT, SGDT, SIDT,
- * LLDT, SLDT, LTR, STR, VERR, VERW (SDM vol. 2 instruction pages; vol. 3A
- * 3.5.1, 7.2.4, 7.2.3). With CR4.UMIP the stores are #GP(0) at CPL > 0
- * (vol. 3A 2.5).
+ * LLDT, SLDT, LTR, STR, VERR, VERW, LAR, LSL (SDM vol. 2 instruction pages;
+ * vol. 3A 3.5.1, 7.2.4, 7.2.3). With CR4.UMIP the stores are #GP(0) at
+ * CPL > 0 (vol. 3A 2.5).
  */
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
@@ -211,4 +211,86 @@ enum exec_status op_verr_Ew(struct cpu *c, const struct insn *i)
 enum exec_status op_verw_Ew(struct cpu *c, const struct insn *i)
 {
 	return verify(c, i, true);
+}
+
+/* ---- LAR / LSL ---- */
+
+/* System descriptor types LAR reports (SDM vol. 2 LAR, Table 3-52 "Segment
+ * and Gate Types"): in IA-32e mode only the 64-bit TSSs and call gate. */
+static bool lar_type_ok(const struct cpu *c, unsigned type)
+{
+	if (cpu_lma(c))
+		return type == SYS_TSS_AVAIL || type == SYS_TSS_BUSY || type == SYS_CALL_GATE;
+	return type == SYS_TSS16_AVAIL || type == SYS_LDT || type == SYS_TSS16_BUSY || type == SYS_CALL_GATE16 ||
+	       type == SYS_TASK_GATE || type == SYS_TSS_AVAIL || type == SYS_TSS_BUSY || type == SYS_CALL_GATE;
+}
+
+/* System descriptors that have a limit, for LSL (SDM vol. 2 LSL, its
+ * "Segment and Gate Types" table): TSSs and the LDT; in IA-32e mode the
+ * LDT and 64-bit TSSs. */
+static bool lsl_type_ok(const struct cpu *c, unsigned type)
+{
+	if (cpu_lma(c))
+		return type == SYS_LDT || type == SYS_TSS_AVAIL || type == SYS_TSS_BUSY;
+	return type == SYS_TSS16_AVAIL || type == SYS_LDT || type == SYS_TSS16_BUSY || type == SYS_TSS_AVAIL ||
+	       type == SYS_TSS_BUSY;
+}
+
+/* The checks LAR and LSL share: a non-null selector inside its table, a
+ * code/data descriptor or a system type the instruction accepts, and unless
+ * conforming code, DPL >= CPL and DPL >= RPL. *ok = false means ZF = 0 and
+ * nothing loaded, not a fault; only protected mode knows the instructions. */
+static enum exec_status access_check(struct cpu *c, const struct insn *i, bool lsl, bool *ok, uint64_t *d)
+{
+	uint64_t v;
+	bool found = false;
+	*ok = false;
+	if (!cpu_prot(c))
+		return cpu_ud(c);
+	if (!rm_read_sz(c, i, SZ16, &v))
+		return EXEC_FAULT;
+	uint16_t sel = (uint16_t)v;
+	if (sel_null(sel))
+		return EXEC_OK;
+	if (!desc_lookup(c, sel, &found, d))
+		return EXEC_FAULT;
+	uint32_t ar = desc_ar(*d);
+	if (!found || (!(ar & AR_S) && !(lsl ? lsl_type_ok : lar_type_ok)(c, ar & AR_TYPE_MASK)))
+		return EXEC_OK;
+	*ok = ar_conforming(ar) || (c->cpl <= ar_dpl(ar) && sel_rpl(sel) <= ar_dpl(ar));
+	return EXEC_OK;
+}
+
+static void set_zf(struct cpu *c, bool zf)
+{
+	lf_materialize(c);
+	c->rflags = (c->rflags & ~(uint64_t)FL_ZF) | (zf ? FL_ZF : 0);
+}
+
+/* LAR: bytes 4-7 of the descriptor masked with FF00H (16-bit operand) or
+ * 00FxFF00H, bits 19:16 ("x", undefined) returned as 0. */
+enum exec_status op_lar_Gv_Ew(struct cpu *c, const struct insn *i)
+{
+	uint64_t d = 0;
+	bool ok;
+	if (access_check(c, i, false, &ok, &d) != EXEC_OK)
+		return EXEC_FAULT;
+	if (ok)
+		reg_write(c, i->reg, i->osz, (d >> 32) & (i->osz == SZ16 ? 0xff00u : 0x00f0ff00u));
+	set_zf(c, ok);
+	return EXEC_OK;
+}
+
+/* LSL: the byte-granular segment limit (G applied), truncated to 16 bits
+ * with a 16-bit operand. */
+enum exec_status op_lsl_Gv_Ew(struct cpu *c, const struct insn *i)
+{
+	uint64_t d = 0;
+	bool ok;
+	if (access_check(c, i, true, &ok, &d) != EXEC_OK)
+		return EXEC_FAULT;
+	if (ok)
+		reg_write(c, i->reg, i->osz, desc_limit(d));
+	set_zf(c, ok);
+	return EXEC_OK;
 }
