@@ -130,6 +130,28 @@ struct cpu_msrs {
 	uint64_t mtrr_def_type, tsc_adjust, spec_ctrl;
 };
 
+/* One 128-bit XMM register (or the upper half of a YMM register). */
+union xmm_reg {
+	uint8_t b[16];
+	uint16_t w[8];
+	uint32_t d[4];
+	uint64_t q[2];
+};
+
+/* x87, SSE and AVX register state (SDM vol. 1 8.1, 10.2, 14.1; the XSAVE
+ * components 0-2 of vol. 1 13.1). */
+struct fpu_state {
+	union xmm_reg xmm[16];
+	union xmm_reg ymmh[16];         /* bits 255:128 of YMM0-15 */
+	uint32_t mxcsr;
+	uint16_t fcw, fsw;              /* FSW.TOP (bits 13:11) is the stack top */
+	uint8_t ftw;                    /* abridged tag word: bit i = physical register Ri valid */
+	uint16_t fop;                   /* last x87 opcode, 11 bits */
+	uint16_t fcs, fds;
+	uint64_t fip, fdp;
+	uint8_t st[8][10];              /* physical registers R0-R7, 80-bit extended format */
+};
+
 struct cpu {
 	/* Hot state first. gpr_ea[] extends the registers with a zero (index 16,
 	 * "no base/index") and next_rip (17, RIP-relative), so effective
@@ -167,6 +189,7 @@ struct cpu {
 	uint64_t dr[8];
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
+	struct fpu_state fpu;   /* x87/SSE/AVX registers (cpu/fpu.c, cpu/sse*.c, cpu/xsave.c) */
 
 	/* Interrupt shadows and sleep state. */
 	bool sti_shadow, mov_ss_shadow;
@@ -219,6 +242,9 @@ static inline void cpu_end_block(struct cpu *c)
  * through c->warn; at most CPU_WARN_MAX per CPU, so a guest cannot flood. */
 #define CPU_WARN_MAX 20
 void cpu_warn(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* x87/SSE/AVX state at power-up and reset (SDM vol. 3A 10.1, Table 10-1). */
+void cpu_fpu_reset(struct cpu *c);
 
 /* IA32 MSR state at reset (cpu/msr.c). */
 void cpu_msr_reset(struct cpu *c);

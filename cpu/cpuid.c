@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "cpu/xsave.h"
+
 bool cpu_model_has(const struct cpu_model *m, unsigned f)
 {
 	uint32_t w;
@@ -14,6 +16,7 @@ bool cpu_model_has(const struct cpu_model *m, unsigned f)
 	case CPUID_7_ECX: w = m->leaf7_ecx; break;
 	case CPUID_7_EDX: w = m->leaf7_edx; break;
 	case CPUID_81_ECX: w = m->ext1_ecx; break;
+	case CPUID_D1_EAX: w = m->leafd1_eax; break;
 	default: w = m->ext1_edx; break;
 	}
 	return (w >> (f & 31)) & 1;
@@ -46,6 +49,30 @@ static void leaf_1(const struct cpu *c, uint32_t r[4])
 	r[1] = ((uint32_t)c->id << 24) | (1u << 16) | (8u << 8);
 	r[2] = c->model->leaf1_ecx;
 	r[3] = c->model->leaf1_edx;
+	if (c->cr4 & CR4_OSXSAVE)       /* ECX[27] OSXSAVE mirrors CR4.OSXSAVE */
+		r[2] |= 1u << (FEAT_OSXSAVE & 31);
+}
+
+/* Leaf 0DH (SDM vol. 2A CPUID; vol. 1 13.2): sub-leaf 0 = supported XCR0
+ * bits and area sizes (EBX for the XCR0 now enabled, ECX for everything
+ * supported); 1 = XSAVEOPT/XSAVEC/XGETBV-1/XSAVES; 2 = AVX state, 256
+ * bytes at offset 576. Empty without XSAVE. */
+static void leaf_xsave(const struct cpu *c, uint32_t sub, uint32_t r[4])
+{
+	uint64_t sup = xsave_supported_xcr0(c);
+	if (!cpu_has(c, FEAT_XSAVE))
+		return;
+	if (sub == 0) {
+		r[0] = (uint32_t)sup;
+		r[1] = xsave_area_size(c->xcr0);
+		r[2] = xsave_area_size(sup);
+		r[3] = (uint32_t)(sup >> 32);
+	} else if (sub == 1) {
+		r[0] = c->model->leafd1_eax;
+	} else if (sub == 2 && (sup & XFEATURE_AVX)) {
+		r[0] = 256;
+		r[1] = 576;
+	}
 }
 
 /* Leaf 15H: TSC = crystal * EBX / EAX; with EAX = EBX = 1 the crystal (ECX,
@@ -144,6 +171,9 @@ static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_
 	case 0xb:
 	case 0x1f:
 		leaf_topology(c, sub, r);
+		break;
+	case 0xd:
+		leaf_xsave(c, sub, r);
 		break;
 	case 0x15:
 	case 0x16:

@@ -15,6 +15,7 @@ struct cpu_model {
 	uint32_t leaf1_ecx, leaf1_edx;
 	uint32_t leaf7_ebx, leaf7_ecx, leaf7_edx;
 	uint32_t ext1_ecx, ext1_edx;    /* CPUID.80000001H */
+	uint32_t leafd1_eax;            /* CPUID.(0DH,1):EAX: XSAVE extensions */
 	uint32_t max_leaf, max_ext_leaf;
 	uint8_t phys_addr_bits, lin_addr_bits;
 	uint32_t tsc_khz;               /* simulated TSC rate reported to software */

@@ -13,12 +13,13 @@
 #define L7D(x) CPUID_BIT(CPUID_7_EDX, x)
 #define E1C(x) CPUID_BIT(CPUID_81_ECX, x)
 #define E1D(x) CPUID_BIT(CPUID_81_EDX, x)
+#define XD1(x) CPUID_BIT(CPUID_D1_EAX, x)
 
 static const struct cpu_model models[] = {
-#define MODEL(nm, desc, vend, brnd, sig, l1c, l1d, l7b, l7c, l7d, e1c, e1d, maxl, maxe, pbits, lbits, khz) \
+#define MODEL(nm, desc, vend, brnd, sig, l1c, l1d, l7b, l7c, l7d, e1c, e1d, d1a, maxl, maxe, pbits, lbits, khz) \
 	{ .name = nm, .description = desc, .vendor = vend, .brand = brnd, .signature = sig,               \
 	  .leaf1_ecx = l1c, .leaf1_edx = l1d, .leaf7_ebx = l7b, .leaf7_ecx = l7c, .leaf7_edx = l7d,      \
-	  .ext1_ecx = e1c, .ext1_edx = e1d, .max_leaf = maxl, .max_ext_leaf = maxe,                     \
+	  .ext1_ecx = e1c, .ext1_edx = e1d, .leafd1_eax = d1a, .max_leaf = maxl, .max_ext_leaf = maxe,                     \
 	  .phys_addr_bits = pbits, .lin_addr_bits = lbits, .tsc_khz = khz },
 #include "cpu/models.def"
 #undef MODEL

@@ -1,7 +1,7 @@
 /* System instructions: control and debug registers (SDM vol. 3A 2.5, 2.6,
  * 4.10.4; vol. 2 MOV CR, MOV DR), CLTS/LMSW/SMSW, INVLPG, INVD/WBINVD,
  * SWAPGS, CPUID, RDMSR/WRMSR, RDTSC/RDTSCP/RDPID, RDRAND/RDSEED,
- * fences, PAUSE, CLFLUSH, FWAIT.
+ * fences, PAUSE, CLFLUSH (FWAIT: cpu/fpu.c).
  */
 #include "cpu/cpuid.h"
 #include "cpu/msr.h"
@@ -374,16 +374,6 @@ enum exec_status op_pause(struct cpu *c, const struct insn *i)
 {
 	(void)c;
 	(void)i;
-	return EXEC_OK;
-}
-
-/* WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set (SDM 2.5, Table 2-2).
- * There is no x87 state yet, so no pending x87 exception to report. */
-enum exec_status op_fwait(struct cpu *c, const struct insn *i)
-{
-	(void)i;
-	if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
-		return cpu_fault(c, VEC_NM, false, 0);
 	return EXEC_OK;
 }
 
