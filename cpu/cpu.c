@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "cpu/flags.h"
 #include "cpu/icache.h"
 #include "cpu/model.h"
@@ -55,6 +56,7 @@ void cpu_reset(struct cpu *c)
 	memset(c->dr, 0, sizeof(c->dr));
 	c->dr[6] = 0xffff0ff0;
 	c->dr[7] = 0x400;
+	c->pending_dbg = 0;
 	c->gpr[R_DX] = c->model ? c->model->signature : 0;
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->shutdown = false;
@@ -90,6 +92,7 @@ void cpu_set_rflags(struct cpu *c, uint64_t v)
 	if (c->xc.rflags_ac != (v & FL_AC)) {
 		c->xc.rflags_ac = v & FL_AC;
 		tlb_flush_all(&c->tlb);   /* SMAP decisions cached in the TLB depend on AC */
+		cpu_debug_update(c);      /* so does alignment checking */
 	}
 }
 
@@ -114,6 +117,7 @@ void cpu_mode_changed(struct cpu *c)
 	c->xc = x;
 	if (paging_changed)
 		tlb_flush_all(&c->tlb);
+	cpu_debug_update(c);
 }
 
 void cpu_warn(struct cpu *c, const char *fmt, ...)

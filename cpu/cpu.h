@@ -157,6 +157,10 @@ struct cpu {
 	struct dtable gdtr, idtr;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
 	uint64_t dr[8];
+	/* Debug exceptions recognised but not yet delivered, in the layout of the
+	 * VMCS "pending debug exceptions" field (SDM vol. 3C 24.4.2): B0-B3
+	 * (bits 3:0), enabled breakpoint (12), BS (14). cpu/debug.c. */
+	uint64_t pending_dbg;
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
 

@@ -14,7 +14,7 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 	if (acc & ACC_IMPLICIT)
 		return true;
 	uint8_t *host = phys_ram_page(v->pm, r.pa);
-	if (!host)
+	if (!host || (!(acc & ACC_EXEC) && (v->tlb->data_nofill >> v->user & 1)))
 		return true;
 	struct tlb_entry *e = mem_tlb_entry(v, la);
 	uint64_t page = la & PAGE_MASK;
@@ -30,7 +30,7 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 			e->tag_x = page;
 	}
 	/* Writes go direct only when D is already set and no code is cached. */
-	if ((acc & ACC_WRITE) || (r.writable && r.dirty)) {
+	if ((v->tlb->data_nofill >> v->user & 1) == 0 && ((acc & ACC_WRITE) || (r.writable && r.dirty))) {
 		if (r.writable && r.dirty && !phys_is_code_page(v->pm, r.pa))
 			e->tag_w = page;
 	}

@@ -27,6 +27,10 @@ struct tlb_entry {
 
 struct tlb {
 	struct tlb_entry e[2][TLB_SIZE];   /* [0] supervisor, [1] user */
+	/* Bit u set: cache no read/write translations for class u, so every data
+	 * access of that class takes the slow path (the CPU sets it while data
+	 * breakpoints or alignment checking are armed; cpu/debug.c). */
+	uint8_t data_nofill;
 };
 
 static inline unsigned tlb_index(uint64_t la)
