@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/flags.h"
 #include "cpu/icache.h"
 #include "cpu/model.h"
@@ -59,6 +60,7 @@ void cpu_reset(struct cpu *c)
 	memset(c->dr, 0, sizeof(c->dr));
 	c->dr[6] = 0xffff0ff0;
 	c->dr[7] = 0x400;
+	c->pending_dbg = 0;
 	c->gpr[R_DX] = c->model ? c->model->signature : 0;
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->shutdown = false;
@@ -94,8 +96,11 @@ void cpu_set_rflags(struct cpu *c, uint64_t v)
 	c->rflags = (v & 0x3f7fd7ull) | FL_FIXED1;
 	c->lf.op = LF_NONE;
 	/* SMAP decisions depend on AC: they live in their own TLB class. */
+	bool ac_changed = c->xc.rflags_ac != (v & FL_AC);
 	c->xc.rflags_ac = v & FL_AC;
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
+	if (ac_changed)
+		cpu_debug_update(c);      /* alignment checking depends on AC */
 }
 
 /* Paging features of the model that the walks need (mem/paging.h XF_*). */
@@ -133,6 +138,7 @@ void cpu_mode_changed(struct cpu *c)
 		tlb_flush_all(&c->tlb);
 		c->tlb.pcid = (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & 0xfff) : 0;
 	}
+	cpu_debug_update(c);
 }
 
 void cpu_warn(struct cpu *c, const char *fmt, ...)

@@ -187,6 +187,10 @@ struct cpu {
 	uint64_t pdpte[4];      /* PAE paging: PDPTE registers (SDM vol. 3A 4.4.1) */
 	uint32_t pkru;          /* protection-key rights register (4.6.2) */
 	uint64_t dr[8];
+	/* Debug exceptions recognised but not yet delivered, in the layout of the
+	 * VMCS "pending debug exceptions" field (SDM vol. 3C 24.4.2): B0-B3
+	 * (bits 3:0), enabled breakpoint (12), BS (14). cpu/debug.c. */
+	uint64_t pending_dbg;
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
 	struct fpu_state fpu;   /* x87/SSE/AVX registers (cpu/fpu.c, cpu/sse*.c, cpu/xsave.c) */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "cpu/decode.h"
 #include "cpu/icache.h"
 #include "cpu/operand.h"
@@ -185,28 +186,38 @@ static enum exec_status run_block(struct cpu *c, const struct block *b)
 }
 
 /* Execute one instruction outside a block run: a cross-page instruction, the
- * last one before CS.limit, or any under single-step. The fetch of an
- * instruction past CS.limit is #GP(0). With RFLAGS.TF set when the
- * instruction starts, a single-step #DB trap follows it: DR6.BS set, the
- * saved RIP is the next instruction (SDM vol. 3B 17.3.1.4); an instruction
- * that faults takes its fault instead. */
+ * last one before CS.limit, or any while cpu_debug_slow() holds (TF, RF,
+ * breakpoints, pending debug exceptions, MOV SS shadow). The fetch of an
+ * instruction past CS.limit is #GP(0). An instruction that faults takes
+ * its fault and drops the traps it had recognised. After MOV SS / POP SS,
+ * the next instruction runs in its shadow; of consecutive SS loads only the
+ * first blocks (SDM vol. 3A 6.8.3). */
 static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 {
-	bool tf = c->rflags & FL_TF;
+	bool tf = c->rflags & FL_TF, shadowed = c->mov_ss_shadow;
+	enum exec_status st = EXEC_FAULT;
+	c->mov_ss_shadow = false;
 	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
-		return cpu_gp0(c);
-	enum exec_status st = exec_one(c, i);
-	if (st == EXEC_FAULT || !tf)
+		cpu_gp0(c);
+	else
+		st = exec_one(c, i);
+	if (st == EXEC_FAULT) {
+		c->pending_dbg = 0;
 		return st;
-	c->dr[6] |= DR6_BS;
-	cpu_fault(c, VEC_DB, false, 0);
-	return EXEC_FAULT;
+	}
+	cpu_debug_retired(c, i, tf);
+	if (shadowed)
+		c->mov_ss_shadow = false;
+	return st;
 }
 
 /* One step of the outer loop: find (or build) the block at RIP and run it. */
 static enum exec_status step(struct cpu *c)
 {
 	uint64_t la, pa;
+	bool dbg = cpu_debug_slow(c);
+	if (__builtin_expect(dbg, 0) && cpu_debug_boundary(c) != EXEC_OK)
+		return EXEC_FAULT;
 	if (!rip_linear(c, &la) || !fetch_pa(c, la, &pa))
 		return EXEC_FAULT;
 	uint8_t mode = decode_mode_key(c);
@@ -234,10 +245,10 @@ static enum exec_status step(struct cpu *c)
 	}
 	jce->key = key;
 	jce->b = b;
-	/* Under single-step, or when the block runs past CS.limit, go one
+	/* In debug situations, or when the block runs past CS.limit, go one
 	 * instruction at a time. */
 	bool past_limit = !c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit;
-	if (__builtin_expect((c->rflags & FL_TF) || past_limit, 0))
+	if (__builtin_expect(past_limit || (dbg && cpu_debug_slow(c)), 0))
 		return exec_single(c, &b->insns[0]);
 	return run_block(c, b);
 }
@@ -250,9 +261,11 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 			return CPU_STOP_SHUTDOWN;
 		if (__builtin_expect(c->nmi_pending, 0) && !c->nmi_blocked && !cpu_service_nmi(c))
 			return CPU_STOP_TRIPLE_FAULT;
-		if (c->halted)
+		/* A pending debug exception (single-step after HLT) wakes a
+		 * halted CPU at once (vol. 2 HLT). */
+		if (c->halted && !c->pending_dbg)
 			return CPU_STOP_HALTED;
-		if (c->cycles >= c->run_deadline)
+		if (c->cycles >= c->run_deadline && !c->halted)
 			return CPU_STOP_DEADLINE;
 		enum exec_status st = step(c);
 		if (st == EXEC_FAULT && !cpu_deliver_exception(c))

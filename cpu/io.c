@@ -1,5 +1,6 @@
 /* Port I/O instructions: IN, OUT, INS, OUTS (SDM vol. 2 instruction pages)
  * with the protected-mode I/O permission check (SDM vol. 1 18.5). */
+#include "cpu/debug.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
@@ -58,6 +59,7 @@ static enum exec_status do_in(struct cpu *c, const struct insn *i, uint16_t port
 	unsigned n = io_size(i);
 	if (!io_allowed(c, port, n))
 		return EXEC_FAULT;
+	cpu_debug_io(c, port, n);
 	reg_write(c, R_AX, size_osz(n), pio_read(c->pio, port, n));
 	return EXEC_OK;
 }
@@ -67,6 +69,7 @@ static enum exec_status do_out(struct cpu *c, const struct insn *i, uint16_t por
 	unsigned n = io_size(i);
 	if (!io_allowed(c, port, n))
 		return EXEC_FAULT;
+	cpu_debug_io(c, port, n);
 	pio_write(c->pio, port, (uint32_t)reg_read(c, R_AX, size_osz(n)), n);
 	return EXEC_OK;
 }
@@ -113,12 +116,14 @@ static void str_io_init(struct cpu *c, const struct insn *i, struct str_io *s)
  * instruction runs again (next RIP = its own address). */
 static uint64_t str_io_count(struct cpu *c, const struct insn *i, const struct str_io *s)
 {
-	uint64_t cx = c->gpr[R_CX] & addr_mask(s->asz);
+	uint64_t cx = c->gpr[R_CX] & addr_mask(s->asz), batch = cpu_rep_limit(c, IO_REP_BATCH);
 	if (!s->rep)
 		return 1;
-	if (cx > IO_REP_BATCH)
+	if (cx > batch) {
 		c->next_rip -= i->len;
-	return cx > IO_REP_BATCH ? IO_REP_BATCH : cx;
+		c->rflags |= FL_RF;     /* as between iterations of one instruction (SDM 17.3.1.1) */
+	}
+	return cx > batch ? batch : cx;
 }
 
 /* rSI/rDI and rCX move at the address size: 16 and 32 bits wrap inside the
@@ -140,6 +145,7 @@ enum exec_status op_ins(struct cpu *c, const struct insn *i)
 		return EXEC_FAULT;
 	for (uint64_t k = str_io_count(c, i, &s); k > 0; k--) {
 		uint64_t di = c->gpr[R_DI] & addr_mask(s.asz);
+		cpu_debug_io(c, s.port, s.n);
 		if (!mem_probe_write(c, SEG_ES, di, s.n) ||
 		    !mem_write_seg(c, SEG_ES, di, s.n, pio_read(c->pio, s.port, s.n)))
 			return EXEC_FAULT;
@@ -159,6 +165,7 @@ enum exec_status op_outs(struct cpu *c, const struct insn *i)
 	for (uint64_t k = str_io_count(c, i, &s); k > 0; k--) {
 		if (!mem_read_seg(c, i->seg, c->gpr[R_SI] & addr_mask(s.asz), s.n, &v))
 			return EXEC_FAULT;
+		cpu_debug_io(c, s.port, s.n);
 		pio_write(c->pio, s.port, (uint32_t)v, s.n);
 		str_io_step(c, &s, R_SI);
 	}

@@ -1,4 +1,6 @@
-/* Out-of-line parts of operand access: segment checks, stack, near branches. */
+/* Out-of-line parts of operand access: segment checks, alignment checks and
+ * data breakpoints (cpu/debug.c), stack, near branches. */
+#include "cpu/debug.h"
 #include "cpu/operand.h"
 
 static bool seg_fault(struct cpu *c, unsigned seg)
@@ -48,6 +50,8 @@ bool mem_read_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size, uin
 	struct xlate_fault f;
 	if (!seg_check_slow(c, seg, off, size, ACC_READ, &la))
 		return false;
+	if (__builtin_expect(cpu_debug_data_checked(c), 0) && !cpu_debug_data_access(c, la, size, false))
+		return false;
 	struct mem_view mv = cpu_view(c);
 	if (mem_read(&mv, la, size, v, &f))
 		return true;
@@ -59,6 +63,8 @@ bool mem_write_slow(struct cpu *c, unsigned seg, uint64_t off, unsigned size, ui
 	uint64_t la;
 	struct xlate_fault f;
 	if (!seg_check_slow(c, seg, off, size, ACC_WRITE, &la))
+		return false;
+	if (__builtin_expect(cpu_debug_data_checked(c), 0) && !cpu_debug_data_access(c, la, size, true))
 		return false;
 	struct mem_view mv = cpu_view(c);
 	if (mem_write(&mv, la, size, v, &f))

@@ -8,6 +8,7 @@
  * takes an interrupt between iterations; registers always reflect the
  * completed iterations, so a fault mid-way is restartable. Every iteration
  * costs one cycle on top of the instruction's cost. */
+#include "cpu/debug.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 
@@ -92,7 +93,7 @@ static enum exec_status string_op(struct cpu *c, const struct insn *i, str_step_
 	struct str_ctx s = str_ctx_of(c, i);
 	if (!(i->flags & (IF_REP | IF_REPNE)))
 		return step(c, i, &s);
-	for (unsigned n = 0; n < STRING_CHUNK; n++) {
+	for (unsigned n = 0, max = cpu_rep_limit(c, STRING_CHUNK); n < max; n++) {
 		uint64_t count = reg_read(c, R_CX, s.asz);
 		if (count == 0)
 			return EXEC_OK;
@@ -104,8 +105,10 @@ static enum exec_status string_op(struct cpu *c, const struct insn *i, str_step_
 		if (compares && lf_zf(c) != ((i->flags & IF_REP) != 0))
 			return EXEC_OK;
 	}
-	if (reg_read(c, R_CX, s.asz) != 0)
+	if (reg_read(c, R_CX, s.asz) != 0) {
 		c->next_rip -= i->len;  /* continue in the next execution */
+		c->rflags |= FL_RF;     /* as between iterations of one instruction (SDM 17.3.1.1) */
+	}
 	return EXEC_OK;
 }
 

@@ -4,6 +4,7 @@
  * fences, PAUSE, CLFLUSH (FWAIT: cpu/fpu.c).
  */
 #include "cpu/cpuid.h"
+#include "cpu/debug.h"
 #include "cpu/msr.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
@@ -234,8 +235,9 @@ enum exec_status op_smsw_Ew(struct cpu *c, const struct insn *i)
 
 /* ---- debug registers (SDM 17.2) ---- */
 
-/* DR4/DR5 alias DR6/DR7 unless CR4.DE (17.2.2); DR7.GD turns any access
- * into a #DB fault with DR6.BD set, clearing GD for the handler (17.2.4). */
+/* MOV DR (vol. 2): DR8-DR15 do not exist (#UD); CPL > 0 is #GP(0); DR4/DR5
+ * alias DR6/DR7 unless CR4.DE, then #UD (17.2.2); DR7.GD turns any access
+ * into a #DB fault with DR6.BD (17.2.4). */
 static enum exec_status dr_check(struct cpu *c, unsigned reg, unsigned *n)
 {
 	if (reg > 7)
@@ -244,18 +246,15 @@ static enum exec_status dr_check(struct cpu *c, unsigned reg, unsigned *n)
 		return cpu_gp0(c);
 	if ((reg == 4 || reg == 5) && (c->cr4 & CR4_DE))
 		return cpu_ud(c);
-	if (c->dr[7] & DR7_GD) {
-		c->dr[6] |= DR6_BD;
-		c->dr[7] &= ~DR7_GD;
-		return cpu_fault(c, VEC_DB, false, 0);
-	}
+	if (c->dr[7] & DR7_GD)
+		return cpu_debug_gd_fault(c);
 	*n = reg == 4 || reg == 5 ? reg + 2 : reg;
 	return EXEC_OK;
 }
 
 enum exec_status op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 {
-	unsigned n;
+	unsigned n = 0;
 	if (dr_check(c, i->reg, &n) != EXEC_OK)
 		return EXEC_FAULT;
 	reg_write(c, i->rm, i->osz, c->dr[n]);
@@ -263,21 +262,25 @@ enum exec_status op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 }
 
 /* DR6: bits 4-11 and 16-31 read 1, bit 12 reads 0; DR7: bit 10 reads 1,
- * bits 11, 12, 14, 15 read 0. In 64-bit mode bits 63:32 of DR6/DR7 must be
- * 0 (vol. 2 MOV DR). */
+ * bits 11, 12, 14, 15 read 0 (17.2.3, 17.2.4; no RTM or bus-lock
+ * detection). In 64-bit mode bits 63:32 of DR6/DR7 must be 0 (vol. 2 MOV
+ * DR). A DR7 write changes which accesses are checked (cpu/debug.c); the
+ * instruction ends its decoded block, so the next one sees it. */
 enum exec_status op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 {
-	unsigned n;
+	unsigned n = 0;
 	if (dr_check(c, i->reg, &n) != EXEC_OK)
 		return EXEC_FAULT;
 	uint64_t v = reg_read(c, i->rm, i->osz);
 	if (n >= 6 && (v >> 32))
 		return cpu_gp0(c);
 	if (n == 6)
-		v = (v & 0xe00full) | 0xffff0ff0ull;
+		v = (v & DR6_WRITABLE) | DR6_FIXED1;
 	else if (n == 7)
-		v = (v & 0xffff23ffull) | 0x400ull;
+		v = (v & DR7_WRITABLE) | DR7_FIXED1;
 	c->dr[n] = v;
+	if (n == 7)
+		cpu_debug_update(c);
 	return EXEC_OK;
 }
 

@@ -13,7 +13,10 @@ static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, con
 			uint8_t *host)
 {
 	bool user = (acc & ACC_USER) != 0;
-	struct tlb_entry *e = &v->tlb->e[mem_tlb_class(user, v->ctx)][tlb_index(la)];
+	unsigned cls = mem_tlb_class(user, v->ctx);
+	if (!(acc & ACC_EXEC) && (v->tlb->data_nofill >> cls & 1))
+		return;         /* data accesses of this class stay on the slow path */
+	struct tlb_entry *e = &v->tlb->e[cls][tlb_index(la)];
 	uint64_t page = la & PAGE_MASK;
 	bool global = r->global && (v->ctx->cr4 & CR4_PGE);
 	if (e->pa != (r->pa & PAGE_MASK) || (e->tag_r != page && e->tag_x != page) || e->global != global ||

@@ -54,6 +54,10 @@ struct tlb {
 	struct tlb_entry e[TLB_CLASSES][TLB_SIZE];
 	uint16_t pcid;                  /* current PCID: its entries are live */
 	bool has_large;                 /* a piece of a large page may be cached */
+	/* Bit k set: cache no read/write translations in class k, so every data
+	 * access of that class takes the slow path (the CPU sets it while data
+	 * breakpoints or alignment checking are armed; cpu/debug.c). */
+	uint8_t data_nofill;
 };
 
 /* The TLB class an access by user (CPL 3) or supervisor code uses. */
