@@ -15,6 +15,10 @@ GUEST_CFLAGS := -m64 -std=gnu11 -O2 -ffreestanding -fno-pic -fno-pie -mcmodel=sm
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
 	-fno-tree-loop-distribute-patterns -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Itests/guests/lib -MMD -MP
+# Guests whose C code is compiled for SSE2 (they enable CR4.OSFXSR first).
+GUEST_SSE_TESTS := sse
+GUEST_SSE_CFLAGS := $(filter-out -mno-sse -mno-sse2 -O2,$(GUEST_CFLAGS)) -O3 -msse2 -mfpmath=sse \
+	-fno-math-errno
 GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,-T,tests/guests/link.ld \
 	-Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
 
@@ -30,6 +34,8 @@ guests: $(GUEST_ELFS)
 $(GUEST_B)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+
+$(GUEST_SSE_TESTS:%=$(GUEST_B)/obj/tests/guests/%.c.o): GUEST_CFLAGS := $(GUEST_SSE_CFLAGS)
 
 $(GUEST_B)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
