@@ -112,6 +112,43 @@ static void test_invalid_and_limits(void)
 	CU_ASSERT_EQUAL(dec("b8 01 02", false, &i), DECODE_FETCH_FAULT);
 }
 
+/* VEX fields land in struct insn (SDM vol. 2 2.3.5). */
+static void test_vex_fields(void)
+{
+	struct insn i;
+	/* andn r9, r14, [r10 + rax*2]: C4 (R=0 X=1 B=0: 42) map 2, W=1 vvvv=~14 L=0 pp=0 */
+	CU_ASSERT_EQUAL(dec("c4 42 88 f2 0c 42", true, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.len, 6);
+	CU_ASSERT_EQUAL(i.reg, R_R9);
+	CU_ASSERT_EQUAL(i.vreg, R_R14);
+	CU_ASSERT_EQUAL(i.base, R_R10);
+	CU_ASSERT_EQUAL(i.index, R_AX);
+	CU_ASSERT_EQUAL(i.scale, 1);
+	CU_ASSERT_EQUAL(i.osz, SZ64);
+	CU_ASSERT_EQUAL(i.vex, VEX_PRESENT | VEX_W);
+	CU_ASSERT_EQUAL(i.flags & (IF_REX | IF_OPSIZE | IF_REP | IF_REPNE), 0);
+	/* rorx eax, ecx, 5 (map 3, pp = F2, W0): 32-bit, immediate read */
+	CU_ASSERT_EQUAL(dec("c4 e3 7b f0 c1 05", true, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.len, 6);
+	CU_ASSERT_EQUAL(i.osz, SZ32);
+	CU_ASSERT_EQUAL(i.imm, 5);
+	/* the same with VEX.L = 1: #UD */
+	CU_ASSERT_EQUAL(dec("c4 e3 7f f0 c1 05", true, &i), DECODE_UD);
+	/* truncated VEX: a fetch fault decides */
+	CU_ASSERT_EQUAL(dec("c4 e2", true, &i), DECODE_FETCH_FAULT);
+	/* 32-bit mode: VEX.W1 is ignored, vvvv[3] too */
+	CU_ASSERT_EQUAL(dec("c4 e2 88 f2 c1", false, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.osz, SZ32);
+	CU_ASSERT_EQUAL(i.vreg, 6);
+	/* 32-bit mode, mod != 11: LDS */
+	CU_ASSERT_EQUAL(dec("c5 00", false, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.vex, 0);
+	CU_ASSERT_EQUAL(i.len, 2);
+	/* a mandatory 66 selects ADCX without making it 16-bit */
+	CU_ASSERT_EQUAL(dec("66 0f 38 f6 c1", true, &i), DECODE_OK);
+	CU_ASSERT_EQUAL(i.osz, SZ32);
+}
+
 /* xorshift64*, fixed seed: the same strings every run. */
 static uint64_t next_rand(uint64_t *s)
 {
@@ -121,22 +158,109 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * 2685821657736338717ull;
 }
 
+/* Byte strings for the comparison: mostly random, a share starting with
+ * 0F, a share with a VEX prefix (random fields and maps), and a share aimed
+ * at the 0F 38 F0-F7 / 0F 3A F0 rows with each mandatory-prefix mix. */
+static void gen_bytes(uint8_t b[15], int n, bool code64, uint64_t *seed)
+{
+	for (int k = 0; k < 15; k++)
+		b[k] = (uint8_t)next_rand(seed);
+	switch (n % 8) {
+	case 0: case 1:
+		b[0] = 0x0f;
+		break;
+	case 2: case 3: {       /* VEX: C4 (map 1-3, sometimes reserved) or C5 */
+		b[0] = (n & 16) ? 0xc5 : 0xc4;
+		if (b[0] == 0xc4 && (n & 32))
+			b[1] = (uint8_t)((b[1] & 0xe0) | (1 + (b[1] & 3) % 3));
+		if (!code64 && (n & 64))
+			b[1] |= 0xc0;
+		if (b[0] == 0xc4 && (n & 128))
+			b[3] = (uint8_t)(0xf0 | (b[3] & 7));
+		break;
+	}
+	case 4: {               /* legacy prefixes + 0F 38/3A F0-F7 */
+		static const uint8_t pfx[][2] = { { 0 }, { 0x66 }, { 0xf2 }, { 0xf3 }, { 0x66, 0xf2 } };
+		unsigned p = (unsigned)(next_rand(seed) % 5), k = 0;
+		for (unsigned j = 0; j < 2 && pfx[p][j]; j++)
+			b[k++] = pfx[p][j];
+		if (code64 && (n & 8))
+			b[k++] = 0x48;
+		b[k++] = 0x0f;
+		b[k++] = (n & 16) ? 0x3a : 0x38;
+		b[k] = (uint8_t)(0xf0 | (b[k] & 7));
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* Where Zydis accepts a string and vtxsim says #UD on purpose or for now.
+ * Shrink these lists as the work lands.
+ *
+ * Not decoded yet, by Zydis ISA extension:
+ * - x87, MMX, SSE-SSSE3, AVX, AVX2, FMA, XSAVE*: the SSE work in progress
+ *   (AVX512VEX/AVX_VNNI/VAES/GFNI/SHA/... ride on the same VEX/EVEX maps);
+ * - VTX, VMFUNC, SMX: VMX instructions are the VMX work's (GETSEC never);
+ * - the rest are not offered by any vtxsim CPU model (AMD-only: 3DNow!,
+ *   FMA4, XOP, SVM, CLZERO, MONITORX, RDPRU, INVLPGB, SNP; Intel features
+ *   the models do not report: CET, RTM, SGX, PCONFIG, PKU, MOVDIR,
+ *   SERIALIZE, HRESET; Knights Corner: KNC*; VIA PadLock), so #UD is the
+ *   architectural answer. */
+static const ZydisISAExt not_decoded_yet[] = {
+	ZYDIS_ISA_EXT_X87, ZYDIS_ISA_EXT_MMX, ZYDIS_ISA_EXT_SSE, ZYDIS_ISA_EXT_SSE2, ZYDIS_ISA_EXT_SSE3,
+	ZYDIS_ISA_EXT_SSSE3, ZYDIS_ISA_EXT_SSE4, ZYDIS_ISA_EXT_AVX, ZYDIS_ISA_EXT_AVX2, ZYDIS_ISA_EXT_AVX2GATHER,
+	ZYDIS_ISA_EXT_FMA, ZYDIS_ISA_EXT_F16C, ZYDIS_ISA_EXT_AVXAES, ZYDIS_ISA_EXT_AES, ZYDIS_ISA_EXT_PCLMULQDQ,
+	ZYDIS_ISA_EXT_VPCLMULQDQ, ZYDIS_ISA_EXT_VAES, ZYDIS_ISA_EXT_GFNI, ZYDIS_ISA_EXT_SHA,
+	ZYDIS_ISA_EXT_AVX_VNNI, ZYDIS_ISA_EXT_AVX512EVEX, ZYDIS_ISA_EXT_AVX512VEX, ZYDIS_ISA_EXT_XSAVE,
+	ZYDIS_ISA_EXT_XSAVEC, ZYDIS_ISA_EXT_XSAVEOPT, ZYDIS_ISA_EXT_XSAVES,
+	ZYDIS_ISA_EXT_VTX, ZYDIS_ISA_EXT_VMFUNC, ZYDIS_ISA_EXT_SMX,
+	ZYDIS_ISA_EXT_AMD3DNOW, ZYDIS_ISA_EXT_FMA4, ZYDIS_ISA_EXT_XOP, ZYDIS_ISA_EXT_SVM, ZYDIS_ISA_EXT_CLZERO,
+	ZYDIS_ISA_EXT_MONITORX, ZYDIS_ISA_EXT_RDPRU, ZYDIS_ISA_EXT_AMD_INVLPGB, ZYDIS_ISA_EXT_SNP,
+	ZYDIS_ISA_EXT_CET, ZYDIS_ISA_EXT_RTM, ZYDIS_ISA_EXT_SGX, ZYDIS_ISA_EXT_SGX_ENCLV, ZYDIS_ISA_EXT_PCONFIG,
+	ZYDIS_ISA_EXT_PKU, ZYDIS_ISA_EXT_MOVDIR, ZYDIS_ISA_EXT_SERIALIZE, ZYDIS_ISA_EXT_HRESET,
+	ZYDIS_ISA_EXT_KNC, ZYDIS_ISA_EXT_KNCE, ZYDIS_ISA_EXT_KNCV, ZYDIS_ISA_EXT_PADLOCK,
+};
+
+/* Single instructions:
+ * - SALC (D6, 32-bit mode): not in Intel's opcode map (SDM vol. 2 Table
+ *   A-2 leaves D6 blank), so #UD on an Intel model;
+ * - RDPMC (0F 33), RSM (0F AA): system instructions not implemented yet;
+ * - STAC/CLAC (0F 01 CB/CA): the models report SMAP but the instructions
+ *   are not decoded yet (outside this decoder work; reported);
+ * - NOP 0F 0D with ModRM.mod = 11: Zydis calls it a reserved NOP; the
+ *   table keeps the PREFETCH row memory-only (AMD documents #UD for it);
+ *   to be settled against a real Intel CPU. */
+static const ZydisMnemonic not_decoded_mnemonics[] = {
+	ZYDIS_MNEMONIC_SALC, ZYDIS_MNEMONIC_RDPMC, ZYDIS_MNEMONIC_RSM, ZYDIS_MNEMONIC_STAC, ZYDIS_MNEMONIC_CLAC,
+};
+
+static bool excused(const ZydisDecodedInstruction *zi)
+{
+	for (size_t k = 0; k < sizeof(not_decoded_yet) / sizeof(not_decoded_yet[0]); k++)
+		if (zi->meta.isa_ext == not_decoded_yet[k])
+			return true;
+	for (size_t k = 0; k < sizeof(not_decoded_mnemonics) / sizeof(not_decoded_mnemonics[0]); k++)
+		if (zi->mnemonic == not_decoded_mnemonics[k])
+			return true;
+	return zi->mnemonic == ZYDIS_MNEMONIC_NOP && zi->opcode_map == ZYDIS_OPCODE_MAP_0F && zi->opcode == 0x0d &&
+	       zi->raw.modrm.mod == 3;
+}
+
 /* Every string both decoders accept must get the same length; a string
- * Zydis rejects must not be accepted by vtxsim. */
+ * Zydis rejects must not be accepted by vtxsim; a string Zydis accepts must
+ * decode here unless its ISA extension is listed above. */
 static void lengths_vs_zydis(bool code64)
 {
 	ZydisDecoder zd;
 	ZydisDecoderInit(&zd, code64 ? ZYDIS_MACHINE_MODE_LONG_64 : ZYDIS_MACHINE_MODE_LEGACY_32,
 			 code64 ? ZYDIS_STACK_WIDTH_64 : ZYDIS_STACK_WIDTH_32);
 	uint64_t seed = code64 ? 0x1234567 : 0x7654321;
-	unsigned compared = 0, mismatched = 0, accepted_invalid = 0;
-	for (int n = 0; n < 200000; n++) {
+	unsigned compared = 0, mismatched = 0, accepted_invalid = 0, rejected_valid = 0, vex = 0;
+	for (int n = 0; n < 400000; n++) {
 		uint8_t b[15];
-		for (int k = 0; k < 15; k++)
-			b[k] = (uint8_t)next_rand(&seed);
-		/* Bias towards plausible instructions: mostly no prefixes. */
-		if (b[0] == 0x0f || (n & 3) == 0)
-			b[0] = (n & 1) ? 0x0f : b[0];
+		gen_bytes(b, n, code64, &seed);
 		/* 0F 1A/1B are reserved NOPs on a CPU without MPX (vtxsim's models);
 		 * Zydis decodes them as MPX and rejects some forms. */
 		if (b[0] == 0x0f && (b[1] == 0x1a || b[1] == 0x1b))
@@ -146,22 +270,29 @@ static void lengths_vs_zydis(bool code64)
 		bool zok = ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zd, NULL, b, sizeof(b), &zi));
 		struct decode_mode m = { .code64 = code64, .def32 = 1 };
 		enum decode_result r = cpu_decode(b, sizeof(b), m, &i);
-		if (r != DECODE_OK)
+		if (r != DECODE_OK) {
+			if (zok && r == DECODE_UD && !excused(&zi) && rejected_valid++ < 8)
+				printf("\n  rejected valid: %02x %02x %02x %02x %02x %02x (%s, %s)", b[0], b[1], b[2], b[3],
+				       b[4], b[5], ZydisMnemonicGetString(zi.mnemonic), ZydisISAExtGetString(zi.meta.isa_ext));
 			continue;
+		}
 		if (!zok) {
 			if (accepted_invalid++ < 5)
-				printf("\n  accepted invalid: %02x %02x %02x %02x (%s)", b[0], b[1], b[2], b[3],
+				printf("\n  accepted invalid: %02x %02x %02x %02x %02x (%s)", b[0], b[1], b[2], b[3], b[4],
 				       cpu_insn_name(&i));
 			continue;
 		}
 		compared++;
+		vex += i.vex != 0;
 		if (zi.length != i.len && mismatched++ < 5)
 			printf("\n  length %u vs zydis %u: %02x %02x %02x %02x %02x (%s)", i.len, zi.length, b[0], b[1],
 			       b[2], b[3], b[4], cpu_insn_name(&i));
 	}
 	CU_ASSERT(compared > 10000);
+	CU_ASSERT(vex > 200);
 	CU_ASSERT_EQUAL(mismatched, 0);
 	CU_ASSERT_EQUAL(accepted_invalid, 0);
+	CU_ASSERT_EQUAL(rejected_valid, 0);
 }
 
 static void test_lengths_vs_zydis_64(void)
@@ -181,6 +312,7 @@ void suite_cpu_decode(void)
 	CU_add_test(s, "ModRM/SIB/displacements", test_modrm_sib_disp);
 	CU_add_test(s, "operand sizes and prefixes", test_sizes_and_prefixes);
 	CU_add_test(s, "invalid opcodes and length limit", test_invalid_and_limits);
+	CU_add_test(s, "VEX fields", test_vex_fields);
 	CU_add_test(s, "lengths match Zydis (64-bit)", test_lengths_vs_zydis_64);
 	CU_add_test(s, "lengths match Zydis (32-bit)", test_lengths_vs_zydis_32);
 }
