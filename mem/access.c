@@ -12,10 +12,10 @@ static uint8_t size_shift(uint64_t page_size)
 static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, const struct xlate_result *r,
 			uint8_t *host)
 {
-	bool user = (acc & ACC_USER) != 0;
-	unsigned cls = mem_tlb_class(user, v->ctx);
+	unsigned cls = mem_tlb_class((acc & ACC_USER) != 0, v->ctx);
 	if (!(acc & ACC_EXEC) && (v->tlb->data_nofill >> cls & 1))
 		return;         /* data accesses of this class stay on the slow path */
+	tlb_make_room(v->tlb, cls, tlb_index(la));
 	struct tlb_entry *e = &v->tlb->e[cls][tlb_index(la)];
 	uint64_t page = la & PAGE_MASK;
 	bool global = r->global && (v->ctx->cr4 & CR4_PGE);

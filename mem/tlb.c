@@ -4,8 +4,14 @@
  * architecture allows. */
 #include "mem/tlb.h"
 
-#define FOR_EACH_ENTRY(t, e)                                              \
-	for (struct tlb_entry *e = &(t)->e[0][0]; e < &(t)->e[0][0] + TLB_CLASSES * TLB_SIZE; e++)
+/* Every entry, the spill arrays included when they may hold any. */
+#define FOR_EACH_ENTRY(t, e)                                                              \
+	for (struct tlb_entry *e = &(t)->e[0][0], *end_ = tlb_end(t); e < end_; e++)
+
+static struct tlb_entry *tlb_end(struct tlb *t)
+{
+	return &t->e[0][0] + ((t->spill_used ? 2 : 1) * TLB_CLASSES) * TLB_SIZE;
+}
 
 static void entry_clear(struct tlb_entry *e)
 {
@@ -29,9 +35,11 @@ static bool entry_covers(const struct tlb_entry *e, uint64_t la)
 
 void tlb_flush_all(struct tlb *t)
 {
+	t->spill_used = true;
 	FOR_EACH_ENTRY(t, e)
 		entry_clear(e);
 	t->has_large = false;
+	t->spill_used = false;
 }
 
 void tlb_flush_pcid(struct tlb *t, uint16_t pcid)
@@ -54,7 +62,7 @@ static void flush_page_if(struct tlb *t, uint64_t la, bool (*match)(const struct
 			  uint16_t pcid)
 {
 	if (!t->has_large) {
-		for (unsigned k = 0; k < TLB_CLASSES; k++) {
+		for (unsigned k = 0; k < (t->spill_used ? 2 : 1) * TLB_CLASSES; k++) {
 			struct tlb_entry *e = &t->e[k][tlb_index(la)];
 			if (entry_covers(e, la) && match(e, pcid))
 				entry_clear(e);
@@ -103,11 +111,32 @@ static void tags_wake(struct tlb_entry *e)
 		e->tag_x &= ~TLB_DORMANT;
 }
 
+static bool entry_valid(const struct tlb_entry *e)
+{
+	return entry_page(e) != TLB_INVALID;
+}
+
+/* Bring the new PCID's spilled entries back where the slot is free or
+ * holds another PCID's (dormant) entry, which takes the spill place. */
+static void unspill(struct tlb *t, uint16_t pcid)
+{
+	for (unsigned k = 0; k < TLB_CLASSES; k++)
+		for (unsigned n = 0; n < TLB_SIZE; n++) {
+			struct tlb_entry *s = &t->e[TLB_CLASSES + k][n], *m = &t->e[k][n];
+			if (!entry_valid(s) || s->pcid != pcid || (entry_valid(m) && (m->global || m->pcid == pcid)))
+				continue;
+			struct tlb_entry tmp = *m;
+			*m = *s;
+			*s = tmp;
+			tags_wake(m);
+		}
+}
+
 void tlb_switch_pcid(struct tlb *t, uint16_t pcid)
 {
 	if (pcid == t->pcid)
 		return;
-	FOR_EACH_ENTRY(t, e) {
+	for (struct tlb_entry *e = &t->e[0][0]; e < &t->e[TLB_CLASSES][0]; e++) {
 		if (e->global)
 			continue;
 		if (e->pcid == t->pcid)
@@ -115,7 +144,19 @@ void tlb_switch_pcid(struct tlb *t, uint16_t pcid)
 		else if (e->pcid == pcid)
 			tags_wake(e);
 	}
+	if (t->spill_used)
+		unspill(t, pcid);
 	t->pcid = pcid;
+}
+
+void tlb_make_room(struct tlb *t, unsigned cls, unsigned idx)
+{
+	struct tlb_entry *e = &t->e[cls][idx];
+	if (!entry_valid(e) || e->global || e->pcid == t->pcid)
+		return;
+	t->e[TLB_CLASSES + cls][idx] = *e;
+	t->spill_used = true;
+	entry_clear(e);
 }
 
 /* PKRU holds AD (bit 2i) and WD (bit 2i + 1) for key i (4.6.2). */

@@ -17,6 +17,10 @@
  * entries of other PCIDs are "dormant": TLB_DORMANT is or-ed into their tags
  * so they never match, and tlb_switch_pcid() wakes them when their PCID
  * becomes current again. The hit path therefore costs what it always did.
+ * A dormant entry displaced by the current PCID's translation of the same
+ * slot moves to a second, "spill" array (never looked at by the hit path)
+ * and comes back when its PCID does, so two address spaces that use the
+ * same linear page both keep their translation.
  *
  * A translation of a page larger than 4 KiB is cached as 4 KiB pieces; each
  * piece remembers the page size, so INVLPG of any address in the large page
@@ -51,9 +55,12 @@ struct tlb_entry {
 };
 
 struct tlb {
-	struct tlb_entry e[TLB_CLASSES][TLB_SIZE];
+	/* [0, TLB_CLASSES): the arrays the hit path uses, by class;
+	 * [TLB_CLASSES, 2 * TLB_CLASSES): their spill arrays (dormant only). */
+	struct tlb_entry e[2 * TLB_CLASSES][TLB_SIZE];
 	uint16_t pcid;                  /* current PCID: its entries are live */
 	bool has_large;                 /* a piece of a large page may be cached */
+	bool spill_used;                /* the spill arrays may hold entries */
 	/* Bit k set: cache no read/write translations in class k, so every data
 	 * access of that class takes the slow path (the CPU sets it while data
 	 * breakpoints or alignment checking are armed; cpu/debug.c). */
@@ -90,6 +97,9 @@ void tlb_flush_page_pcid(struct tlb *t, uint64_t la, uint16_t pcid);
 void tlb_switch_pcid(struct tlb *t, uint16_t pcid);
 /* WRPKRU: drop data permissions of entries whose key's rights changed. */
 void tlb_pkru_changed(struct tlb *t, uint32_t old_pkru, uint32_t new_pkru);
+/* Before installing a translation of the current PCID in e[cls][idx]: move
+ * a dormant entry there to the spill array. */
+void tlb_make_room(struct tlb *t, unsigned cls, unsigned idx);
 /* Drop write permission for every entry mapping guest-physical page pa. */
 void tlb_drop_writes_to(struct tlb *t, uint64_t pa);
 
