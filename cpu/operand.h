@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void reg_write(struct cpu *c, unsig
 
 static inline uint64_t addr_mask(unsigned asz)
 {
-	return ~0ull >> ((SZ64 - asz) * 16);    /* SZ16 -> 16 bits, SZ32 -> 32, SZ64 -> 64 */
+	return ~0ull >> (64 - (8u << asz));     /* SZ16 -> 16 bits, SZ32 -> 32, SZ64 -> 64 */
 }
 
 /* Effective address (offset within the segment) of the ModRM memory operand.
@@ -167,6 +167,25 @@ static inline __attribute__((always_inline)) bool mem_write_seg(struct cpu *c, u
 /* Check that a write to seg:off would succeed (for read-modify-write
  * instructions that must fault before changing anything). */
 bool mem_probe_write(struct cpu *c, unsigned seg, uint64_t off, unsigned size);
+
+/* Read the memory destination of a read-modify-write instruction. Paging
+ * checks it as a write before anything is read, so a read-only or
+ * not-present page faults with W/R = 1 in the error code (SDM vol. 3A 4.7:
+ * W/R describes the access; Intel and AMD processors make the access of a
+ * read-modify-write instruction a write), and a fault changes nothing. */
+static inline bool mem_read_rmw(struct cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t *v)
+{
+	const uint8_t *p = mem_fast_ptr(c, seg, off, size, true);
+	if (__builtin_expect(p == NULL, 0))
+		return mem_probe_write(c, seg, off, size) && mem_read_slow(c, seg, off, size, v);
+	switch (size) {
+	case 1: *v = *p; break;
+	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
+	default: { uint64_t x; memcpy(&x, p, 8); *v = x; break; }
+	}
+	return true;
+}
 
 /* ---- ModRM operands ---- */
 
