@@ -185,7 +185,10 @@ T("movzx Gv,Eb", "0f b6 /r", kind="ebsrc")
 T("movzx Gv,Ew", "0f b7 /r")
 T("movsx Gv,Eb", "0f be /r", kind="ebsrc")
 T("movsx Gv,Ew", "0f bf /r")
-T("movsxd Gv,Ed", "63 /r")
+T("movsxd Gv,Ed", "63 /r", sizes="dq")
+# SDM: 66 63 /r is MOVSXD r16, r/m16. AMD reads 32 bits of memory (a #PF
+# can differ at a page end), so the 16-bit form is tested on registers only.
+T("movsxd Gw,Ew (register)", "63 /r", sizes="w", rm="reg")
 T("lea Gv,M", "8d /r", rm="mem", kind="lea")
 T("xchg Eb,Gb", "86 /r", sizes="b", lock=True)
 T("xchg Ev,Gv", "87 /r", lock=True)
@@ -387,6 +390,7 @@ NO_TEMPLATE = {
     "op_smsw_Ew": "host kernel emulates UMIP",
     "op_verr_Ew": "host GDT differs", "op_verw_Ew": "host GDT differs",
     "op_pop_FS": "would replace the host's TLS base",
+    "op_mov_Sw_Ew/4": "MOV FS would replace the host's TLS base",
     "op_lfs_Gv_Mp": "would replace the host's TLS base",
     "op_lgs_Gv_Mp": "far pointer load of GS: not covered yet",
     "op_lss_Gv_Mp": "far pointer load: not covered yet",

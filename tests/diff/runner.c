@@ -33,13 +33,15 @@ struct row {
 	int ext;
 	const char *name;
 	uint64_t hits;
-	bool templated;
+	bool templated;         /* an active template reaches it */
+	bool inactive;          /* only inactive templates reach it */
+	bool ud64;              /* a template checks that it is #UD in 64-bit mode */
 };
 
 static struct row rows[] = {
 #define X (-1)
 #define M3(b) (0x100 | (b))
-#define OP(map, lo, hi, ext, form, handler, cost) { map, lo, hi, ext, #handler + 3, 0, false },
+#define OP(map, lo, hi, ext, form, handler, cost) { map, lo, hi, ext, #handler + 3, 0, false, false, false },
 #include "cpu/opcodes.def"
 #undef OP
 #undef M3
@@ -110,21 +112,39 @@ static const char *inactive_reason(struct diff_vm *vm, const struct diff_tmpl *t
 	return NULL;
 }
 
-/* Mark the rows each active template reaches (by decoding samples). */
+/* Mark the rows each template reaches (by decoding samples); rows of
+ * opcodes invalid in 64-bit mode by the #UD templates' opcode bytes. */
 static void mark_templated(const bool *active)
 {
 	for (unsigned k = 0; k < diff_ntmpls; k++) {
 		const struct diff_tmpl *t = &diff_tmpls[k];
-		if (!active[k] && t->kind != DK_UD)
+		if (t->kind == DK_UD) {
+			for (size_t j = 0; j < NROWS; j++)
+				if (rows[j].map == t->map && t->lo >= rows[j].lo && t->lo <= rows[j].hi)
+					rows[j].ud64 = true;
 			continue;
+		}
 		for (int form = 0; form < 2; form++) {
 			uint8_t b[24];
 			unsigned n = seq_sample(t, form, b), len;
 			struct row *r = row_of(b, n, &len);
-			if (r)
+			if (r && active[k])
 				r->templated = true;
+			else if (r)
+				r->inactive = true;
 		}
 	}
+}
+
+/* Why a row has no template, from gen.py's list ("handler" or "handler/ext"). */
+static const char *no_template_reason(const struct row *r)
+{
+	char key[48];
+	snprintf(key, sizeof(key), "%s/%d", r->name, r->ext);
+	for (const struct diff_no_tmpl *n = diff_no_tmpls; n->handler; n++)
+		if (!strcmp(n->handler, r->name) || !strcmp(n->handler, key))
+			return n->why;
+	return NULL;
 }
 
 /* ---- reporting ---- */
@@ -296,24 +316,27 @@ static void print_coverage(const bool *active, const struct stats *st)
 	unsigned covered = 0, missing = 0;
 	for (size_t k = 0; k < NROWS; k++) {
 		const struct row *r = &rows[k];
-		const char *why = NULL;
-		for (const struct diff_no_tmpl *n = diff_no_tmpls; n->handler; n++)
-			if (!strcmp(n->handler, r->name))
-				why = n->why;
+		const char *why = no_template_reason(r);
 		char ext[8] = "";
 		if (r->ext >= 0x100)
 			snprintf(ext, sizeof(ext), " %02x", r->ext & 0xff);
 		else if (r->ext >= 0)
 			snprintf(ext, sizeof(ext), " /%d", r->ext);
+		const char *note = r->hits ? ""
+				 : r->ud64 ? "  checked: #UD in 64-bit mode"
+				 : why ? why
+				 : r->templated ? "  (not drawn)"
+				 : r->inactive ? "  template inactive (feature or decoder missing)"
+				 : "  NO TEMPLATE";
 		printf("  %u %02x-%02x%-4s %-22s %10" PRIu64 "%s%s\n", r->map, r->lo, r->hi, ext, r->name, r->hits,
-		       r->hits ? "" : why ? "  no template: " : r->templated ? "  (not drawn)" : "  NO TEMPLATE",
-		       r->hits || !why ? "" : why);
-		if (r->hits)
+		       !r->hits && !r->ud64 && why ? "  no template: " : "", note);
+		if (r->hits || r->ud64)
 			covered++;
-		else if (!why && !r->templated)
+		else if (!why && !r->templated && !r->inactive)
 			missing++;
 	}
-	printf("rows exercised: %u of %zu; user-mode rows with no template: %u\n", covered, NROWS, missing);
+	printf("rows exercised (or checked #UD): %u of %zu; rows with no template and no reason: %u\n", covered, NROWS,
+	       missing);
 	printf("templates (runs; inactive ones with the reason):\n");
 	for (unsigned k = 0; k < diff_ntmpls; k++)
 		if (active[k])
