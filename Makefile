@@ -5,6 +5,9 @@
 #   make test       install deps, build, run unit and guest tests
 #   make test SAN=1 the same under AddressSanitizer + UBSan (in build-san/)
 #   make bench      MIPS on an integer loop (and Bochs's, when installed)
+#   make difftest   differential test against the host CPU: N=instructions
+#                   (default 1000000), SEED=n; prints mismatches and coverage
+#   make diffgen    regenerate tests/diff/templates.gen.c (needs python3)
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -36,7 +39,15 @@ UNIT_SRCS := $(wildcard tests/unit/*.c tests/unit/*/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)/obj/%.o)
 UNIT := $(B)/unit-tests
 
-.PHONY: all deps run test unit guests bench clean
+# Differential tests against the host CPU (tests/diff): a fixed seed runs
+# in `make test`; `make difftest` runs N instructions from SEED.
+DIFF_SRCS := $(wildcard tests/diff/*.c)
+DIFF_OBJS := $(DIFF_SRCS:%.c=$(B)/obj/%.o)
+DIFFTEST := $(B)/difftest
+N ?= 1000000
+SEED ?= 1
+
+.PHONY: all deps run test unit guests bench clean difftest diffgen
 all: $(VTXSIM)
 
 deps:
@@ -56,6 +67,9 @@ $(VTXSIM): $(B)/obj/sim/main.o $(LIB)
 $(UNIT): $(UNIT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcunit
 
+$(DIFFTEST): $(DIFF_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 # Freestanding guest kernels (tests/guests, examples, bench) are built by
 # guest.mk with the host gcc in freestanding mode; never sanitized.
 include tests/guests/guest.mk
@@ -65,7 +79,7 @@ run: deps
 	$(VTXSIM) -kernel $(GUEST_B)/examples/hello.elf
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT) guests
+	@$(MAKE) --no-print-directory all $(UNIT) $(DIFFTEST) guests
 	@sh tests/run-all.sh $(B) $(GUEST_B)
 
 unit: $(UNIT)
@@ -75,7 +89,14 @@ bench: deps
 	@$(MAKE) --no-print-directory all guests
 	@sh bench/run.sh $(B) $(GUEST_B)
 
+difftest: deps
+	@$(MAKE) --no-print-directory $(DIFFTEST)
+	$(DIFFTEST) -n $(N) -s $(SEED) -c
+
+diffgen:
+	python3 tests/diff/gen.py
+
 clean:
 	rm -rf build build-san
 
--include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(B)/obj/sim/main.d
+-include $(CORE_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(DIFF_OBJS:.o=.d) $(B)/obj/sim/main.d

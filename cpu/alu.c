@@ -72,12 +72,14 @@ static inline __attribute__((always_inline)) enum exec_status alu_E(struct cpu *
 		return EXEC_OK;
 	}
 	uint64_t ea = insn_ea(c, i);
-	if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d))
-		return EXEC_FAULT;
 	if (!store) {
+		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d))
+			return EXEC_FAULT;
 		fn(c, d, src, osz);
 		return EXEC_OK;
 	}
+	if (!mem_read_rmw(c, i->seg, ea, 1u << osz, &d))
+		return EXEC_FAULT;
 	struct lazy_flags saved = c->lf;
 	uint64_t saved_fl = c->rflags;
 	uint64_t r = fn(c, d, src, osz);

@@ -47,7 +47,7 @@ static enum exec_status bt_common(struct cpu *c, const struct insn *i, int64_t o
 		}
 		ea = (ea + (uint64_t)((s >> (3 + osz)) * (int64_t)(1u << osz))) & addr_mask(i->asz);
 	}
-	if (!mem_read_seg(c, i->seg, ea, 1u << osz, &v))
+	if (!(op == BT_TEST ? mem_read_seg : mem_read_rmw)(c, i->seg, ea, 1u << osz, &v))
 		return EXEC_FAULT;
 	if (op != BT_TEST && !mem_write_seg(c, i->seg, ea, 1u << osz, bt_apply(op, v, n)))
 		return EXEC_FAULT;
@@ -198,7 +198,7 @@ static bool rmw_read(struct cpu *c, const struct insn *i, uint64_t *d, uint64_t 
 		return true;
 	}
 	*ea = insn_ea(c, i);
-	return mem_read_seg(c, i->seg, *ea, 1u << i->osz, d) && mem_probe_write(c, i->seg, *ea, 1u << i->osz);
+	return mem_read_rmw(c, i->seg, *ea, 1u << i->osz, d);
 }
 
 static enum exec_status xadd(struct cpu *c, const struct insn *i)
@@ -255,9 +255,9 @@ enum exec_status op_cmpxchg8b_Mq(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (wide && ((ea + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0)) & 15))
 		return cpu_gp0(c);
-	if (!mem_read_seg(c, i->seg, ea, wide ? 8 : 4, &lo) ||
-	    !mem_read_seg(c, i->seg, ea + (wide ? 8 : 4), wide ? 8 : 4, &hi) ||
-	    !mem_probe_write(c, i->seg, ea, wide ? 16 : 8))
+	if (!mem_probe_write(c, i->seg, ea, wide ? 16 : 8) ||
+	    !mem_read_seg(c, i->seg, ea, wide ? 8 : 4, &lo) ||
+	    !mem_read_seg(c, i->seg, ea + (wide ? 8 : 4), wide ? 8 : 4, &hi))
 		return EXEC_FAULT;
 	unsigned sz = wide ? SZ64 : SZ32;
 	bool eq = lo == reg_read(c, R_AX, sz) && hi == reg_read(c, R_DX, sz);

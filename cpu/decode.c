@@ -304,7 +304,9 @@ static void decode_operands(struct dstate *d, struct insn *i, const struct op_ro
 			decode_modrm32(d, i, mod, rm, p->rex, code64);
 		}
 	}
-	if (p->seg != SEG_NONE)
+	/* In 64-bit mode the ES, CS, SS and DS prefixes are ignored (SDM vol. 1
+	 * 3.3.7.1): only FS and GS override. */
+	if (p->seg != SEG_NONE && (!code64 || p->seg >= SEG_FS))
 		i->seg = p->seg;
 }
 

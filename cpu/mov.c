@@ -155,7 +155,7 @@ static enum exec_status xchg_E_G(struct cpu *c, const struct insn *i)
 		return EXEC_OK;
 	}
 	uint64_t ea = insn_ea(c, i);
-	if (!mem_read_seg(c, i->seg, ea, 1u << i->osz, &v) || !mem_write_seg(c, i->seg, ea, 1u << i->osz, r))
+	if (!mem_read_rmw(c, i->seg, ea, 1u << i->osz, &v) || !mem_write_seg(c, i->seg, ea, 1u << i->osz, r))
 		return EXEC_FAULT;
 	reg_write(c, i->reg, i->osz, v);
 	return EXEC_OK;

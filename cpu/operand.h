@@ -168,6 +168,25 @@ static inline __attribute__((always_inline)) bool mem_write_seg(struct cpu *c, u
  * instructions that must fault before changing anything). */
 bool mem_probe_write(struct cpu *c, unsigned seg, uint64_t off, unsigned size);
 
+/* Read the memory destination of a read-modify-write instruction. Paging
+ * checks it as a write before anything is read, so a read-only or
+ * not-present page faults with W/R = 1 in the error code (SDM vol. 3A 4.7:
+ * W/R describes the access; Intel and AMD processors make the access of a
+ * read-modify-write instruction a write), and a fault changes nothing. */
+static inline bool mem_read_rmw(struct cpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t *v)
+{
+	const uint8_t *p = mem_fast_ptr(c, seg, off, size, true);
+	if (__builtin_expect(p == NULL, 0))
+		return mem_probe_write(c, seg, off, size) && mem_read_slow(c, seg, off, size, v);
+	switch (size) {
+	case 1: *v = *p; break;
+	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
+	default: { uint64_t x; memcpy(&x, p, 8); *v = x; break; }
+	}
+	return true;
+}
+
 /* ---- ModRM operands ---- */
 
 static inline __attribute__((always_inline)) bool rm_read(struct cpu *c, const struct insn *i, uint64_t *v)

@@ -90,13 +90,11 @@ static inline __attribute__((always_inline)) enum exec_status shift_E(struct cpu
 		d = reg_read(c, i->rm, i->osz);
 	} else {
 		ea = insn_ea(c, i);
-		if (!mem_read_seg(c, i->seg, ea, 1u << i->osz, &d))
+		if (!mem_read_rmw(c, i->seg, ea, 1u << i->osz, &d))
 			return EXEC_FAULT;
 	}
 	if (n == 0)
 		return count_zero(c, i, d);
-	if (!(i->flags & IF_MOD3) && !mem_probe_write(c, i->seg, ea, 1u << i->osz))
-		return EXEC_FAULT;
 	uint64_t r = shift(c, i->opx, d, n, i->osz);
 	if (i->flags & IF_MOD3) {
 		reg_write(c, i->rm, i->osz, r);
@@ -139,13 +137,11 @@ static enum exec_status double_shift(struct cpu *c, const struct insn *i, unsign
 		d = reg_read(c, i->rm, osz);
 	} else {
 		ea = insn_ea(c, i);
-		if (!mem_read_seg(c, i->seg, ea, 1u << osz, &d))
+		if (!mem_read_rmw(c, i->seg, ea, 1u << osz, &d))
 			return EXEC_FAULT;
 	}
 	if (n == 0)
 		return count_zero(c, i, d);
-	if (!(i->flags & IF_MOD3) && !mem_probe_write(c, i->seg, ea, 1u << osz))
-		return EXEC_FAULT;
 	unsigned __int128 wide;
 	bool cf;
 	if (left) {

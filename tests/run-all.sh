@@ -1,7 +1,8 @@
 #!/bin/sh
-# run-all.sh B GUEST_B: the unit tests ($B/unit-tests), then the guest
-# tests (tests/guests/run.sh) under $B/vtxsim. Ends with one line
-# "N passed, M failed" summing both, and a non-zero status if anything
+# run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
+# (tests/guests/run.sh) under $B/vtxsim, then the differential test against
+# the host CPU ($B/difftest, fixed seed). Ends with one line
+# "N passed, M failed" summing all three, and a non-zero status if anything
 # failed or a runner did not print its summary.
 set -u
 
@@ -51,6 +52,16 @@ fi
 { sh "$HERE/guests/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$guest_log.status"; } 2>&1 | tee "$guest_log"
 tally "guest tests" "$guest_log" guests: "$(cat "$guest_log.status")"
 
-rm -f "$unit_log.status" "$guest_log.status"
+# A fixed seed, 200000 template instructions (tests/diff/runner.c).
+diff_log=$B/diff-tests.log
+if [ -x "$B/difftest" ]; then
+	{ "$B/difftest" -q -n 200000 -s 1; echo $? > "$diff_log.status"; } 2>&1 | tee "$diff_log"
+	tally difftest "$diff_log" diff: "$(cat "$diff_log.status")"
+else
+	echo "run-all: $B/difftest not built" | tee "$diff_log"
+	tally difftest "$diff_log" diff: 127
+fi
+
+rm -f "$unit_log.status" "$guest_log.status" "$diff_log.status"
 echo "$passed passed, $failed failed"
 exit "$status"
