@@ -145,11 +145,11 @@ void cpu_debug_update(struct cpu *c)
 	}
 	if ((c->cr0 & CR0_AM) && (c->rflags & FL_AC))
 		nofill |= 2;
-	rearm(c);
 	if (nofill != c->tlb.data_nofill) {
 		c->tlb.data_nofill = nofill;
 		tlb_flush_all(&c->tlb);
 	}
+	rearm(c);
 }
 
 /* Alignment checking needs CR0.AM, RFLAGS.AC and CPL 3 (6.15, Interrupt
