@@ -191,6 +191,7 @@ struct cpu {
 	 * VMCS "pending debug exceptions" field (SDM vol. 3C 24.4.2): B0-B3
 	 * (bits 3:0), enabled breakpoint (12), BS (14). cpu/debug.c. */
 	uint64_t pending_dbg;
+	uint8_t dbg_armed;      /* DR7 enables a breakpoint or pending_dbg != 0 (cpu/debug.c) */
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
 	struct fpu_state fpu;   /* x87/SSE/AVX registers (cpu/fpu.c, cpu/sse*.c, cpu/xsave.c) */

@@ -43,6 +43,23 @@ static uint64_t hits(const struct cpu *c, unsigned rw, uint64_t addr, unsigned s
 	return b;
 }
 
+static void rearm(struct cpu *c)
+{
+	c->dbg_armed = (c->dr[7] & DR7_ENABLES) != 0 || c->pending_dbg != 0;
+}
+
+static void pend(struct cpu *c, uint64_t bits)
+{
+	c->pending_dbg |= bits;
+	c->dbg_armed = 1;
+}
+
+void cpu_debug_drop_pending(struct cpu *c)
+{
+	c->pending_dbg = 0;
+	rearm(c);
+}
+
 /* Raise #DB for the conditions in `bits` (pending-debug layout). B0-B3 are
  * rewritten with the breakpoints that caused this exception; BD, BS and BT
  * are only ever set (17.2.3: "certain debug exceptions may clear bits 0-3;
@@ -80,7 +97,7 @@ enum exec_status cpu_debug_boundary(struct cpu *c)
 	 * processor in the HLT state (vol. 2 HLT). */
 	if (c->pending_dbg && !c->mov_ss_shadow) {
 		uint64_t p = c->pending_dbg;
-		c->pending_dbg = 0;
+		cpu_debug_drop_pending(c);
 		c->halted = false;
 		return raise_db(c, p);
 	}
@@ -111,7 +128,7 @@ static bool soft_interrupt_taken(const struct cpu *c, const struct insn *i)
 void cpu_debug_retired(struct cpu *c, const struct insn *i, bool tf)
 {
 	if (tf && !soft_interrupt_taken(c, i))
-		c->pending_dbg |= DR6_BS;
+		pend(c, DR6_BS);
 }
 
 /* Data breakpoints need every data access on the slow path: every TLB
@@ -132,6 +149,7 @@ void cpu_debug_update(struct cpu *c)
 		c->tlb.data_nofill = nofill;
 		tlb_flush_all(&c->tlb);
 	}
+	rearm(c);
 }
 
 /* Alignment checking needs CR0.AM, RFLAGS.AC and CPL 3 (6.15, Interrupt
@@ -146,7 +164,7 @@ bool cpu_debug_data_access(struct cpu *c, uint64_t la, unsigned size, bool write
 	if (c->dr[7] & DR7_ENABLES) {
 		uint64_t b = hits(c, DR7_RW_RW, la, size) | (write ? hits(c, DR7_RW_WRITE, la, size) : 0);
 		if (b)
-			c->pending_dbg |= b | DBG_ENABLED_BP;
+			pend(c, b | DBG_ENABLED_BP);
 	}
 	return true;
 }
@@ -159,5 +177,5 @@ void cpu_debug_io_slow(struct cpu *c, uint16_t port, unsigned size)
 		return;
 	uint64_t b = hits(c, DR7_RW_IO, port, size);
 	if (b)
-		c->pending_dbg |= b | DBG_ENABLED_BP;
+		pend(c, b | DBG_ENABLED_BP);
 }

@@ -30,12 +30,16 @@
 enum { DR7_RW_EXEC = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_RW = 3 };
 
 /* Anything that makes the executor run one instruction at a time and check
- * the instruction boundary: TF, RF, an enabled breakpoint, a pending debug
- * exception, or a MOV SS/POP SS shadow. */
+ * the instruction boundary: TF, RF, an enabled breakpoint or a pending
+ * debug exception (c->dbg_armed). A MOV SS shadow matters only together
+ * with one of these; the executor drops it otherwise. */
 static inline bool cpu_debug_slow(const struct cpu *c)
 {
-	return ((c->rflags & (FL_TF | FL_RF)) | (c->dr[7] & DR7_ENABLES) | c->pending_dbg | c->mov_ss_shadow) != 0;
+	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed) != 0;
 }
+
+/* Forget the traps recognised during an instruction that then faulted. */
+void cpu_debug_drop_pending(struct cpu *c);
 
 /* At an instruction boundary before the fetch (6.9, Table 6-2): deliver
  * the pending traps of the previous instruction, then check instruction
@@ -50,7 +54,8 @@ void cpu_debug_retired(struct cpu *c, const struct insn *i, bool tf);
 /* DR7.GD: any MOV DR is a #DB fault with DR6.BD (17.2.4). */
 enum exec_status cpu_debug_gd_fault(struct cpu *c);
 
-/* Recompute the TLB policy after DR7, CR0.AM or RFLAGS.AC changed. */
+/* After DR7, CR0.AM or RFLAGS.AC changed: recompute c->dbg_armed and the
+ * TLB policy. */
 void cpu_debug_update(struct cpu *c);
 
 /* Slow-path checks of one data access at linear address la: #AC(0) for a

@@ -27,7 +27,7 @@ static bool fetch_fault(struct cpu *c, const struct xlate_fault *f)
 }
 
 /* Linear address of RIP, with the CS checks a fetch makes. */
-static bool rip_linear(struct cpu *c, uint64_t *la)
+static inline __attribute__((always_inline)) bool rip_linear(struct cpu *c, uint64_t *la)
 {
 	if (c->code64) {
 		*la = c->rip;
@@ -41,7 +41,7 @@ static bool rip_linear(struct cpu *c, uint64_t *la)
 	return true;
 }
 
-static bool fetch_pa(struct cpu *c, uint64_t la, uint64_t *pa)
+static inline __attribute__((always_inline)) bool fetch_pa(struct cpu *c, uint64_t la, uint64_t *pa)
 {
 	struct tlb_entry *e = &c->tlb.e[c->tlb_class][tlb_index(la)];
 	if (e->tag_x == (la & PAGE_MASK)) {
@@ -159,7 +159,7 @@ static enum exec_status exec_one(struct cpu *c, const struct insn *i)
  * retired-instruction count is added per block. A block that ends early
  * (fault, HLT, a write to its own page, a stop request: cpu_end_block moves
  * c->block_end) counts exactly the instructions it completed. */
-static enum exec_status run_block(struct cpu *c, const struct block *b)
+static inline __attribute__((always_inline)) enum exec_status run_block(struct cpu *c, const struct block *b)
 {
 	const struct insn *i = b->insns;
 	uint64_t rip = c->rip;  /* c->rip is stale inside the block; handlers use next_rip */
@@ -202,7 +202,7 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 	else
 		st = exec_one(c, i);
 	if (st == EXEC_FAULT) {
-		c->pending_dbg = 0;
+		cpu_debug_drop_pending(c);
 		return st;
 	}
 	cpu_debug_retired(c, i, tf);
@@ -211,33 +211,29 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 	return st;
 }
 
-/* One step of the outer loop: find (or build) the block at RIP and run it. */
-static enum exec_status step(struct cpu *c)
+/* Find (or build) the block at RIP. A page-crossing instruction that does
+ * not fit the page is decoded into *one and *bp is NULL. */
+static inline __attribute__((always_inline)) enum exec_status find_block(struct cpu *c, struct block **bp,
+									  struct insn *one)
 {
 	uint64_t la, pa;
-	bool dbg = cpu_debug_slow(c);
-	if (__builtin_expect(dbg, 0) && cpu_debug_boundary(c) != EXEC_OK)
-		return EXEC_FAULT;
 	if (!rip_linear(c, &la) || !fetch_pa(c, la, &pa))
 		return EXEC_FAULT;
 	uint8_t mode = decode_mode_key(c);
 	uint64_t key = pa | (uint64_t)mode << 60;
 	struct jump_cache_entry *jce = &c->jc[(pa ^ (pa >> 9)) & (JUMP_CACHE_SIZE - 1)];
 	struct block *b = jce->key == key ? jce->b : NULL;
+	*bp = NULL;
 	if (!b)
 		b = icache_lookup(c->icache, pa, mode);
 	if (!b) {
 		if (PAGE_SIZE - (pa & (PAGE_SIZE - 1)) < 15) {
-			struct insn one;
 			uint8_t probe[15];
 			unsigned avail = (unsigned)(PAGE_SIZE - (pa & (PAGE_SIZE - 1)));
 			for (unsigned k = 0; k < avail; k++)
 				probe[k] = (uint8_t)phys_read(c->phys, pa + k, 1);
-			if (cpu_decode(probe, avail, decode_mode_of(mode), &one) != DECODE_OK) {
-				if (!decode_cross_page(c, la, pa, &one))
-					return EXEC_FAULT;
-				return exec_single(c, &one);
-			}
+			if (cpu_decode(probe, avail, decode_mode_of(mode), one) != DECODE_OK)
+				return decode_cross_page(c, la, pa, one) ? EXEC_OK : EXEC_FAULT;
 		}
 		b = build_block(c, pa, mode);
 		if (!b)
@@ -245,11 +241,49 @@ static enum exec_status step(struct cpu *c)
 	}
 	jce->key = key;
 	jce->b = b;
-	/* In debug situations, or when the block runs past CS.limit, go one
-	 * instruction at a time. */
-	bool past_limit = !c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit;
-	if (__builtin_expect(past_limit || (dbg && cpu_debug_slow(c)), 0))
+	*bp = b;
+	return EXEC_OK;
+}
+
+/* The block runs past CS.limit: go one instruction at a time. */
+static bool past_limit(const struct cpu *c, const struct block *b)
+{
+	return !c->code64 && c->rip + b->bytes - 1 > c->seg[SEG_CS].limit;
+}
+
+/* A step while cpu_debug_slow() holds: the instruction boundary first
+ * (pending traps, code breakpoints, RF), then one instruction, or a whole
+ * block when the boundary left nothing to watch. */
+static __attribute__((noinline)) enum exec_status step_debug(struct cpu *c)
+{
+	struct block *b;
+	struct insn one;
+	if (cpu_debug_boundary(c) != EXEC_OK || find_block(c, &b, &one) != EXEC_OK)
+		return EXEC_FAULT;
+	if (!b)
+		return exec_single(c, &one);
+	if (cpu_debug_slow(c) || past_limit(c, b))
 		return exec_single(c, &b->insns[0]);
+	c->mov_ss_shadow = false;
+	return run_block(c, b);
+}
+
+/* One step of the outer loop: find the block at RIP and run it. A MOV SS
+ * shadow (the block before ended with MOV SS or POP SS) can hold back
+ * nothing here: no trap is pending and no breakpoint is enabled. */
+static enum exec_status step(struct cpu *c)
+{
+	struct block *b;
+	struct insn one;
+	if (__builtin_expect(cpu_debug_slow(c), 0))
+		return step_debug(c);
+	if (find_block(c, &b, &one) != EXEC_OK)
+		return EXEC_FAULT;
+	if (__builtin_expect(!b, 0))
+		return exec_single(c, &one);
+	if (__builtin_expect(past_limit(c, b), 0))
+		return exec_single(c, &b->insns[0]);
+	c->mov_ss_shadow = false;
 	return run_block(c, b);
 }
 
@@ -263,10 +297,12 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 			return CPU_STOP_TRIPLE_FAULT;
 		/* A pending debug exception (single-step after HLT) wakes a
 		 * halted CPU at once (vol. 2 HLT). */
-		if (c->halted && !c->pending_dbg)
-			return CPU_STOP_HALTED;
-		if (c->cycles >= c->run_deadline && !c->halted)
+		if (__builtin_expect(c->halted, 0)) {
+			if (!c->pending_dbg)
+				return CPU_STOP_HALTED;
+		} else if (c->cycles >= c->run_deadline) {
 			return CPU_STOP_DEADLINE;
+		}
 		enum exec_status st = step(c);
 		if (st == EXEC_FAULT && !cpu_deliver_exception(c))
 			return CPU_STOP_TRIPLE_FAULT;
