@@ -401,9 +401,10 @@ static enum exec_status set_ac(struct cpu *c, bool on)
 {
 	if (!cpu_has(c, FEAT_SMAP) || c->cpl != 0)
 		return cpu_ud(c);
-	c->rflags = on ? c->rflags | FL_AC : c->rflags & ~(uint64_t)FL_AC;
-	c->xc.rflags_ac = c->rflags & FL_AC;
-	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
+	/* Through cpu_set_rflags: AC also picks the SMAP TLB class and arms
+	 * alignment checking (cpu/debug.c). */
+	uint64_t fl = cpu_get_rflags(c);
+	cpu_set_rflags(c, on ? fl | FL_AC : fl & ~(uint64_t)FL_AC);
 	return EXEC_OK;
 }
 
