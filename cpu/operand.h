@@ -133,6 +133,18 @@ static inline uint8_t *mem_fast_ptr(struct cpu *c, unsigned seg, uint64_t off, u
 	return NULL;
 }
 
+/* A little-endian load of 1, 2, 4 or 8 bytes from a host pointer the TLB
+ * handed out. */
+static inline __attribute__((always_inline)) uint64_t host_load(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *p;
+	case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+	case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+	default: { uint64_t x; memcpy(&x, p, 8); return x; }
+	}
+}
+
 /* Read/write `size` bytes at seg:off. */
 static inline __attribute__((always_inline)) bool mem_read_seg(struct cpu *c, unsigned seg, uint64_t off,
 								unsigned size, uint64_t *v)
@@ -140,12 +152,7 @@ static inline __attribute__((always_inline)) bool mem_read_seg(struct cpu *c, un
 	const uint8_t *p = mem_fast_ptr(c, seg, off, size, false);
 	if (__builtin_expect(p == NULL, 0))
 		return mem_read_slow(c, seg, off, size, v);
-	switch (size) {
-	case 1: *v = *p; break;
-	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
-	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
-	default: { uint64_t x; memcpy(&x, p, 8); *v = x; break; }
-	}
+	*v = host_load(p, size);
 	return true;
 }
 
@@ -178,12 +185,7 @@ static inline bool mem_read_rmw(struct cpu *c, unsigned seg, uint64_t off, unsig
 	const uint8_t *p = mem_fast_ptr(c, seg, off, size, true);
 	if (__builtin_expect(p == NULL, 0))
 		return mem_probe_write(c, seg, off, size) && mem_read_slow(c, seg, off, size, v);
-	switch (size) {
-	case 1: *v = *p; break;
-	case 2: { uint16_t x; memcpy(&x, p, 2); *v = x; break; }
-	case 4: { uint32_t x; memcpy(&x, p, 4); *v = x; break; }
-	default: { uint64_t x; memcpy(&x, p, 8); *v = x; break; }
-	}
+	*v = host_load(p, size);
 	return true;
 }
 
