@@ -21,11 +21,12 @@ enum exec_status op_clwb_Mb(struct cpu *c, const struct insn *i)
 	return cpu_has(c, FEAT_CLWB) ? op_clflush_Mb(c, i) : cpu_ud(c);
 }
 
-/* #UD without CPUID.01H:ECX.MONITOR and outside CPL 0 (the SDM's "#UD If
- * current privilege level is not 0"; virtual-8086 mode is CPL 3). */
+/* #UD without CPUID.01H:ECX.MONITOR (the model's bit and IA32_MISC_ENABLE
+ * [18], SDM vol. 4 Table 2-2) and outside CPL 0 (the SDM's "#UD If current
+ * privilege level is not 0"; virtual-8086 mode is CPL 3). */
 static bool monitor_ok(struct cpu *c)
 {
-	if (cpu_has(c, FEAT_MONITOR) && cpu_supervisor(c))
+	if (cpu_has(c, FEAT_MONITOR) && (c->msr.misc_enable & MISC_ENABLE_MONITOR) && cpu_supervisor(c))
 		return true;
 	cpu_ud(c);
 	return false;
@@ -50,14 +51,16 @@ enum exec_status op_monitor(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
-/* MWAIT: ECX[31:1] must be 0, and ECX[0] (interrupts as break events)
- * needs CPUID.05H:ECX[1], which vtxsim does not report: #GP(0). EAX hints
- * are accepted and ignored. */
+/* MWAIT: ECX[31:1] are reserved extensions: #GP(0). ECX[0] (treat
+ * interrupts as break events even if masked) is allowed, as CPUID.05H:
+ * ECX[1] reports; since MWAIT resumes at once it changes nothing. EAX
+ * hints are accepted and ignored (SDM vol. 2 MWAIT, "#GP(0) If ECX[31:1]
+ * != 0", "If ECX[0] = 1 and CPUID.05H:ECX[bit 1] = 0"). */
 enum exec_status op_mwait(struct cpu *c, const struct insn *i)
 {
 	if (!monitor_ok(c))
 		return EXEC_FAULT;
-	if ((uint32_t)c->gpr[R_CX] != 0)
+	if ((uint32_t)c->gpr[R_CX] > 1)
 		return cpu_gp0(c);
 	return EXEC_OK;
 }

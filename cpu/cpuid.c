@@ -51,6 +51,23 @@ static void leaf_1(const struct cpu *c, uint32_t r[4])
 	r[3] = c->model->leaf1_edx;
 	if (c->cr4 & CR4_OSXSAVE)       /* ECX[27] OSXSAVE mirrors CR4.OSXSAVE */
 		r[2] |= 1u << (FEAT_OSXSAVE & 31);
+	if (!(c->msr.misc_enable & MISC_ENABLE_MONITOR))        /* ECX[3] MONITOR: MISC_ENABLE[18] */
+		r[2] &= ~(1u << (FEAT_MONITOR & 31));
+}
+
+/* Leaf 5, MONITOR/MWAIT (SDM vol. 2A CPUID, Table 3-8): monitor-line size
+ * 64 bytes (EAX smallest, EBX largest); ECX[0] EMX (MWAIT extensions are
+ * enumerated), ECX[1] interrupts break MWAIT even when masked (ECX[0] of
+ * MWAIT); EDX: MWAIT sub C-states, one C1 sub-state (hint EAX = 0), none
+ * deeper: vtxsim's MWAIT resumes at once. Zero without MONITOR. */
+static void leaf_5(const struct cpu *c, uint32_t r[4])
+{
+	if (!cpu_model_has(c->model, FEAT_MONITOR))
+		return;
+	r[0] = 64;
+	r[1] = 64;
+	r[2] = CPUID_5_ECX_EMX | CPUID_5_ECX_INT_BREAK;
+	r[3] = 1u << 4;
 }
 
 /* Leaf 0DH (SDM vol. 2A CPUID; vol. 1 13.2): sub-leaf 0 = supported XCR0
@@ -158,6 +175,9 @@ static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_
 	case 4:
 		leaf_4(c, sub, r);
 		break;
+	case 5:
+		leaf_5(c, r);
+		break;
 	case 6:         /* ARAT: the APIC timer runs in every C-state */
 		r[0] = 1u << 2;
 		break;
@@ -179,7 +199,7 @@ static void basic_leaf(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_
 	case 0x16:
 		leaf_tsc(c, leaf, r);
 		break;
-	default:        /* leaves this model leaves empty (5, 0AH, 0DH, 12H...) */
+	default:        /* leaves this model leaves empty (0AH, 12H...) */
 		break;
 	}
 }

@@ -124,6 +124,13 @@ static inline bool cpu_has(const struct cpu *c, unsigned f)
 
 /* IA32_MISC_ENABLE[22]: limit CPUID maxval to 2 (SDM vol. 4, Table 2-2). */
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
+/* CPUID.05H:ECX: MWAIT extensions enumerated; interrupts as break events. */
+#define CPUID_5_ECX_EMX (1u << 0)
+#define CPUID_5_ECX_INT_BREAK (1u << 1)
+
+/* IA32_MISC_ENABLE[18]: ENABLE MONITOR FSM; 0 clears CPUID.01H:ECX.MONITOR
+ * and makes MONITOR/MWAIT #UD (SDM vol. 4, Table 2-2). */
+#define MISC_ENABLE_MONITOR (1ull << 18)
 
 /* CPUID with EAX = leaf, ECX = subleaf: r = { EAX, EBX, ECX, EDX }. */
 void cpu_cpuid(const struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t r[4]);

@@ -24,7 +24,7 @@
 #define D_END (1u << 14)        /* ends a decoded block */
 #define D_MEM (1u << 15)        /* ModRM must name memory */
 #define D_REG (1u << 16)        /* ModRM must name a register */
-#define D_PNP (1u << 17)        /* no F2/F3 prefix */
+#define D_PNP (1u << 17)        /* no F2/F3 prefix; 66 is the operand-size prefix (RDRAND, MOVBE) */
 #define D_PF3 (1u << 18)        /* mandatory F3 */
 #define D_PF2 (1u << 19)        /* mandatory F2 */
 #define D_CR (1u << 20)         /* MOV CR/DR: mod ignored, 32/64-bit by mode */
@@ -37,6 +37,11 @@
 #define D_VLZ (1u << 25)        /* VEX.L must be 0 ("VEX.LZ", "VEX.128" GPR forms), else #UD */
 #define D_VNV (1u << 26)        /* VEX.vvvv encodes no operand: the field must be 1111b (register 0
 				 * un-inverted), else #UD (SDM vol. 2 3.1.1.2) */
+#define D_NP (1u << 27)         /* "NP" in the SDM's opcode column: no 66, F2 or F3 prefix (SDM vol. 2
+				 * 3.1.1.1: "NP - Indicates the use of 66/F2/F3 prefixes ... is not
+				 * allowed"); D_PNP still takes 66 as the operand-size prefix */
+#define D_Y (1u << 28)          /* "y" operands (SDM vol. 2 A.2.2): 32 bits, 64 with REX.W in 64-bit
+				 * mode; 66 and CS.D do not make it 16-bit (ADCX/ADOX) */
 
 #define X (-1)
 #define M3(b) (0x100 | (b))
@@ -218,6 +223,8 @@ static bool row_matches(const struct op_row *r, unsigned byte, int modrm, const 
 		return false;
 	if ((r->form & D_PNP) && (p->rep || (p->vex && p->opsize)))
 		return false;
+	if ((r->form & D_NP) && (p->rep || p->opsize))
+		return false;
 	if ((r->form & D_P66) && (!p->opsize || p->rep))
 		return false;
 	if ((r->form & D_I64) && code64)
@@ -348,13 +355,14 @@ static void decode_immediates(struct dstate *d, struct insn *i, uint32_t form)
 
 /* A mandatory 66 (D_P66) selects the opcode, not the operand size. VEX
  * general-purpose forms are 64-bit with VEX.W in 64-bit mode, else 32-bit
- * (VEX.W1 is ignored outside 64-bit mode; SDM vol. 2, e.g. ANDN). */
+ * (VEX.W1 is ignored outside 64-bit mode; SDM vol. 2, e.g. ANDN); "y"
+ * forms (D_Y) likewise with REX.W. */
 static void set_sizes(struct insn *i, uint32_t form, const struct prefixes *p, struct decode_mode mode)
 {
 	bool opsize = p->opsize && !(form & D_P66);
-	if (p->vex) {
+	if (p->vex || (form & D_Y)) {
 		i->asz = mode.code64 ? (p->addrsize ? SZ32 : SZ64) : (mode.def32 ^ p->addrsize) ? SZ32 : SZ16;
-		i->osz = mode.code64 && (p->vex_bits & VEX_W) ? SZ64 : SZ32;
+		i->osz = mode.code64 && (p->vex ? (p->vex_bits & VEX_W) : (p->rex & 8)) ? SZ64 : SZ32;
 		return;
 	}
 	if (mode.code64) {

@@ -285,15 +285,25 @@ enum exec_status op_popa(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
-/* ENTER imm16, imm8 (SDM vol. 2 ENTER), nesting level mod 32. */
+/* ENTER imm16, imm8 (SDM vol. 2 ENTER, Operation), nesting level mod 32:
+ * push BP/EBP/RBP by operand size; FrameTemp := SP/ESP/RSP by operand
+ * size; for levels 2..n, (E/R)BP steps down by the operand size within the
+ * stack-address size and [BP] is pushed; level >= 1 pushes FrameTemp; then
+ * SP -= imm16 by stack size. The frame pointer takes FrameTemp at the
+ * operand size ("the OperandSize attribute determines the size of ... the
+ * data being transferred from SP/ESP/RSP register into the BP/EBP/RBP
+ * register", Description): a 16-bit ENTER on a 32- or 64-bit stack writes
+ * BP only, as the hardware does (checked on the host CPU); on a 16-bit
+ * stack only BP is written ("StackSize = 16: BP := FrameTemp"). A fault
+ * leaves RSP and RBP as they were. */
 enum exec_status op_enter(struct cpu *c, const struct insn *i)
 {
-	unsigned level = i->imm2 & 31, osz = i->osz;
+	unsigned level = i->imm2 & 31, osz = i->osz, ssz = stack_asz(c);
 	uint64_t saved_sp = c->gpr[R_SP], saved_bp = c->gpr[R_BP];
-	uint64_t mask = addr_mask(stack_asz(c));
+	uint64_t mask = addr_mask(ssz);
 	if (!cpu_push(c, osz, c->gpr[R_BP]))
 		return EXEC_FAULT;
-	uint64_t frame = c->gpr[R_SP] & mask;
+	uint64_t frame = c->gpr[R_SP] & osz_mask(osz);
 	for (unsigned k = 1; k < level; k++) {
 		uint64_t v, bp = (c->gpr[R_BP] - k * (1u << osz)) & mask;
 		if (!mem_read_seg(c, SEG_SS, bp, 1u << osz, &v) || !cpu_push(c, osz, v))
@@ -304,7 +314,7 @@ enum exec_status op_enter(struct cpu *c, const struct insn *i)
 	uint64_t nsp = (c->gpr[R_SP] - i->imm) & mask;
 	if (!mem_probe_write(c, SEG_SS, nsp, 1))
 		goto fault;
-	reg_write(c, R_BP, stack_asz(c) == SZ16 ? SZ16 : osz, frame);
+	reg_write(c, R_BP, ssz == SZ16 ? SZ16 : osz, frame);
 	set_sp(c, nsp);
 	return EXEC_OK;
 fault:

@@ -76,12 +76,16 @@ static bool chk_spec_ctrl(struct cpu *c, uint64_t v)
 	return (v & ~ok) == 0;
 }
 
-/* Writable: fast strings (0), automatic thermal control (3), limit CPUID
- * maxval (22), xTPR disable (23). The rest is read-only here: a write must
- * leave it unchanged. */
+/* Writable: fast strings (0), automatic thermal control (3), ENABLE
+ * MONITOR FSM (18) where the model has MONITOR, limit CPUID maxval (22),
+ * xTPR disable (23). The rest is read-only here: a write must leave it
+ * unchanged (bit 18 on a model without MONITOR: "writing this bit ... may
+ * generate a #GP", SDM vol. 4 Table 2-2). */
 static bool chk_misc_enable(struct cpu *c, uint64_t v)
 {
 	uint64_t rw = (1ull << 0) | (1ull << 3) | MISC_ENABLE_LIMIT_CPUID | (1ull << 23);
+	if (cpu_model_has(c->model, FEAT_MONITOR))
+		rw |= MISC_ENABLE_MONITOR;
 	return ((v ^ c->msr.misc_enable) & ~rw) == 0;
 }
 
@@ -252,6 +256,9 @@ void cpu_msr_reset(struct cpu *c)
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+	/* ENABLE MONITOR FSM is set by default where MONITOR exists. */
+	if (!cpu_model_has(c->model, FEAT_MONITOR))
+		c->msr.misc_enable &= ~MISC_ENABLE_MONITOR;
 	/* The BSP flag marks processor 0 (SDM vol. 3A 10.4.4). */
 	if (c->id == 0)
 		c->msr.apic_base |= APIC_BASE_BSP;

@@ -5,6 +5,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/flags.h"
 #include "cpu/model.h"
+#include "cpu/msr.h"
 #include "tests/unit/cpu/sysenv.h"
 
 static void expect_fault(struct cpu *c, const uint8_t *b, unsigned n, unsigned vec)
@@ -64,38 +65,76 @@ static void test_fsgsbase(void)
 	harness_destroy(h);
 }
 
-static struct cpu_model monitor_model;
-
 static void test_monitor_mwait(void)
 {
 	struct harness *h = sysenv_long();
 	struct cpu *c = &h->cpu;
 	const uint8_t monitor[] = { 0x0f, 0x01, 0xc8 }, mwait[] = { 0x0f, 0x01, 0xc9 };
-	expect_fault(c, monitor, 3, VEC_UD);            /* the default model has no MONITOR */
-	monitor_model = *c->model;
-	monitor_model.leaf1_ecx |= 1u << (FEAT_MONITOR & 31);
-	c->model = &monitor_model;
 	c->gpr[R_AX] = 0x9000;
 	c->gpr[R_CX] = 0;
 	c->gpr[R_DX] = 0;
 	CU_ASSERT_EQUAL(exec_insn(c, monitor, 3), EXEC_OK);
 	CU_ASSERT_EQUAL(exec_insn(c, mwait, 3), EXEC_OK);
-	/* ECX extensions: MONITOR any, MWAIT bit 0 (no CPUID.05H:ECX[1]) or more */
+	/* ECX extensions: MONITOR none; MWAIT bit 0 only (CPUID.05H:ECX[1] = 1) */
 	c->gpr[R_CX] = 1;
 	expect_fault(c, monitor, 3, VEC_GP);
+	CU_ASSERT_EQUAL(exec_insn(c, mwait, 3), EXEC_OK);
+	c->gpr[R_CX] = 2;
 	expect_fault(c, mwait, 3, VEC_GP);
 	c->gpr[R_CX] = 0;
+	/* a 66 prefix: #UD (the SDM's "#UD If ... operand size override") */
+	const uint8_t monitor66[] = { 0x66, 0x0f, 0x01, 0xc8 };
+	expect_fault(c, monitor66, 4, VEC_UD);
 	/* a non-canonical monitor address: #GP(0); an unmapped one: #PF */
 	c->gpr[R_AX] = 0x8000000000000000ull;
 	expect_fault(c, monitor, 3, VEC_GP);
 	c->gpr[R_AX] = 0x40000000ull;   /* above the 1 GiB identity map */
 	expect_fault(c, monitor, 3, VEC_PF);
 	CU_ASSERT_EQUAL(c->exc.cr2, 0x40000000ull);
-	/* CPL 3: #UD */
+	/* IA32_MISC_ENABLE[18] = 0: CPUID.01H:ECX.MONITOR clear, both #UD */
+	uint32_t r[4];
 	c->gpr[R_AX] = 0x9000;
+	CU_ASSERT(c->msr.misc_enable & MISC_ENABLE_MONITOR);
+	CU_ASSERT(cpu_msr_write(c, MSR_IA32_MISC_ENABLE, c->msr.misc_enable & ~MISC_ENABLE_MONITOR));
+	cpu_cpuid(c, 1, 0, r);
+	CU_ASSERT_EQUAL(r[2] & (1u << (FEAT_MONITOR & 31)), 0);
+	expect_fault(c, monitor, 3, VEC_UD);
+	expect_fault(c, mwait, 3, VEC_UD);
+	CU_ASSERT(cpu_msr_write(c, MSR_IA32_MISC_ENABLE, c->msr.misc_enable | MISC_ENABLE_MONITOR));
+	cpu_cpuid(c, 1, 0, r);
+	CU_ASSERT_NOT_EQUAL(r[2] & (1u << (FEAT_MONITOR & 31)), 0);
+	CU_ASSERT_EQUAL(exec_insn(c, monitor, 3), EXEC_OK);
+	/* CPL 3: #UD */
 	enter_user(h, U_CS64, USER_CODE, USER_STACK);
 	expect_fault(c, monitor, 3, VEC_UD);
 	expect_fault(c, mwait, 3, VEC_UD);
+	harness_destroy(h);
+}
+
+/* CPUID leaf 5 on a model with MONITOR; zero and MISC_ENABLE[18] clear and
+ * read-only (a write that sets it is #GP) on one without (core2). */
+static void test_monitor_leaf(void)
+{
+	struct harness *h = sysenv_long();
+	struct cpu *c = &h->cpu;
+	uint32_t r[4];
+	cpu_cpuid(c, 5, 0, r);
+	CU_ASSERT_EQUAL(r[0], 64);
+	CU_ASSERT_EQUAL(r[1], 64);
+	CU_ASSERT_EQUAL(r[2], 3);
+	CU_ASSERT_EQUAL(r[3], 0x10);
+	c->model = cpu_model_find("core2");
+	cpu_msr_reset(c);
+	CU_ASSERT_EQUAL(c->msr.misc_enable & MISC_ENABLE_MONITOR, 0);
+	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_MISC_ENABLE, c->msr.misc_enable | MISC_ENABLE_MONITOR));
+	cpu_cpuid(c, 5, 0, r);
+	CU_ASSERT_EQUAL(r[0] | r[1] | r[2] | r[3], 0);
+	cpu_cpuid(c, 1, 0, r);
+	CU_ASSERT_EQUAL(r[2] & (1u << (FEAT_MONITOR & 31)), 0);
+	const uint8_t monitor[] = { 0x0f, 0x01, 0xc8 };
+	c->gpr[R_AX] = 0x9000;
+	c->gpr[R_CX] = 0;
+	expect_fault(c, monitor, 3, VEC_UD);
 	harness_destroy(h);
 }
 
@@ -105,12 +144,6 @@ static void test_cache_lines(void)
 	struct cpu *c = &h->cpu;
 	const uint8_t clflushopt[] = { 0x66, 0x0f, 0xae, 0x38 }, clwb[] = { 0x66, 0x0f, 0xae, 0x30 };
 	c->gpr[R_AX] = 0x9000;
-	/* neither is in the default model yet */
-	expect_fault(c, clflushopt, 4, VEC_UD);
-	expect_fault(c, clwb, 4, VEC_UD);
-	monitor_model = *c->model;
-	monitor_model.leaf7_ebx |= 1u << (FEAT_CLFLUSHOPT & 31) | 1u << (FEAT_CLWB & 31);
-	c->model = &monitor_model;
 	CU_ASSERT_EQUAL(exec_insn(c, clflushopt, 4), EXEC_OK);
 	CU_ASSERT_EQUAL(exec_insn(c, clwb, 4), EXEC_OK);
 	c->gpr[R_AX] = 0x40000000ull;
@@ -119,6 +152,11 @@ static void test_cache_lines(void)
 	/* register form of /6: not CLWB (TPAUSE, not offered) */
 	const uint8_t reg[] = { 0x66, 0x0f, 0xae, 0xf0 | R_SI };
 	expect_fault(c, reg, 4, VEC_UD);
+	/* Haswell has neither */
+	c->model = cpu_model_find("haswell");
+	c->gpr[R_AX] = 0x9000;
+	expect_fault(c, clflushopt, 4, VEC_UD);
+	expect_fault(c, clwb, 4, VEC_UD);
 	harness_destroy(h);
 }
 
@@ -167,6 +205,7 @@ void suite_cpu_isa_sys(void)
 	CU_pSuite s = CU_add_suite("cpu_isa_sys", NULL, NULL);
 	CU_add_test(s, "RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE", test_fsgsbase);
 	CU_add_test(s, "MONITOR/MWAIT", test_monitor_mwait);
+	CU_add_test(s, "CPUID leaf 5 and MISC_ENABLE[18]", test_monitor_leaf);
 	CU_add_test(s, "CLFLUSHOPT/CLWB", test_cache_lines);
 	CU_add_test(s, "ENDBR and prefetch hints are NOPs", test_hint_nops);
 	CU_add_test(s, "ENTER with nesting level 3", test_enter_nested);
