@@ -31,10 +31,12 @@ enum { DR7_RW_EXEC = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_RW = 3 };
 
 /* Anything that makes the executor run one instruction at a time and check
  * the instruction boundary: TF, RF, an enabled breakpoint, a pending debug
- * exception, or a MOV SS/POP SS shadow. */
+ * exception, or a MOV SS/POP SS or STI shadow (which must end after the
+ * next instruction, vol. 3A 6.8.3). */
 static inline bool cpu_debug_slow(const struct cpu *c)
 {
-	return ((c->rflags & (FL_TF | FL_RF)) | (c->dr[7] & DR7_ENABLES) | c->pending_dbg | c->mov_ss_shadow) != 0;
+	return ((c->rflags & (FL_TF | FL_RF)) | (c->dr[7] & DR7_ENABLES) | c->pending_dbg | c->mov_ss_shadow |
+		c->sti_shadow) != 0;
 }
 
 /* At an instruction boundary before the fetch (6.9, Table 6-2): deliver
