@@ -31,11 +31,11 @@ enum { DR7_RW_EXEC = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_RW = 3 };
 
 /* Anything that makes the executor run one instruction at a time and check
  * the instruction boundary: TF, RF, an enabled breakpoint or a pending
- * debug exception (c->dbg_armed). A MOV SS shadow matters only together
- * with one of these; the executor drops it otherwise. */
+ * debug exception (c->dbg_armed), or a MOV SS/POP SS or STI shadow (which
+ * must end after the next instruction, vol. 3A 6.8.3). */
 static inline bool cpu_debug_slow(const struct cpu *c)
 {
-	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed) != 0;
+	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed | c->mov_ss_shadow | c->sti_shadow) != 0;
 }
 
 /* Forget the traps recognised during an instruction that then faulted. */

@@ -187,7 +187,7 @@ static inline __attribute__((always_inline)) enum exec_status run_block(struct c
 
 /* Execute one instruction outside a block run: a cross-page instruction, the
  * last one before CS.limit, or any while cpu_debug_slow() holds (TF, RF,
- * breakpoints, pending debug exceptions, MOV SS shadow). The fetch of an
+ * breakpoints, pending debug exceptions, MOV SS or STI shadow). The fetch of an
  * instruction past CS.limit is #GP(0). An instruction that faults takes
  * its fault and drops the traps it had recognised. After MOV SS / POP SS,
  * the next instruction runs in its shadow; of consecutive SS loads only the
@@ -197,6 +197,7 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 	bool tf = c->rflags & FL_TF, shadowed = c->mov_ss_shadow;
 	enum exec_status st = EXEC_FAULT;
 	c->mov_ss_shadow = false;
+	c->sti_shadow = false;          /* STI's shadow covers this instruction only */
 	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
 		cpu_gp0(c);
 	else
@@ -264,13 +265,12 @@ static __attribute__((noinline)) enum exec_status step_debug(struct cpu *c)
 		return exec_single(c, &one);
 	if (cpu_debug_slow(c) || past_limit(c, b))
 		return exec_single(c, &b->insns[0]);
-	c->mov_ss_shadow = false;
 	return run_block(c, b);
 }
 
-/* One step of the outer loop: find the block at RIP and run it. A MOV SS
- * shadow (the block before ended with MOV SS or POP SS) can hold back
- * nothing here: no trap is pending and no breakpoint is enabled. */
+/* One step of the outer loop: find the block at RIP and run it. An
+ * interrupt shadow (MOV SS, POP SS, STI) makes cpu_debug_slow() hold, so
+ * the instruction it covers runs alone through step_debug. */
 static enum exec_status step(struct cpu *c)
 {
 	struct block *b;
@@ -283,7 +283,6 @@ static enum exec_status step(struct cpu *c)
 		return exec_single(c, &one);
 	if (__builtin_expect(past_limit(c, b), 0))
 		return exec_single(c, &b->insns[0]);
-	c->mov_ss_shadow = false;
 	return run_block(c, b);
 }
 
@@ -293,7 +292,9 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 	for (;;) {
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
-		if (__builtin_expect(c->nmi_pending, 0) && !c->nmi_blocked && !cpu_service_nmi(c))
+		/* MOV SS / POP SS hold NMIs until after the next instruction (6.8.3). */
+		if (__builtin_expect(c->nmi_pending, 0) && !c->nmi_blocked && !c->mov_ss_shadow &&
+		    !cpu_service_nmi(c))
 			return CPU_STOP_TRIPLE_FAULT;
 		/* A pending debug exception (single-step after HLT) wakes a
 		 * halted CPU at once (vol. 2 HLT). */

@@ -1,13 +1,20 @@
 /* exceptions: vector, error code and saved RIP of the exceptions a ring-0
  * kernel can raise (SDM Vol. 3A, chapter 7 "Interrupt and Exception
  * Handling", 7.15 "Exception and Interrupt Reference"), and delivery through
- * 64-bit interrupt and trap gates (7.14). Faults save the RIP of the
+ * 64-bit interrupt and trap gates (7.14), the IDT and EXT bits of error codes,
+ * #DF, #XM and #MF. Faults save the RIP of the
  * faulting instruction, traps the RIP of the next one. */
 #include "guest.h"
 
 #define NONCANONICAL 0x0000800000000000ul
 #define UNMAPPED     0x0000000100000000ul       /* boot maps 0 - 4 GiB only */
 #define DR6_BS       (1ul << 14)
+#define RFLAGS_RF    (1ul << 16)
+#define CR0_NE       (1ul << 5)
+#define CR4_OSFXSR   (1ul << 9)
+#define CR4_OSXMMEXCPT (1ul << 10)
+#define GATE_P       (1ul << 47)
+#define GATE_TYPE    (0xful << 40)
 
 /* name(): runs setup, then insn at label name_at; name_after follows it;
  * teardown undoes setup if insn does not fault. */
@@ -44,6 +51,12 @@ FAULTING_FN(single_step, "pushfq; orq $0x100, (%%rsp); popfq", "nop",
 FAULTING_FN(x87_ts, "", "fninit", "")
 FAULTING_FN(load_ds_np, "mov %%ds, %%ecx; mov $0x18, %%eax", "mov %%eax, %%ds", "mov %%ecx, %%ds",
 	    "rax", "rcx")
+FAULTING_FN(int_90, "", "int $0x90", "")
+FAULTING_FN(int_91, "", "int $0x91", "")
+FAULTING_FN(int_92, "", "int $0x92", "")
+FAULTING_FN(divss_zero, "mov $0x3f800000, %%eax; movd %%eax, %%xmm0; xorps %%xmm1, %%xmm1",
+	    "divss %%xmm1, %%xmm0", "", "rax")
+FAULTING_FN(fwait_insn, "", "fwait", "")
 FAULTING_FN(load_ds_limit, "mov %%ds, %%ecx; mov $0x50, %%eax", "mov %%eax, %%ds", "mov %%ecx, %%ds",
 	    "rax", "rcx")
 
@@ -190,6 +203,152 @@ static void check_soft_int(void)
 	       "with RSP moved by 8, the frame again starts at RSP aligned down to 16");
 }
 
+/* The library's 64-bit gate for vector v (its first 8 bytes). */
+static volatile uint64_t *idt_gate(unsigned v)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) p;
+
+	asm volatile("sidt %0" : "=m"(p));
+	return (volatile uint64_t *)(p.base + 16 * v);
+}
+
+/* 7.13 "Error Code": a fault on the IDT entry itself sets IDT
+ * (bit 1) and puts the vector in the index field; EXT (bit 0) says an
+ * event external to the program (here: an exception) was being delivered,
+ * INT n has EXT = 0. */
+static void check_idt_error_codes(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) low;
+	volatile uint64_t *g;
+	uint64_t saved;
+
+	asm volatile("sidt %0" : "=m"(low));
+	low.limit = 0x90 * 16 - 1;
+	asm volatile("lidt %0" : : "m"(low));
+	expect(int_90, "INT 90H past the IDT limit: #GP(90H * 8 + 2), EXT = 0", VEC_GP, 0x90 * 8 + 2, int_90_at);
+	idt_load();
+
+	g = idt_gate(0x91);
+	saved = *g;
+	*g = saved & ~GATE_TYPE;                /* present, type 0: not a 64-bit gate (7.14.1) */
+	expect(int_91, "INT 91H through a type-0 IDT entry: #GP(91H * 8 + 2)", VEC_GP, 0x91 * 8 + 2, int_91_at);
+	*g = saved;
+
+	g = idt_gate(0x92);
+	saved = *g;
+	*g = saved & ~GATE_P;
+	expect(int_92, "INT 92H through a not-present gate: #NP(92H * 8 + 2)", VEC_NP, 0x92 * 8 + 2, int_92_at);
+	*g = saved;
+
+	g = idt_gate(VEC_UD);
+	saved = *g;
+	*g = saved & ~GATE_P;
+	expect(ud2_insn, "#UD whose gate is not present: #NP(6 * 8 + 2 + EXT)", VEC_NP, VEC_UD * 8 + 3, ud2_insn_at);
+	*g = saved;
+}
+
+/* Table 7-5: #NP (contributory) while delivering #GP (contributory) is a
+ * double fault, error code 0 (7.15, interrupt 8; the saved RIP is
+ * undefined, so it is not checked). */
+static void check_double_fault(void)
+{
+	struct fault f;
+	volatile uint64_t *g = idt_gate(VEC_GP);
+	uint64_t saved = *g;
+
+	*g = saved & ~GATE_P;
+	catch_fault(noncanon_load, NULL, &f);
+	*g = saved;
+	report(f.raised && f.vector == VEC_DF && f.error_code == 0,
+	       "#GP through a not-present gate becomes #DF with error code 0 (got vector %u error %#lx)",
+	       f.vector, f.error_code);
+}
+
+/* SIMD floating-point exception (7.15, interrupt 19): an unmasked ZE with
+ * CR4.OSXMMEXCPT = 1 is #XM, with OSXMMEXCPT = 0 #UD; the instruction does
+ * not complete and only ZE is flagged (vol. 1 11.5.3.2). */
+static void check_simd_fault(void)
+{
+	uint64_t cr4 = read_cr4();
+	uint32_t unmask_ze = 0x1f80 & ~(1u << 9), dflt = 0x1f80, mxcsr;
+
+	write_cr4(cr4 | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	asm volatile("ldmxcsr %0" : : "m"(unmask_ze));
+	expect(divss_zero, "#XM from DIVSS by zero with ZM = 0", VEC_XM, 0, divss_zero_at);
+	asm volatile("stmxcsr %0" : "=m"(mxcsr));
+	report_eq(mxcsr & 0x3f, 1u << 2, "#XM: MXCSR flags ZE only");
+	write_cr4((cr4 | CR4_OSFXSR) & ~CR4_OSXMMEXCPT);
+	asm volatile("ldmxcsr %0" : : "m"(unmask_ze));
+	expect(divss_zero, "#UD from the same DIVSS with CR4.OSXMMEXCPT = 0", VEC_UD, 0, divss_zero_at);
+	asm volatile("ldmxcsr %0" : : "m"(dflt));
+	write_cr4(cr4);
+}
+
+/* x87 floating-point error (7.15, interrupt 16): with CR0.NE = 1 a pending
+ * unmasked exception (FSW.ES) is reported as #MF by the next waiting
+ * instruction, before it executes (vol. 1 8.7). */
+static void check_x87_fault(void)
+{
+	uint16_t env[14];
+	uint64_t cr0 = read_cr0();
+
+	write_cr0((cr0 | CR0_NE) & ~(CR0_EM | CR0_TS));
+	asm volatile("fninit; fnstenv %0" : "=m"(env));
+	env[0] &= (uint16_t)~1u;                /* FCW.IM = 0 */
+	env[2] |= 0x81;                         /* FSW.IE, FSW.ES */
+	asm volatile("fldenv %0" : : "m"(env));
+	expect(fwait_insn, "#MF from FWAIT with an unmasked invalid-operation pending", VEC_MF, 0, fwait_insn_at);
+	asm volatile("fninit");
+	write_cr0(cr0);
+}
+
+struct exc_seen {
+	uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+static struct exc_seen xseen;
+static uint64_t xresume;
+
+static void frame_handler(struct intr_frame *f)
+{
+	xseen = (struct exc_seen){ f->vector, f->error_code, f->rip, f->cs, f->rflags, f->rsp, f->ss };
+	if (xresume)
+		f->rip = xresume;
+}
+
+extern char fr_ud_at[], fr_ud_after[], fr_bp_after[];
+
+/* The whole 64-bit frame of a fault and of a trap (7.14.2, Figure 7-9:
+ * SS, RSP, RFLAGS, CS, RIP always pushed): a fault saves RF = 1, INT3 the
+ * RF it found, 0 (vol. 3B 18.3.1.1). */
+static NOINLINE void check_exception_frame(void)
+{
+	uint64_t rsp, fl;
+
+	idt_set_handler(VEC_UD, frame_handler, GATE_INTERRUPT, 0);
+	idt_set_handler(VEC_BP, frame_handler, GATE_INTERRUPT, 0);
+	xresume = (uint64_t)fr_ud_after;
+	asm volatile("stc; pushfq; pop %1; mov %%rsp, %0\nfr_ud_at:\n\tud2\nfr_ud_after:"
+		     : "=&r"(rsp), "=&r"(fl) : : "memory", "cc");
+	report(xseen.vector == VEC_UD && xseen.rip == (uint64_t)fr_ud_at && xseen.cs == KERNEL_CS &&
+	       xseen.ss == KERNEL_DS && xseen.rsp == rsp, "#UD frame: SS 0x10, the old RSP, CS 0x08, RIP of UD2");
+	report_eq(xseen.rflags, fl | RFLAGS_RF, "#UD frame: RFLAGS as they were, with RF = 1 (fault)");
+	xresume = 0;
+	asm volatile("stc; pushfq; pop %1; mov %%rsp, %0; int3\nfr_bp_after:"
+		     : "=&r"(rsp), "=&r"(fl) : : "memory", "cc");
+	report(xseen.vector == VEC_BP && xseen.rip == (uint64_t)fr_bp_after && xseen.rsp == rsp,
+	       "#BP frame: RIP after INT3, the old RSP");
+	report_eq(xseen.rflags, fl, "#BP frame: RFLAGS as they were, RF = 0 (trap)");
+	idt_set_handler(VEC_UD, NULL, GATE_INTERRUPT, 0);
+	idt_set_handler(VEC_BP, NULL, GATE_INTERRUPT, 0);
+}
+
 void kmain(uint32_t magic, uint32_t mbinfo)
 {
 	(void)magic;
@@ -199,5 +358,10 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	check_debug_and_nm();
 	check_segment_faults();
 	check_soft_int();
+	check_idt_error_codes();
+	check_double_fault();
+	check_simd_fault();
+	check_x87_fault();
+	check_exception_frame();
 	report_summary();
 }

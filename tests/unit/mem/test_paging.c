@@ -116,7 +116,7 @@ static void test_32bit_and_pae(void)
 static void test_tlb_write_needs_dirty(void)
 {
 	struct xlate_ctx c = ctx64();
-	struct tlb t;
+	struct tlb t = { 0 };      /* data_nofill too: tlb_flush_all clears only the entries */
 	struct xlate_fault f;
 	tlb_flush_all(&t);
 	build_4level(PTE_P | PTE_W);
