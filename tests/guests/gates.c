@@ -7,7 +7,8 @@
  *   - call-gate faults: gate DPL < CPL, gate not present, target not code,
  *     upper type of a 64-bit gate not 0;
  *   - a 32-bit call gate with a parameter count, in a 32-bit protected-mode
- *     section: the parameters are copied to the inner stack;
+ *     section: the parameters are copied to the inner stack (last, as it
+ *     leaves TR naming a 32-bit TSS);
  *   - SYSCALL/SYSRET (5.8.8) and SYSENTER/SYSEXIT (5.8.7) round trips from
  *     ring 3, and their #GP/#UD cases.
  * Ring-3 code is assembly below; it records what it sees in gt_* globals
@@ -41,14 +42,12 @@
 #define GDT_ENTRIES   19
 
 /* The 32-bit protected-mode section's GDT. */
-#define SEL32_CODE64  0x08
 #define SEL32_KDATA   0x10
 #define SEL32_KCODE   0x18
 #define SEL32_UCODE   0x23
 #define SEL32_UDATA   0x2b
-#define SEL32_TSS     0x30
-#define GATE32_PARAMS 0x3b      /* 32-bit gate, 2 parameters -> gt32_handler */
-#define GATE32_EXIT   0x43      /* 32-bit gate, 0 parameters -> gt32_exit */
+/* 0x30 TSS32; 0x3b and 0x43: the 32-bit DPL-3 call gates (the asm uses
+ * the numbers), 2 parameters -> gt32_handler, none -> gt32_exit. */
 
 #define FILL 0xaaaaaaaaaaaaaaaaull
 
@@ -162,6 +161,77 @@ asm(".text\n"
     "	ret\n"
     "gt_k_sysenter:\n"
     "	sysenter\n"
+    "	ret\n");
+
+/* 3. The 32-bit protected-mode section: leave IA-32e mode (a 32-bit call
+ * gate with a parameter count does not exist there, 5.8.3.1), enter ring 3
+ * with IRET, push two parameters and far CALL through GATE32_PARAMS; the
+ * handler records its stack and returns with RET 8; ring 3 then calls
+ * GATE32_EXIT, whose CPL-0 code goes back to 64-bit mode. Paging is off,
+ * so no U bits are needed. */
+uint64_t gt32_gdt[10] __attribute__((aligned(16)));
+uint32_t gt32_tss[26] __attribute__((aligned(16)));
+uint32_t gt32_kstack[512] __attribute__((aligned(16)));        /* TSS.ESP0 */
+uint32_t gt32_ustack[512] __attribute__((aligned(16)));
+struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gt32_gdt_ptr;
+uint8_t gt32_saved_gdt[10];
+uint64_t gt32_saved_rsp;
+uint32_t gt32_u_esp0, gt32_u_esp1, gt32_k_esp, gt32_k_frame[6];
+uint16_t gt32_u_cs, gt32_u_ss, gt32_k_cs, gt32_k_ss;
+extern char gt32_handler[], gt32_exit[], gt32_user_ret[];
+void gt32_roundtrip(void);
+
+asm(".text\n"
+    ".globl gt32_roundtrip, gt32_handler, gt32_exit, gt32_user_ret\n"
+    "gt32_roundtrip:\n"
+    "	push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n"
+    "	mov %rsp, gt32_saved_rsp(%rip)\n"
+    "	sgdt gt32_saved_gdt(%rip)\n"
+    "	lgdt gt32_gdt_ptr(%rip)\n"
+    "	pushq $0x18\n"
+    "	lea gt32_compat(%rip), %rax\n"
+    "	push %rax\n"
+    "	lretq\n"
+    ".code32\n"
+    "gt32_compat:\n"
+    "	mov $0x10, %ax; mov %ax, %ds; mov %ax, %es; mov %ax, %ss; mov %ax, %fs; mov %ax, %gs\n"
+    "	mov %cr0, %eax; and $0x7fffffff, %eax; mov %eax, %cr0\n"
+    "	mov $0xc0000080, %ecx; rdmsr; and $~0x100, %eax; wrmsr\n"
+    /* 32-bit protected mode, paging off */
+    "	mov $0x30, %ax; ltr %ax\n"
+    "	pushl $0x2b; pushl $(gt32_ustack + 2048); pushl $0x2; pushl $0x23; pushl $gt32_user\n"
+    "	iret\n"
+    "gt32_user:\n"
+    "	mov $0x2b, %eax; mov %eax, %ds; mov %eax, %es\n"
+    "	mov %esp, gt32_u_esp0\n"
+    "	pushl $0x11111111\n"
+    "	pushl $0x22222222\n"
+    "	lcall $0x3b, $0\n"
+    "gt32_user_ret:\n"
+    "	mov %esp, gt32_u_esp1\n"
+    "	movw %ss, gt32_u_ss; movw %cs, gt32_u_cs\n"
+    "	lcall $0x43, $0\n"
+    "gt32_handler:\n"
+    "	mov %esp, gt32_k_esp\n"
+    "	movw %cs, gt32_k_cs; movw %ss, gt32_k_ss\n"
+    "	mov 0(%esp), %eax; mov %eax, gt32_k_frame\n"
+    "	mov 4(%esp), %eax; mov %eax, gt32_k_frame+4\n"
+    "	mov 8(%esp), %eax; mov %eax, gt32_k_frame+8\n"
+    "	mov 12(%esp), %eax; mov %eax, gt32_k_frame+12\n"
+    "	mov 16(%esp), %eax; mov %eax, gt32_k_frame+16\n"
+    "	mov 20(%esp), %eax; mov %eax, gt32_k_frame+20\n"
+    "	lret $8\n"
+    "gt32_exit:\n"
+    "	mov $0x10, %ax; mov %ax, %ds; mov %ax, %es\n"
+    "	mov $0xc0000080, %ecx; rdmsr; or $0x100, %eax; wrmsr\n"
+    "	mov %cr0, %eax; or $0x80000000, %eax; mov %eax, %cr0\n"
+    "	ljmp $0x08, $gt32_back64\n"
+    ".code64\n"
+    "gt32_back64:\n"
+    "	mov $0x10, %ax; mov %ax, %ds; mov %ax, %es; mov %ax, %ss; mov %ax, %fs; mov %ax, %gs\n"
+    "	lgdt gt32_saved_gdt(%rip)\n"
+    "	mov gt32_saved_rsp(%rip), %rsp\n"
+    "	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
     "	ret\n");
 
 extern uint64_t boot_pml4[], boot_pdpt[], boot_pd[];
@@ -382,6 +452,56 @@ static void check_sysenter(void)
 	wrmsr(MSR_SYSENTER_CS, SEL_KCODE);
 }
 
+/* A 32-bit call gate (SDM 5.8.3, figure 5-8): DPL 3, present. */
+static uint64_t gate32(uint16_t target, char *off, unsigned params)
+{
+	uint64_t o = (uint64_t)off;
+	return (o & 0xffff) | (uint64_t)target << 16 | (uint64_t)params << 32 | 0xecull << 40 | (o >> 16 & 0xffff) << 48;
+}
+
+/* SDM 5.8.5 "Stack Switching": SS:ESP from the TSS for the new CPL, then
+ * old SS, old ESP, the gate's parameter count of dwords copied from the
+ * caller's stack (same order), old CS, EIP. RET imm16 (5.8.6) releases imm
+ * bytes on both stacks. */
+static void check_call_gate32(void)
+{
+	uint32_t esp0 = (uint32_t)(uint64_t)(gt32_kstack + ARRAY_SIZE(gt32_kstack));
+	uint64_t tss = (uint64_t)gt32_tss;
+
+	gt32_gdt[1] = 0x00af9a000000ffff;       /* 0x08 code64 DPL 0 (the way back) */
+	gt32_gdt[2] = 0x00cf92000000ffff;       /* 0x10 data DPL 0 */
+	gt32_gdt[3] = 0x00cf9a000000ffff;       /* 0x18 code32 DPL 0 */
+	gt32_gdt[4] = 0x00cffa000000ffff;       /* 0x20 code32 DPL 3 */
+	gt32_gdt[5] = 0x00cff2000000ffff;       /* 0x28 data DPL 3 */
+	gt32_gdt[6] = (sizeof(gt32_tss) - 1) | (tss & 0xffffff) << 16 | 0x89ull << 40 | (tss >> 24 & 0xff) << 56;
+	gt32_gdt[7] = gate32(SEL32_KCODE, gt32_handler, 2);
+	gt32_gdt[8] = gate32(SEL32_KCODE, gt32_exit, 0);
+	gt32_gdt_ptr.limit = sizeof(gt32_gdt) - 1;
+	gt32_gdt_ptr.base = (uint64_t)gt32_gdt;
+	memset(gt32_tss, 0, sizeof(gt32_tss));
+	gt32_tss[1] = esp0;
+	gt32_tss[2] = SEL32_KDATA;
+	gt32_tss[25] = (uint32_t)sizeof(gt32_tss) << 16;        /* I/O map base: none */
+	memset(gt32_kstack, 0xaa, sizeof(gt32_kstack));
+	gt32_u_esp0 = gt32_u_esp1 = gt32_k_esp = 0xaaaaaaaa;
+	gt32_u_cs = gt32_u_ss = gt32_k_cs = gt32_k_ss = 0xffff;
+
+	gt32_roundtrip();
+	report(true, "left IA-32e mode, called through 32-bit gates from ring 3, came back");
+	report_eq(gt32_k_cs, SEL32_KCODE, "32-bit call gate: handler CS = gate target, CPL 0");
+	report_eq(gt32_k_ss, SEL32_KDATA, "32-bit call gate: SS = TSS.SS0");
+	report_eq(gt32_k_esp, esp0 - 24, "32-bit call gate: ESP = TSS.ESP0 - 24 (4 dwords + 2 parameters)");
+	report_eq(gt32_k_frame[0], (uint64_t)gt32_user_ret, "32-bit call gate: pushed return EIP");
+	report_eq(gt32_k_frame[1], SEL32_UCODE, "32-bit call gate: pushed CS");
+	report_eq(gt32_k_frame[2], 0x22222222, "32-bit call gate: parameter at caller ESP+0 copied");
+	report_eq(gt32_k_frame[3], 0x11111111, "32-bit call gate: parameter at caller ESP+4 copied");
+	report_eq(gt32_k_frame[4], gt32_u_esp0 - 8, "32-bit call gate: pushed caller ESP");
+	report_eq(gt32_k_frame[5], SEL32_UDATA, "32-bit call gate: pushed caller SS");
+	report_eq(gt32_u_esp1, gt32_u_esp0, "RET 8 to ring 3: ESP restored, parameters released");
+	report_eq(gt32_u_ss, SEL32_UDATA, "RET 8 to ring 3: SS restored");
+	report_eq(gt32_u_cs, SEL32_UCODE, "RET 8 to ring 3: CS restored");
+}
+
 void kmain(uint32_t magic, uint32_t mbinfo)
 {
 	(void)magic;
@@ -391,5 +511,6 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	check_call_gate_faults();
 	check_syscall();
 	check_sysenter();
+	check_call_gate32();
 	report_summary();
 }
