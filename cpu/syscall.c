@@ -31,7 +31,8 @@ static void enter_flat(struct cpu *c, uint16_t cs, uint16_t ss, bool code64, uns
 }
 
 /* 64-bit mode only, with EFER.SCE: RCX = next RIP, R11 = RFLAGS, RFLAGS &=
- * ~IA32_FMASK (and RF), CS = STAR[47:32], RIP = LSTAR. */
+ * ~IA32_FMASK (and RF), CS = STAR[47:32] AND FFFCH, SS = STAR[47:32] + 8
+ * (not masked: its RPL bits stay), RIP = LSTAR. */
 enum exec_status op_syscall(struct cpu *c, const struct insn *i)
 {
 	(void)i;
@@ -41,8 +42,8 @@ enum exec_status op_syscall(struct cpu *c, const struct insn *i)
 	c->gpr[R_CX] = c->next_rip;
 	c->gpr[R_R11] = fl & ~(uint64_t)FL_RF;
 	cpu_set_rflags(c, fl & ~c->msr.sfmask & ~(uint64_t)FL_RF);
-	uint16_t cs = (uint16_t)(c->msr.star >> 32) & 0xfffc;
-	enter_flat(c, cs, (uint16_t)(cs + 8), true, 0);
+	uint16_t star = (uint16_t)(c->msr.star >> 32);
+	enter_flat(c, star & 0xfffc, (uint16_t)(star + 8), true, 0);
 	c->next_rip = c->msr.lstar;
 	return EXEC_OK;
 }

@@ -54,6 +54,24 @@ static void test_sysret_compat(void)
 	harness_destroy(h);
 }
 
+/* SYSCALL forces CS.RPL to 0 but takes SS as STAR[47:32] + 8 unmasked
+ * (SDM vol. 2B SYSCALL, Operation: "CS.Selector := IA32_STAR[47:32] AND
+ * FFFCH", "SS.Selector := IA32_STAR[47:32] + 8"). */
+static void test_syscall_star_rpl(void)
+{
+	const uint8_t syscall[] = { 0x0f, 0x05 };
+	struct harness *h = sysenv_long();
+	struct cpu *c = &h->cpu;
+	c->efer |= EFER_SCE;
+	c->msr.star = (uint64_t)(K_CS | 3) << 32;
+	c->msr.lstar = KERNEL_CODE;
+	CU_ASSERT_EQUAL(exec_insn(c, syscall, sizeof(syscall)), EXEC_OK);
+	CU_ASSERT_EQUAL(c->seg[SEG_CS].sel, K_CS);
+	CU_ASSERT_EQUAL(c->seg[SEG_SS].sel, K_DS | 3);
+	CU_ASSERT_EQUAL(c->cpl, 0);
+	harness_destroy(h);
+}
+
 static void test_sysenter_sysexit(void)
 {
 	const uint8_t sysenter[] = { 0x0f, 0x34 }, kernel[] = { 0xf4, 0x0f, 0x35 }, spin[] = { 0xeb, 0xfe };
@@ -99,5 +117,6 @@ void suite_cpu_syscall(void)
 	CU_pSuite s = CU_add_suite("cpu_syscall", NULL, NULL);
 	CU_add_test(s, "SYSRET/SYSCALL round trip", test_sysret_syscall);
 	CU_add_test(s, "SYSRET to compatibility mode, #UD cases", test_sysret_compat);
+	CU_add_test(s, "SYSCALL: SS = STAR[47:32] + 8 keeps its RPL bits", test_syscall_star_rpl);
 	CU_add_test(s, "SYSENTER/SYSEXIT", test_sysenter_sysexit);
 }
