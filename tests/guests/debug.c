@@ -274,7 +274,6 @@ static uint8_t ring0_stack[8192] __attribute__((aligned(16)));
 static uint8_t ring3_stack[4096] __attribute__((aligned(16)));
 static volatile uint8_t misaligned[16] __attribute__((aligned(16)));
 
-extern uint64_t boot_pml4[], boot_pdpt[], boot_pd[];
 
 /* A GDT with ring-3 segments and a TSS (RSP0), and the identity map
  * opened to user mode. */
@@ -290,16 +289,10 @@ static void setup_ring3(void)
 	gdt[2] = 0x00cf92000000ffff;            /* 0x10 kernel data */
 	gdt[3] = 0x00cff2000000ffff;            /* 0x18 user data */
 	gdt[4] = 0x00affa000000ffff;            /* 0x20 user code */
-	gdt[5] = (sizeof(tss) - 1) | (base & 0xffffff) << 16 | 0x89ul << 40 | (base >> 24 & 0xff) << 56;
-	gdt[6] = base >> 32;
+	gdt_set_tss64(&gdt[5], base, sizeof(tss) - 1);
 	memcpy(tss + 4, &rsp0, 8);
 	asm volatile("lgdt %0; ltr %w1" : : "m"(ptr), "r"(SEL_TSS) : "memory");
-	boot_pml4[0] |= 4;
-	for (int i = 0; i < 4; i++)
-		boot_pdpt[i] |= 4;
-	for (int i = 0; i < 2048; i++)
-		boot_pd[i] |= 4;
-	write_cr3(read_cr3());
+	boot_map_allow_user();
 }
 
 extern char user_load_at[], user_after[];

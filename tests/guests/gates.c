@@ -234,7 +234,6 @@ asm(".text\n"
     "	pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
     "	ret\n");
 
-extern uint64_t boot_pml4[], boot_pdpt[], boot_pd[];
 
 /* A 64-bit call gate (SDM 5.8.3.1, figure 5-9): 16 bytes, type 0xc in the
  * low half, the upper type field in bits 12:8 of the highest dword. */
@@ -261,8 +260,7 @@ static void setup_ring3(void)
 	gt_gdt[4] = 0x00affa000000ffff;         /* 0x20 code64 DPL 3 */
 	gt_gdt[5] = 0x00affa000000ffff;         /* 0x28 code64 DPL 3 (SYSEXIT) */
 	gt_gdt[6] = 0x00cff2000000ffff;         /* 0x30 data DPL 3 (SYSEXIT) */
-	gt_gdt[7] = (sizeof(gt_tss) - 1) | (base & 0xffffff) << 16 | 0x89ul << 40 | (base >> 24 & 0xff) << 56;
-	gt_gdt[8] = base >> 32;
+	gdt_set_tss64(&gt_gdt[7], base, sizeof(gt_tss) - 1);
 	put_gate64(GATE_OK, SEL_KCODE, (uint64_t)gt_gate_handler, 3, true, 0);
 	put_gate64(GATE_DPL0, SEL_KCODE, (uint64_t)gt_gate_handler, 0, true, 0);
 	put_gate64(GATE_NP, SEL_KCODE, (uint64_t)gt_gate_handler, 3, false, 0);
@@ -270,12 +268,7 @@ static void setup_ring3(void)
 	put_gate64(GATE_UPTYPE, SEL_KCODE, (uint64_t)gt_gate_handler, 3, true, 0xc);
 	memcpy(gt_tss + 4, &rsp0, 8);
 	asm volatile("lgdt %0; ltr %w1" : : "m"(ptr), "r"(SEL_TSS) : "memory");
-	boot_pml4[0] |= 4;
-	for (int i = 0; i < 4; i++)
-		boot_pdpt[i] |= 4;
-	for (int i = 0; i < 2048; i++)
-		boot_pd[i] |= 4;
-	write_cr3(read_cr3());
+	boot_map_allow_user();
 }
 
 /* IRETQ to 64-bit ring 3 at rip with rflags and RDI = rdi. */

@@ -30,7 +30,6 @@ static uint64_t pml4[512] PAGE, pdpt[512] PAGE, pd[512] PAGE, pt[512] PAGE, pt_r
 static uint8_t page_a[4096] PAGE, page_b[4096] PAGE, page_ro[4096] PAGE, page_code[4096] PAGE;
 static volatile uint64_t sink;
 
-extern uint64_t boot_pml4[];
 
 static uint64_t canonical(uint64_t va)
 {

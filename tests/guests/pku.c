@@ -25,7 +25,6 @@ static uint64_t pml4[512] PAGE, pdpt[512] PAGE, pd[512] PAGE, pt[512] PAGE;
 static uint8_t page_u[4096] PAGE;
 static volatile uint64_t sink;
 
-extern uint64_t boot_pml4[];
 
 static volatile uint64_t *const user_va =
 	(volatile uint64_t *)(0xffff000000000000ul | L4 << 39 | L3 << 30 | L2 << 21);

@@ -28,7 +28,6 @@ static uint64_t pml4[512] PAGE, pdpt[512] PAGE, pd[512] PAGE, pt[512] PAGE;
 static uint8_t page_a[4096] PAGE, page_b[4096] PAGE;
 static volatile uint64_t sink;
 
-extern uint64_t boot_pml4[];
 
 static volatile uint64_t *va_of(unsigned slot)
 {

@@ -155,4 +155,27 @@ static inline void halt_forever(void)
 		asm volatile("cli; hlt");
 }
 
+/* The boot identity map (lib/boot.S). */
+extern uint64_t boot_pml4[], boot_pdpt[], boot_pd[];
+
+/* Let ring-3 code use the boot identity map: set U/S in every boot
+ * paging-structure entry (SDM vol. 3A 4.6.1) and flush the TLB. */
+static inline void boot_map_allow_user(void)
+{
+	boot_pml4[0] |= 4;
+	for (int i = 0; i < 4; i++)
+		boot_pdpt[i] |= 4;
+	for (int i = 0; i < 2048; i++)
+		boot_pd[i] |= 4;
+	write_cr3(read_cr3());
+}
+
+/* The two GDT slots of an available 64-bit TSS descriptor (SDM vol. 3A
+ * 8.2.3, Figure 8-4). */
+static inline void gdt_set_tss64(uint64_t *slot, uint64_t base, uint64_t limit)
+{
+	slot[0] = limit | (base & 0xffffff) << 16 | 0x89ul << 40 | (base >> 24 & 0xff) << 56;
+	slot[1] = base >> 32;
+}
+
 #endif
