@@ -816,7 +816,7 @@ static void gen_indirect(struct gen *g, const struct diff_tmpl *t, int ti)
 	if (x.mem) {
 		x.target = pick_target(g, 8, 64) & ~7ull;
 		if (x.target < DIFF_DATA || x.target >= DIFF_DATA + DIFF_DATA_SIZE)
-			x.target = DIFF_DATA + 0x800;
+			x.target = DIFF_DATA + 0x800 + 8ull * (g->s->nit % 256);   /* not another jump's slot */
 	} else {
 		x.rm = pick_reg(g, &x, 0);
 	}
@@ -999,7 +999,10 @@ static uint64_t place_image(struct gen *g, uint64_t a, unsigned n)
 	if (a >= DIFF_DATA && a + n <= DIFF_DATA + DIFF_RW_SIZE)
 		return a;
 	if (a >> 47 && a >> 47 != 0x1ffff)
-		return a;
+		return a & ~63ull;      /* aligned: which of #GP (alignment) and
+					 * #SS/#GP (canonical) comes first is the
+					 * implementation's (AMD: FXSAVE one way,
+					 * XSAVE the other) */
 	return DIFF_DATA + 64 + rng_below(g->r, DIFF_DATA_SIZE - 128 - n);
 }
 
@@ -1142,7 +1145,7 @@ static void gen_xsave(struct gen *g, const struct diff_tmpl *t, int ti)
 		put_data(g, x.target + 24, mxcsr, 4);
 
 	if (a == 5 && valid) {
-		put_data(g, x.target + 512, rng_pct(r, 90) ? 3 : rng_next(r) & 3, 8);
+		put_data(g, x.target + 512, 3, 8);
 		for (unsigned k = 8; k < 64; k += 8)
 			put_data(g, x.target + 512 + k, 0, 8);
 	}
@@ -1255,7 +1258,7 @@ static void gen_wrbase(struct gen *g, const struct diff_tmpl *t, int ti)
 		 * model has LA57, and WRFSBASE checks against the processor's
 		 * linear-address width, not CR4.LA57 (SDM WRFSBASE). */
 		setup_reg(g, x.rm, rng_pct(g->r, 50) ? (uint64_t)((int64_t)(rng_next(g->r) << 16) >> 16)
-						    : 0x4000000000000000ull ^ interesting(g->r));
+						    : (interesting(g->r) & 0x00ffffffffffffffull) | 0x4000000000000000ull);
 	finish(g, &x, ti, 0);
 	g->s->it[g->s->nit - 1].cut_ok = false;
 	uint64_t base = t->arg ? g->o->gs_base : g->o->fs_base;
