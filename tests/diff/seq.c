@@ -985,7 +985,8 @@ static void emit_abs(struct gen *g, const uint8_t *op, unsigned oplen, uint64_t 
 	uint32_t d = (uint32_t)la;
 	memcpy(b + n, &d, 4);
 	n += 4;
-	memcpy(b + n, imm, immlen);
+	if (immlen)
+		memcpy(b + n, imm, immlen);
 	n += immlen;
 	emit(g, b, n, ITEM_SETUP, -1, 0);
 }
