@@ -132,11 +132,22 @@ enum exec_status op_fnclex(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* FNOP is not a control instruction, so it sets the instruction pointer
+ * (vol. 1 8.1.8: FIP points at its first prefix; FCS is CS). FOP is only
+ * stored for an unmasked exception in the default fopcode compatibility
+ * sub-mode (8.1.9.1); FDP is undefined without a memory operand. */
 enum exec_status op_fnop(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	if (!x87_avail(c) || x87_pending(c))
+	if (!x87_avail(c))
 		return EXEC_FAULT;
+	/* DB E0, E1, E4: the 8087/287 FNENI, FNDISI, FNSETPM (opcode map,
+	 * Table A-10): no-wait forms, executed as no-ops. */
+	if ((i->opcode & 0xff) == 0xdb)
+		return EXEC_OK;
+	if (x87_pending(c))
+		return EXEC_FAULT;
+	c->fpu.fip = c->next_rip - i->len;
+	c->fpu.fcs = c->seg[SEG_CS].sel;
 	return EXEC_OK;
 }
 
@@ -281,7 +292,10 @@ enum exec_status op_fnstenv_M(struct cpu *c, const struct insn *i)
 enum exec_status op_fldenv_M(struct cpu *c, const struct insn *i)
 {
 	uint8_t img[28];
-	if (!x87_avail(c) || !sse_mem_read(c, i->seg, insn_ea(c, i), img, env_size(i)))
+	/* FLDENV has no no-wait form: a pending unmasked exception is
+	 * reported first (vol. 1 8.6, only the FN* control instructions skip
+	 * the check). */
+	if (!x87_avail(c) || x87_pending(c) || !sse_mem_read(c, i->seg, insn_ea(c, i), img, env_size(i)))
 		return EXEC_FAULT;
 	fpu_load_env(c, i, img);
 	return EXEC_OK;
@@ -308,7 +322,7 @@ enum exec_status op_frstor_M(struct cpu *c, const struct insn *i)
 {
 	uint8_t img[28 + 80];
 	unsigned n = env_size(i);
-	if (!x87_avail(c) || !sse_mem_read(c, i->seg, insn_ea(c, i), img, n + 80))
+	if (!x87_avail(c) || x87_pending(c) || !sse_mem_read(c, i->seg, insn_ea(c, i), img, n + 80))
 		return EXEC_FAULT;
 	fpu_load_env(c, i, img);
 	unsigned top = (c->fpu.fsw >> FSW_TOP_SHIFT) & 7;

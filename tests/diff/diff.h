@@ -34,6 +34,16 @@
 #define DIFF_USER_DS 0x2b
 #define DIFF_USER32_CS 0x23
 
+/* The x87/SSE state both sides start every run from: FNINIT after R0-R7
+ * were loaded with 1.0 (so the x87 component is not in its initial
+ * configuration, SDM vol. 1 13.6, and XINUSE[0] is 1 on both), MXCSR at
+ * its reset value 1F80H, XMM0-15 = this pattern (XINUSE[1] is 1). */
+#define DIFF_MXCSR 0x1f80u
+static inline uint8_t diff_xmm_byte(unsigned k)
+{
+	return (uint8_t)(k * 29u + 7u);
+}
+
 /* Register and flag state before and after a run. */
 struct diff_state {
 	uint64_t gpr[16];
@@ -58,7 +68,7 @@ enum diff_kind {
 	DK_PLAIN, DK_UD, DK_DIV, DK_SHIFT, DK_SHXD, DK_BITOFF, DK_BSF, DK_CRC32B, DK_MOFFS, DK_MOVFROMSEG,
 	DK_MOVTOSEG, DK_EBSRC, DK_LEA, DK_XCHGAX, DK_CX8, DK_XLAT, DK_STACK, DK_POPF, DK_POPGS, DK_ENTER,
 	DK_LEAVE, DK_JCC, DK_LOOP, DK_CALLRET, DK_CALLIND, DK_JMPIND, DK_STRING, DK_INTN, DK_CRREG, DK_SSE,
-	DK_SSEGPR, DK_PUSHSEG,
+	DK_SSEGPR, DK_PUSHSEG, DK_X87, DK_XSAVE, DK_XGETBV, DK_PKRU, DK_LAR, DK_WRBASE,
 };
 
 struct diff_tmpl {
@@ -100,6 +110,11 @@ void native_run(const struct diff_state *in, struct diff_state *out);
 unsigned native_write_tail(uint8_t *p);
 /* Host CPUID feature (enum cpu_feature encoding). */
 bool native_has(unsigned feat);
+/* The host's XCR0, and the process's FS and GS bases (the bases every run
+ * starts from). */
+uint64_t native_xcr0(void);
+uint64_t native_fs_base(void);
+uint64_t native_gs_base(void);
 
 /* ---- vtxsim side (vm.c) ---- */
 struct diff_vm;
@@ -110,6 +125,9 @@ void vm_destroy(struct diff_vm *v);
 void vm_run(struct diff_vm *v, const uint8_t *code, unsigned len, const uint8_t *data, const struct diff_state *in,
 	    struct diff_state *out, uint8_t *data_out);
 bool vm_has(struct diff_vm *v, unsigned feat);
+/* Give the vtxsim CPU the host's XCR0 (restricted to the components vtxsim
+ * implements) and FS/GS bases. */
+void vm_set_host(struct diff_vm *v, uint64_t xcr0, uint64_t fs_base, uint64_t gs_base);
 /* Decode bytes in 64-bit mode: instruction length, or 0 when vtxsim's
  * decoder does not know the encoding; *name gets the handler name. */
 unsigned vm_decode(const uint8_t *bytes, unsigned avail, const char **name, uint16_t *opcode, uint8_t *modrm);

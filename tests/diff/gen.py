@@ -387,6 +387,83 @@ T("cvtsd2si Gy,Wsd", "f2 0f 2d /r", sizes="dq", kind="ssegpr", feat="1_EDX.26", 
 T("cvtsi2ss Vx,Ey", "f3 0f 2a /r", sizes="dq", kind="sse", feat="1_EDX.25", arg=2)
 T("cvtsi2sd Vx,Ey", "f2 0f 2a /r", sizes="dq", kind="sse", feat="1_EDX.26", arg=2)
 
+# Stores and partial moves. arg bit 2: the destination is ModRM.rm (an XMM
+# register is stored back; a memory destination is compared as memory).
+for nm, enc, rm, feat in (("movups Wx,Vx", "0f 11", "any", 25), ("movupd Wx,Vx", "66 0f 11", "any", 26),
+                          ("movss Wss,Vss", "f3 0f 11", "any", 25), ("movsd Wsd,Vsd", "f2 0f 11", "any", 26),
+                          ("movaps Wx,Vx", "0f 29", "any", 25), ("movapd Wx,Vx", "66 0f 29", "any", 26),
+                          ("movdqa Wx,Vx", "66 0f 7f", "any", 26), ("movdqu Wx,Vx", "f3 0f 7f", "any", 26),
+                          ("movq Wq,Vq", "66 0f d6", "any", 26),
+                          ("movlps Mq,Vq", "0f 13", "mem", 25), ("movlpd Mq,Vq", "66 0f 13", "mem", 26),
+                          ("movhps Mq,Vq", "0f 17", "mem", 25), ("movhpd Mq,Vq", "66 0f 17", "mem", 26),
+                          ("movntps Mx,Vx", "0f 2b", "mem", 25), ("movntpd Mx,Vx", "66 0f 2b", "mem", 26),
+                          ("movntdq Mx,Vx", "66 0f e7", "mem", 26)):
+    T(nm, f"{enc} /r", sizes="x", rm=rm, kind="sse", feat=f"1_EDX.{feat}", arg=4)
+# 0F 12 / 0F 16 register forms are MOVHLPS / MOVLHPS.
+T("movlps Vq,Mq / movhlps", "0f 12 /r", sizes="x", kind="sse", feat="1_EDX.25")
+T("movhps Vq,Mq / movlhps", "0f 16 /r", sizes="x", kind="sse", feat="1_EDX.25")
+T("movlpd Vq,Mq", "66 0f 12 /r", sizes="x", rm="mem", kind="sse", feat="1_EDX.26")
+T("movhpd Vq,Mq", "66 0f 16 /r", sizes="x", rm="mem", kind="sse", feat="1_EDX.26")
+T("movnti My,Gy", "0f c3 /r", sizes="dq", rm="mem", feat="1_EDX.26")
+T("pinsrw Vx,Ew,Ib", "66 0f c4 /r ib", sizes="x", kind="sse", feat="1_EDX.26", arg=2)
+T("pextrw Gd,Ux,Ib", "66 0f c5 /r ib", sizes="x", rm="reg", kind="ssegpr", feat="1_EDX.26", arg=1)
+# MASKMOVDQU: the destination is DS:[RDI] (EDI with 67), arg bit 3.
+T("maskmovdqu Vx,Ux", "66 0f f7 /r", sizes="x", rm="reg", kind="sse", feat="1_EDX.26", arg=8)
+
+# ---- x87 control (SDM vol. 2 FINIT, FCLEX, FNOP, FSTCW, FLDCW, FSTSW,
+# FSTENV, FLDENV, FSAVE, FRSTOR). Both sides start every sequence from
+# FNINIT with R0-R7 = 1.0 and MXCSR 1F80H (native.c, vm.c); kind x87 stores
+# the environment (FNSTENV) into the data page after the instruction, so
+# the x87 state is compared through memory. ----
+T("fninit", "db /m3:e3", sizes="b", rm="reg", kind="x87")
+T("fnclex", "db /m3:e2", sizes="b", rm="reg", kind="x87")
+T("fnop", "d9 /m3:d0", sizes="b", rm="reg", kind="x87", arg=4)
+# DB E0/E1/E4 are 8087/287 instructions the SDM does not define further;
+# the host leaves FIP alone for them: FIP is not compared (arg 5).
+T("fnop (db e0, FENI on the 8087)", "db /m3:e0", sizes="b", rm="reg", kind="x87", arg=5)
+T("fnop (db e1, FDISI on the 8087)", "db /m3:e1", sizes="b", rm="reg", kind="x87", arg=5)
+T("fnop (db e4, FSETPM on the 287)", "db /m3:e4", sizes="b", rm="reg", kind="x87", arg=5)
+T("fnstcw Mw", "d9 /7", rm="mem", kind="x87")
+T("fldcw Mw", "d9 /5", rm="mem", kind="x87", arg=1)
+T("fnstsw Mw", "dd /7", rm="mem", kind="x87")
+T("fnstsw AX", "df /m3:e0", sizes="b", rm="reg", kind="x87")
+T("fnstenv M", "d9 /6", rm="mem", kind="x87")
+T("fldenv M", "d9 /4", rm="mem", kind="x87", arg=2)
+T("fnsave M", "dd /6", rm="mem", kind="x87")
+T("frstor M", "dd /4", rm="mem", kind="x87", arg=3)
+
+# ---- FXSAVE/XSAVE family, MXCSR, XCR0. vtxsim's XCR0 is the host's
+# restricted to the components vtxsim implements (vm.c); the requested-
+# feature bitmap EDX:EAX never names a component outside it. arg: 0 save
+# FXSAVE, 1 FXRSTOR, 2 LDMXCSR, 3 STMXCSR, 4 XSAVE, 5 XRSTOR, 6 XSAVEOPT,
+# 7 XSAVEC. ----
+for nm, enc, a, ft in (("fxsave M", "0f ae /0", 0, "1_EDX.24"), ("fxrstor M", "0f ae /1", 1, "1_EDX.24"),
+                       ("ldmxcsr Md", "0f ae /2", 2, "1_EDX.25"), ("stmxcsr Md", "0f ae /3", 3, "1_EDX.25"),
+                       ("xsave M", "0f ae /4", 4, "1_ECX.26"), ("xrstor M", "0f ae /5", 5, "1_ECX.26"),
+                       ("xsaveopt M", "0f ae /6", 6, "1_ECX.26"), ("xsavec M", "0f c7 /4", 7, "1_ECX.26")):
+    T(nm, enc, sizes="d" if a in (2, 3) else "dq", rm="mem", kind="xsave", feat=ft, arg=a)
+T("xgetbv", "0f 01 /m3:d0", sizes="b", rm="reg", kind="xgetbv", feat="1_ECX.26")
+# Privileged at CPL 3 (#GP(0)) or absent (#UD) on both sides.
+T("xsetbv (CPL 3: #GP)", "0f 01 /m3:d1", sizes="b", rm="reg", feat="1_ECX.26")
+T("monitor (no MONITOR/MWAIT: #UD)", "0f 01 /m3:c8", sizes="b", rm="reg")
+T("mwait (no MONITOR/MWAIT: #UD)", "0f 01 /m3:c9", sizes="b", rm="reg")
+T("clac (CPL 3: #UD)", "0f 01 /m3:ca", sizes="b", rm="reg")
+T("stac (CPL 3: #UD)", "0f 01 /m3:cb", sizes="b", rm="reg")
+T("rdpkru (CR4.PKE 0: #UD)", "0f 01 /m3:ee", sizes="b", rm="reg", kind="pkru")
+T("wrpkru (CR4.PKE 0: #UD)", "0f 01 /m3:ef", sizes="b", rm="reg", kind="pkru")
+T("invpcid Gy,Mdq (CPL 3: #GP)", "66 0f 38 82 /r", sizes="q", rm="mem", feat="7_EBX.10")
+T("lar Gv,Ew", "0f 02 /r", kind="lar")
+T("lsl Gv,Ew", "0f 03 /r", kind="lar")
+# FS/GS base: both sides start from the host process's bases; a write is
+# followed by a set-up that writes the original base back (native.c needs
+# its TLS base).
+T("rdfsbase Ry", "f3 0f ae /0", sizes="dq", rm="reg", feat="7_EBX.0")
+T("rdgsbase Ry", "f3 0f ae /1", sizes="dq", rm="reg", feat="7_EBX.0")
+T("wrfsbase Ry", "f3 0f ae /2", sizes="dq", rm="reg", kind="wrbase", feat="7_EBX.0")
+T("wrgsbase Ry", "f3 0f ae /3", sizes="dq", rm="reg", kind="wrbase", feat="7_EBX.0", arg=1)
+T("clflushopt Mb", "66 0f ae /7", sizes="b", rm="mem", feat="7_EBX.23")
+T("clwb Mb", "66 0f ae /6", sizes="b", rm="mem", feat="7_EBX.24")
+
 # Rows that get no template, and why (printed in the coverage report).
 NO_TEMPLATE = {
     "op_cpuid": "host CPUID differs from the vtxsim model",
@@ -408,7 +485,8 @@ NO_TEMPLATE = {
     "op_inc_Zv": "40-4F are REX in 64-bit mode", "op_dec_Zv": "40-4F are REX in 64-bit mode",
     "op_call_Mp": "far transfer: not covered yet", "op_jmp_Mp": "far transfer: not covered yet",
     "op_retf": "far transfer: not covered yet", "op_iret": "far transfer: not covered yet",
-    "op_x87_esc": "x87 state is not compared",
+    "op_x87_esc": "x87 arithmetic and data transfer: not implemented in vtxsim (#UD)",
+    "op_arpl_Ew_Gw": "63 is MOVSXD in 64-bit mode; the 32-bit run is not built",
     "op_int1": "the host hypervisor (KVM on AMD) reports INT1 with the RIP of the instruction, not after it",
 }
 
@@ -420,7 +498,8 @@ WORDS = {"1_ECX": "CPUID_1_ECX", "1_EDX": "CPUID_1_EDX", "7_EBX": "CPUID_7_EBX",
          "7_EDX": "CPUID_7_EDX", "81_ECX": "CPUID_81_ECX", "81_EDX": "CPUID_81_EDX"}
 KINDS = ["plain", "ud", "div", "shift", "shxd", "bitoff", "bsf", "crc32b", "moffs", "movfromseg", "movtoseg",
          "ebsrc", "lea", "xchgax", "cx8", "xlat", "stack", "popf", "popgs", "enter", "leave", "jcc", "loop",
-         "callret", "callind", "jmpind", "string", "intn", "crreg", "sse", "ssegpr", "pushseg"]
+         "callret", "callind", "jmpind", "string", "intn", "crreg", "sse", "ssegpr", "pushseg", "x87", "xsave",
+         "xgetbv", "pkru", "lar", "wrbase"]
 IMMS = {"ib": "IM_B", "iw": "IM_W", "iz": "IM_Z", "iv": "IM_V", "iwb": "IM_WB"}
 
 

@@ -18,6 +18,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <asm/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cpu/cpuid.h"
 #include "tests/diff/diff.h"
@@ -30,6 +33,8 @@
 #define CTX_OUT_RSP 0x0a0
 #define CTX_OUT 0x178           /* 16 GPRs (RSP slot unused), RFLAGS at 0x1f8 */
 #define CTX_OUT_TOP 0x200
+#define CTX_MXCSR 0x300         /* MXCSR every run starts with */
+#define CTX_XMM 0x400           /* XMM0-15 every run starts with (16 x 16 bytes) */
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -39,7 +44,8 @@ void diff_native_exit(void);
 void diff_native_end(void);
 
 /* Entry: save the callee-saved registers, clear DS/ES/GS (64-bit Linux
- * runs user code with null data selectors), pop the input GPRs and RFLAGS
+ * runs user code with null data selectors), set the x87/SSE state of
+ * diff.h (DIFF_MXCSR, diff_xmm_byte), pop the input GPRs and RFLAGS
  * off the context page, switch to the sequence's RSP and jump. Exit: the
  * sequence's last instruction jumps here; store RSP, push RFLAGS and the
  * GPRs into the context page, return to C with DF and AC clear. */
@@ -51,7 +57,25 @@ __asm__(".intel_syntax noprefix\n"
 	"	push rbx\n	push rbp\n	push r12\n	push r13\n	push r14\n	push r15\n"
 	"	mov qword ptr [" STR(DIFF_CTX) " + " STR(CTX_HOST_RSP) "], rsp\n"
 	"	xor eax, eax\n	mov ds, eax\n	mov es, eax\n	mov gs, eax\n"
-	"	mov rsp, " STR(DIFF_CTX) "\n"
+	"	fninit\n	fld1\n	fld1\n	fld1\n	fld1\n	fld1\n	fld1\n	fld1\n	fld1\n	fninit\n"
+	"	ldmxcsr dword ptr [" STR(DIFF_CTX) " + " STR(CTX_MXCSR) "]\n"
+	"	movdqu xmm0, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 0]\n"
+	"	movdqu xmm1, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 16]\n"
+	"	movdqu xmm2, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 32]\n"
+	"	movdqu xmm3, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 48]\n"
+	"	movdqu xmm4, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 64]\n"
+	"	movdqu xmm5, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 80]\n"
+	"	movdqu xmm6, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 96]\n"
+	"	movdqu xmm7, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 112]\n"
+	"	movdqu xmm8, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 128]\n"
+	"	movdqu xmm9, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 144]\n"
+	"	movdqu xmm10, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 160]\n"
+	"	movdqu xmm11, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 176]\n"
+	"	movdqu xmm12, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 192]\n"
+	"	movdqu xmm13, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 208]\n"
+	"	movdqu xmm14, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 224]\n"
+	"	movdqu xmm15, xmmword ptr [" STR(DIFF_CTX) " + " STR(CTX_XMM) " + 240]\n"
+		"	mov rsp, " STR(DIFF_CTX) "\n"
 	"	pop rax\n	pop rcx\n	pop rdx\n	pop rbx\n	lea rsp, [rsp + 8]\n"
 	"	pop rbp\n	pop rsi\n	pop rdi\n	pop r8\n	pop r9\n	pop r10\n	pop r11\n"
 	"	pop r12\n	pop r13\n	pop r14\n	pop r15\n"
@@ -143,6 +167,9 @@ bool native_init(void)
 	if (mprotect(ro, 0x1000, PROT_READ) != 0)
 		return false;
 	*ctx_q(CTX_ENTRY) = DIFF_CODE;
+	*(uint32_t *)(uintptr_t)(DIFF_CTX + CTX_MXCSR) = DIFF_MXCSR;
+	for (unsigned k = 0; k < 256; k++)
+		*(uint8_t *)(uintptr_t)(DIFF_CTX + CTX_XMM + k) = diff_xmm_byte(k);
 	*ctx_q(CTX_EXIT) = (uint64_t)(uintptr_t)diff_native_exit;
 
 	static char altstack[256 * 1024];
@@ -220,4 +247,31 @@ bool native_has(unsigned feat)
 	if (!__get_cpuid_count(words[w].leaf, words[w].sub, &r[0], &r[1], &r[2], &r[3]))
 		return false;
 	return (r[words[w].reg] >> (feat & 31)) & 1;
+}
+
+uint64_t native_xcr0(void)
+{
+	if (!native_has(FEAT_OSXSAVE))
+		return 0;
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t arch_get(int code)
+{
+	unsigned long v = 0;
+	if (syscall(SYS_arch_prctl, code, &v) != 0)
+		return 0;
+	return v;
+}
+
+uint64_t native_fs_base(void)
+{
+	return arch_get(ARCH_GET_FS);
+}
+
+uint64_t native_gs_base(void)
+{
+	return arch_get(ARCH_GET_GS);
 }

@@ -377,6 +377,7 @@ int main(int argc, char **argv)
 	if (!native_init())
 		return 2;
 	struct diff_vm *vm = vm_create();
+	vm_set_host(vm, native_xcr0(), native_fs_base(), native_gs_base());
 	bool *active = calloc(diff_ntmpls, sizeof(bool));
 	struct stats st = { .tmpl_runs = calloc(diff_ntmpls, sizeof(uint64_t)), .tmpl_bad = calloc(diff_ntmpls, 1) };
 	if (!active || !st.tmpl_runs || !st.tmpl_bad)
@@ -400,7 +401,8 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	struct rng rng = { o.seed };
-	struct seq_opts so = { .max_tests = o.maxlen, .alignment_checks = o.ac, .active = active };
+	struct seq_opts so = { .max_tests = o.maxlen, .alignment_checks = o.ac, .active = active,
+			       .fs_base = native_fs_base(), .gs_base = native_gs_base() };
 	struct seq *s = malloc(sizeof(*s));
 	struct outcome *out = malloc(sizeof(*out));
 	if (!s || !out)

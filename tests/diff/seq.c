@@ -816,7 +816,7 @@ static void gen_indirect(struct gen *g, const struct diff_tmpl *t, int ti)
 	if (x.mem) {
 		x.target = pick_target(g, 8, 64) & ~7ull;
 		if (x.target < DIFF_DATA || x.target >= DIFF_DATA + DIFF_DATA_SIZE)
-			x.target = DIFF_DATA + 0x800;
+			x.target = DIFF_DATA + 0x800 + 8ull * (g->s->nit % 256);   /* not another jump's slot */
 	} else {
 		x.rm = pick_reg(g, &x, 0);
 	}
@@ -959,10 +959,314 @@ static void gen_sse(struct gen *g, const struct diff_tmpl *t, int ti)
 		x.target = pick_target(g, 16, 64);
 		address(g, &x, 0);
 	}
+	if (t->arg & 8) {
+		/* MASKMOVDQU: DS:[RDI], or [EDI] with 67 (SDM MASKMOVDQU). */
+		uint64_t a = pick_target(g, 16, 64);
+		x.a32 = rng_pct(g->r, 15) && a < (1ull << 32);
+		setup_reg(g, 7, a | (x.a32 ? rng_next(g->r) << 32 : 0));
+	}
 	pick_imm(g, &x);
 	finish(g, &x, ti, t->undef);
-	if (t->kind == DK_SSE)
+	/* The destination register goes back to memory; a memory
+	 * destination is compared as it is. */
+	if (t->kind == DK_SSE && !(t->arg & 8) && !((t->arg & 4) && x.mem))
 		sse_move(g, (t->arg & 4) || t->ext >= 0 ? x.rm : x.reg, true);
+}
+
+/* A set-up item storing to an absolute address (ModRM 04, SIB 25:
+ * [disp32]), for the data pages only. */
+static void emit_abs(struct gen *g, const uint8_t *op, unsigned oplen, uint64_t la, const void *imm, unsigned immlen)
+{
+	uint8_t b[16];
+	memcpy(b, op, oplen);
+	unsigned n = oplen;
+	b[n++] = (uint8_t)(0x04 | (op[oplen] << 3));
+	b[n++] = 0x25;
+	uint32_t d = (uint32_t)la;
+	memcpy(b + n, &d, 4);
+	n += 4;
+	if (immlen)
+		memcpy(b + n, imm, immlen);
+	n += immlen;
+	emit(g, b, n, ITEM_SETUP, -1, 0);
+}
+
+/* x87 and XSAVE images are accessed field by field in an order the SDM
+ * does not give, so a fault part-way (which byte CR2 names, which bytes
+ * were already written) is the implementation's: such images lie wholly
+ * in the writable pages, or at a non-canonical address (#GP). */
+static uint64_t place_image(struct gen *g, uint64_t a, unsigned n)
+{
+	if (a >= DIFF_DATA && a + n <= DIFF_DATA + DIFF_RW_SIZE)
+		return a;
+	if (a >> 47 && a >> 47 != 0x1ffff)
+		return a & ~63ull;      /* aligned: which of #GP (alignment) and
+					 * #SS/#GP (canonical) comes first is the
+					 * implementation's (AMD: FXSAVE one way,
+					 * XSAVE the other) */
+	return DIFF_DATA + 64 + rng_below(g->r, DIFF_DATA_SIZE - 128 - n);
+}
+
+/* MOV word [la], v: set-up right before an instruction that loads an
+ * image, whose earlier instructions may have overwritten it. */
+static void store16(struct gen *g, uint64_t la, uint16_t v)
+{
+	static const uint8_t mov[] = { 0x66, 0xc7, 0 };
+	if (la >= DIFF_DATA && la + 2 <= DIFF_DATA + DIFF_RW_SIZE)
+		emit_abs(g, mov, 2, la, &v, 2);
+}
+
+/* x87 control: the instruction, then FNSTENV [DIFF_DATA + X87_ENV] so the
+ * state it left is compared as memory. arg 1 FLDCW, 2 FLDENV, 3 FRSTOR:
+ * the image mostly holds values worth loading (else random bytes).
+ *
+ * Two fields are reserved (SDM vol. 1 8.1.5 Figure 8-6, 8.1.10 Figure
+ * 8-9) and read differently on the host: FCW bits 6, 7 and 13-15 (AMD
+ * keeps 6 = 1 and the others 0 whatever is loaded), so loaded control
+ * words hold the values FNINIT gives them; bits 31:16 of the FDS dword of
+ * a 32-bit image (AMD writes FFFFH), which are cleared after each store. */
+#define X87_ENV 0x3fc0u
+#define FCW_RESERVED 0xe0c0u
+#define FCW_RESERVED_INIT 0x0040u
+
+static uint16_t x87_fcw(uint16_t v)
+{
+	return (uint16_t)((v & ~FCW_RESERVED) | FCW_RESERVED_INIT);
+}
+
+/* MOV word [la], 0 after a 32-bit x87 image at la-26 was stored. */
+static void clear_fds_high(struct gen *g, uint64_t la)
+{
+	static const uint8_t mov[] = { 0x66, 0xc7, 0 };
+	uint16_t zero = 0;
+	if (la < DIFF_DATA || la + 2 > DIFF_DATA + DIFF_RW_SIZE)
+		return;
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	emit_abs(g, mov, 2, la, &zero, 2);
+}
+
+static void gen_x87(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	struct ins x;
+	struct rng *r = g->r;
+	init_ins(g, &x, t);
+	if (x.has_modrm)
+		operands(g, &x, false, false, 0);
+	if (x.mem) {
+		x.target = place_image(g, pick_target(g, 108, 64), 108);
+		if (t->arg && t->arg < 4 && rng_pct(r, 70)) {
+			/* FCW: masks mostly set, any precision and rounding; FSW:
+			 * some exception flags, any TOP; FTW: any tags. */
+			uint16_t fcw = (uint16_t)((rng_next(r) & 0x0f00) | 0x40 | (rng_pct(r, 70) ? 0x3f : rng_next(r) & 0x3f));
+			uint16_t fsw = (uint16_t)(rng_pct(r, 50) ? rng_next(r) & 0x3800 : rng_next(r) & 0x7fff);
+			uint16_t ftw = (uint16_t)(rng_pct(r, 30) ? 0xffff : rng_next(r));
+			bool wide = x.osz != SZ_W;
+			fcw = x87_fcw(fcw);
+			if (t->arg == 1) {
+				put_data(g, x.target, fcw, 2);
+			} else if (wide) {
+				put_data(g, x.target, 0xffff0000u | fcw, 4);
+				put_data(g, x.target + 4, 0xffff0000u | fsw, 4);
+				put_data(g, x.target + 8, 0xffff0000u | ftw, 4);
+			} else {
+				put_data(g, x.target, fcw, 2);
+				put_data(g, x.target + 2, fsw, 2);
+				put_data(g, x.target + 4, ftw, 2);
+			}
+		}
+		address(g, &x, 0);
+		if (t->arg >= 1 && t->arg <= 3)
+			store16(g, x.target, x87_fcw((uint16_t)get_data(g, x.target, 2)));
+	}
+	pick_imm(g, &x);
+	finish(g, &x, ti, 0);
+	if (x.mem && !t->arg && t->ext == 6 && x.osz != SZ_W)
+		clear_fds_high(g, x.target + 26);       /* FNSTENV, FNSAVE */
+	static const uint8_t fnstenv[] = { 0xd9, 6 }, fldenv[] = { 0xd9, 4 }, movq[] = { 0x48, 0xc7, 0 },
+			     movd[] = { 0xc7, 0 };
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	if (t->arg >= 4) {
+		/* FNOP is not a control instruction: it sets FIP (SDM vol. 1
+		 * 8.1.8); FCS is the model's (CPUID.7:EBX[13] deprecates it),
+		 * FOP depends on the fopcode compatibility sub-mode (8.1.9.1)
+		 * and FDP/FDS are undefined after an instruction without a
+		 * memory operand (8.1.8). Those fields are zeroed in a stored
+		 * image that is loaded back. */
+		uint32_t zero = 0;
+		uint64_t e = DIFF_DATA + X87_ENV;
+		emit_abs(g, fnstenv, 1, e, NULL, 0);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		if (t->arg == 5) {
+			emit_abs(g, movd, 1, e + 12, &zero, 4);
+			g->s->it[g->s->nit - 1].cut_ok = false;
+		}
+		emit_abs(g, movq, 2, e + 16, &zero, 4);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, movd, 1, e + 24, &zero, 4);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, fldenv, 1, e, NULL, 0);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+	}
+	emit_abs(g, fnstenv, 1, DIFF_DATA + X87_ENV, NULL, 0);
+	clear_fds_high(g, DIFF_DATA + X87_ENV + 26);
+}
+
+/* FXSAVE/FXRSTOR, LDMXCSR/STMXCSR, XSAVE/XRSTOR/XSAVEOPT/XSAVEC (arg as in
+ * gen.py). EDX:EAX never requests a component outside vtxsim's XCR0 (bit
+ * 2, AVX, is the host's only other one). Images that are loaded mostly
+ * hold a valid MXCSR and XSAVE header (SDM vol. 1 13.8: XRSTOR #GP(0)
+ * otherwise), sometimes random bytes. XSTATE_BV keeps x87 and SSE in use,
+ * so XINUSE is 1 for both on both sides (vol. 1 13.6 lets a processor
+ * report an initial component either way). MXCSR_MASK (FXSAVE image bytes
+ * 28-31) is the model's, like CPUID (AMD sets bit 17, MM): overwritten
+ * after a save. */
+static void gen_xsave(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	struct ins x;
+	struct rng *r = g->r;
+	unsigned a = t->arg;
+	init_ins(g, &x, t);
+	unsigned n = a == 2 || a == 3 ? 4 : a <= 1 ? 512 : 576;
+	unsigned align = a == 2 || a == 3 ? 4 : a <= 1 ? 16 : 64;
+	x.target = place_image(g, pick_target(g, n, 64), n);
+	if (x.target >= DIFF_DATA && x.target < DIFF_DATA + DIFF_DATA_SIZE) {
+		if (x.target + n > DIFF_DATA + DIFF_DATA_SIZE - 64)
+			x.target = DIFF_DATA + 64 + rng_below(r, DIFF_DATA_SIZE - 128 - n);
+		if (rng_pct(r, 85))
+			x.target &= ~(uint64_t)(align - 1);
+	}
+	bool valid = rng_pct(r, 92);
+	/* Half the time every exception masked (any flags, DAZ, rounding, FTZ). */
+	uint32_t mxcsr = (uint32_t)rng_next(r) & 0xffffu;
+	if (rng_pct(r, 50))
+		mxcsr |= 0x1f80u;
+	if (a == 2 && valid)
+		put_data(g, x.target, mxcsr, 4);
+	if ((a == 1 || a == 5) && valid)
+		put_data(g, x.target + 24, mxcsr, 4);
+
+	if (a == 5 && valid) {
+		put_data(g, x.target + 512, 3, 8);
+		for (unsigned k = 8; k < 64; k += 8)
+			put_data(g, x.target + 512 + k, 0, 8);
+	}
+	if (a >= 4) {
+		uint64_t rfbm = rng_pct(r, 70) ? 3 : rng_next(r) & 3;
+		setup_reg(g, 0, ((rng_next(r) & ~7ull) * rng_pct(r, 30)) | rfbm);
+		setup_reg(g, 2, rng_next(r) * rng_pct(r, 30));
+	}
+	x.reg = (unsigned)t->ext;
+	x.mem = true;
+	address(g, &x, 0);
+	if (a == 1 || a == 5)
+		store16(g, x.target, x87_fcw((uint16_t)get_data(g, x.target, 2)));
+	finish(g, &x, ti, 0);
+	if ((a == 0 || a >= 4) && a != 5 && x.target >= DIFF_DATA && x.target + 32 <= DIFF_DATA + DIFF_RW_SIZE) {
+		static const uint8_t movd[] = { 0xc7, 0 }, movq[] = { 0x48, 0xc7, 0 }, movw[] = { 0x66, 0xc7, 0 };
+		uint32_t mask = 0xffff, zero = 0;
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, movd, 1, x.target + 28, &mask, 4);
+		/* FOP, FIP, FDP (bytes 6-23): AMD saves them only while an
+		 * exception is pending (FXSAVE/XSAVE differ from the SDM's
+		 * "always" there); compared through FNSTENV instead. */
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, movw, 2, x.target + 6, &zero, 2);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, movq, 2, x.target + 8, &zero, 4);
+		g->s->it[g->s->nit - 1].cut_ok = false;
+		emit_abs(g, movq, 2, x.target + 16, &zero, 4);
+	}
+}
+
+/* XGETBV: ECX 0 (XCR0), 1 (XINUSE, with XGETBV_ECX1) or an invalid index
+ * (#GP(0)); then AND EAX, 3: the host's XCR0 also enables AVX (bit 2),
+ * which vtxsim does not implement, so bits 1:0 (x87, SSE) are compared. */
+static void gen_xgetbv(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	static const uint64_t ecx[] = { 0, 0, 0, 1, 1, 2, 3, 0x100000000ull, 0x80000000ull };
+	setup_reg(g, 1, rng_pct(g->r, 90) ? ecx[rng_below(g->r, 9)] : rng_next(g->r));
+	gen_plain(g, t, ti, 0);
+	static const uint8_t and3[] = { 0x83, 0xe0, 0x03 };
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	emit(g, and3, 3, ITEM_SETUP, -1, 0);
+}
+
+/* RDPKRU/WRPKRU: ECX (and EDX) 0 mostly, so only CR4.PKE decides. */
+static void gen_pkru(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	setup_reg(g, 1, rng_pct(g->r, 80) ? 0 : interesting(g->r));
+	setup_reg(g, 2, rng_pct(g->r, 80) ? 0 : interesting(g->r));
+	gen_plain(g, t, ti, 0);
+}
+
+/* LAR/LSL on the selectors of pick_selector except GDT entry 15 (Linux's
+ * CPUNODE segment, whose limit is the host CPU number). */
+static void gen_lar(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	struct ins x;
+	init_ins(g, &x, t);
+	uint16_t sel;
+	do
+		sel = pick_selector(g);
+	while ((sel & ~7u) == 0x78);
+	x.reg = pick_reg(g, &x, 0);
+	x.mem = rng_pct(g->r, 40);
+	if (x.mem) {
+		x.target = pick_target(g, 2, 64);
+		put_data(g, x.target, sel, 2);
+		address(g, &x, 0);
+	} else {
+		x.rm = pick_reg(g, &x, g->reserved);
+		setup_reg(g, x.rm, (interesting(g->r) & ~0xffffull) | sel);
+	}
+	finish(g, &x, ti, 0);
+	if (t->lo != 0x02)
+		return;
+	/* LAR: "masked by 00FxFF00H" (SDM LAR): bits 19:16 are undefined;
+	 * PUSHFQ; AND r32/r64, FFF0FFFFH; POPFQ keeps ZF. */
+	if (x.osz == SZ_W)
+		return;         /* a 16-bit destination has no bits 19:16 */
+	uint8_t b[10];
+	unsigned n = 0;
+	b[n++] = 0x9c;
+	if (x.rexw || x.reg >= 8)
+		b[n++] = (uint8_t)(0x40 | (x.rexw ? 8 : 0) | (x.reg >> 3));
+	b[n++] = 0x81;
+	b[n++] = (uint8_t)(0xe0 | (x.reg & 7));
+	uint32_t m = 0xfff0ffffu;
+	memcpy(b + n, &m, 4);
+	n += 4;
+	b[n++] = 0x9d;
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	emit(g, b, n, ITEM_SETUP, -1, 0);
+}
+
+/* WRFSBASE/WRGSBASE r, then MOV r, base; WRxSBASE r with the original
+ * base (the host process's TLS base must come back at once). */
+static void gen_wrbase(struct gen *g, const struct diff_tmpl *t, int ti)
+{
+	struct ins x;
+	init_ins(g, &x, t);
+	x.has_modrm = true;
+	x.reg = (unsigned)t->ext;
+	x.rm = pick_reg(g, &x, 0);
+	if (x.rm >= 8)
+		x.rex = true;
+	if (rng_pct(g->r, 60))
+		setup_reg(g, x.rm, rng_pct(g->r, 50) ? DIFF_DATA + rng_below(g->r, 0x1000) : 0x7fff00000000ull + 8 * rng_below(g->r, 0x100000));
+	else
+		/* Canonical for 48 bits, or for neither 48 nor 57: vtxsim's
+		 * model has LA57, and WRFSBASE checks against the processor's
+		 * linear-address width, not CR4.LA57 (SDM WRFSBASE). */
+		setup_reg(g, x.rm, rng_pct(g->r, 50) ? (uint64_t)((int64_t)(rng_next(g->r) << 16) >> 16)
+						    : (interesting(g->r) & 0x00ffffffffffffffull) | 0x4000000000000000ull);
+	finish(g, &x, ti, 0);
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	uint64_t base = t->arg ? g->o->gs_base : g->o->fs_base;
+	setup_reg(g, x.rm, base);
+	g->s->it[g->s->nit - 1].cut_ok = false;
+	uint8_t b[5] = { 0xf3, (uint8_t)(0x48 | (x.rm >> 3)), 0x0f, 0xae, (uint8_t)(0xc0 | (unsigned)t->ext << 3 | (x.rm & 7)) };
+	emit(g, b, 5, ITEM_SETUP, -1, 0);
 }
 
 static void gen_one(struct gen *g, int ti)
@@ -991,6 +1295,12 @@ static void gen_one(struct gen *g, int ti)
 	case DK_INTN: gen_intn(g, t, ti); break;
 	case DK_CRREG: gen_crreg(g, t, ti); break;
 	case DK_SSE: case DK_SSEGPR: gen_sse(g, t, ti); break;
+	case DK_X87: gen_x87(g, t, ti); break;
+	case DK_XSAVE: gen_xsave(g, t, ti); break;
+	case DK_XGETBV: gen_xgetbv(g, t, ti); break;
+	case DK_PKRU: gen_pkru(g, t, ti); break;
+	case DK_LAR: gen_lar(g, t, ti); break;
+	case DK_WRBASE: gen_wrbase(g, t, ti); break;
 	default: gen_plain(g, t, ti, t->undef); break;
 	}
 }
@@ -1044,7 +1354,7 @@ unsigned seq_sample(const struct diff_tmpl *t, bool reg_form, uint8_t *buf)
 	x.reg = t->ext >= 0 && t->ext < 0x100 ? (unsigned)t->ext : t->kind == DK_MOVTOSEG ? 3 : t->kind == DK_CRREG ? 0 : 1;
 	x.mem = t->rm == RM_MEM || (t->rm == RM_ANY && !reg_form);
 	x.rm = 2;
-	x.vvvv = 3;
+	x.vvvv = (t->vex >> 6 & 1) ? 3 : 0;     /* else VEX.vvvv must be 1111b */
 	x.form = MF_BASE;
 	x.base = 3;
 	struct gen g;

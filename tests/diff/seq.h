@@ -57,6 +57,7 @@ struct seq_opts {
 	unsigned max_tests;     /* template instances per sequence (1..max) */
 	bool alignment_checks;  /* let POPF and the initial RFLAGS set AC */
 	const bool *active;     /* per template: usable */
+	uint64_t fs_base, gs_base;      /* what WRFSBASE/WRGSBASE tests restore */
 };
 
 /* Fill s with a random sequence (code, initial state and data). */

@@ -19,6 +19,8 @@
 
 #include "cpu/cpuid.h"
 #include "cpu/decode.h"
+#include "cpu/fpu.h"
+#include "cpu/xsave.h"
 #include "cpu/seg.h"
 #include "tests/diff/diff.h"
 #include "tests/unit/cpu/harness.h"
@@ -42,6 +44,7 @@
 
 struct diff_vm {
 	struct harness *h;
+	uint64_t fs_base, gs_base;      /* the host process's, restored each run */
 };
 
 static void put64(struct harness *h, uint64_t pa, uint64_t v)
@@ -144,6 +147,12 @@ struct diff_vm *vm_create(void)
 	c->cr0 |= CR0_PE | CR0_MP | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
 	c->cr0 &= ~(CR0_EM | CR0_TS);
 	c->cr4 |= CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	/* Linux also sets CR4.OSXSAVE (XCR0 in vm_set_host) and, on this
+	 * host, CR4.FSGSBASE (AT_HWCAP2 FSGSBASE). */
+	if (cpu_has(c, FEAT_XSAVE))
+		c->cr4 |= CR4_OSXSAVE;
+	if (cpu_has(c, FEAT_FSGSBASE))
+		c->cr4 |= CR4_FSGSBASE;
 	c->efer |= EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 	cpu_mode_changed(c);
 	return v;
@@ -158,6 +167,28 @@ void vm_destroy(struct diff_vm *v)
 bool vm_has(struct diff_vm *v, unsigned feat)
 {
 	return cpu_model_has(v->h->cpu.model, feat);
+}
+
+void vm_set_host(struct diff_vm *v, uint64_t xcr0, uint64_t fs_base, uint64_t gs_base)
+{
+	struct cpu *c = &v->h->cpu;
+	c->xcr0 = (xcr0 & xsave_supported_xcr0(c)) | XFEATURE_X87;
+	v->fs_base = fs_base;
+	v->gs_base = gs_base;
+}
+
+/* The x87/SSE state of diff.h: R0-R7 = 1.0 (80-bit: significand 8000...0H,
+ * exponent 3FFFH), then FNINIT; MXCSR DIFF_MXCSR; XMM0-15 the pattern. */
+static void reset_fpu(struct cpu *c)
+{
+	static const uint8_t one[10] = { 0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f };
+	for (unsigned r = 0; r < 8; r++)
+		memcpy(c->fpu.st[r], one, 10);
+	fpu_init_state(c);
+	c->fpu.fsw = 0;         /* TOP = 0 */
+	c->fpu.mxcsr = DIFF_MXCSR;
+	for (unsigned k = 0; k < 256; k++)
+		c->fpu.xmm[k / 16].b[k % 16] = diff_xmm_byte(k);
 }
 
 static void load_user_segments(struct harness *h)
@@ -182,6 +213,9 @@ void vm_run(struct diff_vm *v, const uint8_t *code, unsigned len, const uint8_t 
 	phys_copy_in(&h->pm, DATA_PA, data, DIFF_MAPPED);
 	memcpy(c->gpr, in->gpr, sizeof(c->gpr));
 	load_user_segments(h);
+	c->seg[SEG_FS].base = v->fs_base;
+	c->seg[SEG_GS].base = v->gs_base;
+	reset_fpu(c);
 	c->rip = DIFF_CODE;
 	c->halted = c->shutdown = false;
 	c->delivering = 0;
