@@ -128,6 +128,7 @@ struct cpu_msrs {
 	uint64_t apic_base, pat, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, misc_enable, feature_control;
 	uint64_t mtrr_def_type, tsc_adjust, spec_ctrl;
+	uint64_t xss;           /* IA32_XSS (SDM vol. 1 13.3) */
 };
 
 /* One 128-bit XMM register (or the upper half of a YMM register). */

@@ -85,7 +85,16 @@ static void leaf_xsave(const struct cpu *c, uint32_t sub, uint32_t r[4])
 		r[2] = xsave_area_size(sup);
 		r[3] = (uint32_t)(sup >> 32);
 	} else if (sub == 1) {
+		/* EBX: size of the compacted area for XCR0 | IA32_XSS; ECX:EDX:
+		 * the IA32_XSS bits (vol. 2 CPUID, leaf 0DH sub-leaf 1). Both are
+		 * reported only where XSAVES and IA32_XSS exist. */
 		r[0] = c->model->leafd1_eax;
+		if (cpu_has(c, FEAT_XSAVES)) {
+			uint64_t xss = xsave_supported_xss(c);
+			r[1] = xsave_area_size(c->xcr0 | c->msr.xss);
+			r[2] = (uint32_t)xss;
+			r[3] = (uint32_t)(xss >> 32);
+		}
 	} else if (sub == 2 && (sup & XFEATURE_AVX)) {
 		r[0] = 256;
 		r[1] = 576;

@@ -3,6 +3,7 @@
 #include "cpu/msr.h"
 
 #include "cpu/cpuid.h"
+#include "cpu/xsave.h"
 #include "mem/tlb.h"
 
 #define FEAT_ANY 0xffffu
@@ -111,6 +112,13 @@ static bool chk_mtrr_def_type(struct cpu *c, uint64_t v)
 {
 	(void)c;
 	return (v & ~0x8ffull) == 0 && mem_type_ok(v & 0xff, false);
+}
+
+/* A bit may be set only if CPUID.(0DH,1):EDX:ECX reports it as a
+ * supervisor state component (SDM vol. 1 13.3). */
+static bool chk_xss(struct cpu *c, uint64_t v)
+{
+	return (v & ~xsave_supported_xss(c)) == 0;
 }
 
 /* ---- MSR_FN rows ---- */

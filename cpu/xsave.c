@@ -1,6 +1,8 @@
 /* FXSAVE/FXRSTOR (SDM vol. 2 FXSAVE, Tables 3-43, 3-46, 3-47), the XSAVE
- * feature set: XSAVE, XSAVEOPT, XSAVEC, XRSTOR (vol. 1 chapter 13) and
- * XGETBV/XSETBV (vol. 2), for state components 0 (x87), 1 (SSE) and 2 (AVX).
+ * feature set: XSAVE, XSAVEOPT, XSAVEC, XRSTOR, XSAVES, XRSTORS (vol. 1
+ * chapter 13) and XGETBV/XSETBV (vol. 2), for state components 0 (x87),
+ * 1 (SSE) and 2 (AVX). No supervisor state component exists yet, so
+ * IA32_XSS is always 0 and XSAVES/XRSTORS act on XCR0's components.
  */
 #include <string.h>
 
@@ -30,6 +32,17 @@ uint64_t xsave_supported_xcr0(const struct cpu *c)
 	return XFEATURE_X87 | XFEATURE_SSE | (cpu_has(c, FEAT_AVX) ? XFEATURE_AVX : 0);
 }
 
+/* IA32_XSS bits are supervisor components only: bits 0-7 and 9 name user
+ * components and are never settable there (vol. 1 13.1, 13.3). vtxsim
+ * implements no supervisor component (PT, CET, ...), hence none. */
+uint64_t xsave_supported_xss(const struct cpu *c)
+{
+	(void)c;
+	return 0;
+}
+
+/* With only components 0-2, whose offsets are fixed (13.4.3), the compacted
+ * and the standard format have the same size. */
 unsigned xsave_area_size(uint64_t features)
 {
 	return (features & XFEATURE_AVX) ? AVX_OFF + AVX_SIZE : AVX_OFF;
@@ -216,8 +229,10 @@ enum exec_status op_fxrstor_M(struct cpu *c, const struct insn *i)
 
 /* ---- the XSAVE feature set ---- */
 
-/* #UD without XSAVE or with CR4.OSXSAVE = 0, #NM with CR0.TS, #GP(0)
- * unless 64-byte aligned (vol. 2 XSAVE, "Protected Mode Exceptions"). */
+/* #UD without XSAVE (or `feat`) or with CR4.OSXSAVE = 0, #NM with CR0.TS,
+ * #GP(0) unless 64-byte aligned (vol. 2 XSAVE, "Protected Mode
+ * Exceptions"); XSAVES/XRSTORS also #GP(0) if CPL > 0 (vol. 1 13.11,
+ * 13.12: #UD, then #NM, then #GP). */
 static bool xs_check(struct cpu *c, const struct insn *i, unsigned feat, uint64_t *off)
 {
 	if (!cpu_has(c, FEAT_XSAVE) || !cpu_has(c, feat) || !(c->cr4 & CR4_OSXSAVE)) {
@@ -229,11 +244,18 @@ static bool xs_check(struct cpu *c, const struct insn *i, unsigned feat, uint64_
 		return false;
 	}
 	*off = insn_ea(c, i);
-	if (sse_linear(c, i->seg, *off) & 63) {
+	if ((sse_linear(c, i->seg, *off) & 63) || (feat == FEAT_XSAVES && c->cpl != 0)) {
 		cpu_gp0(c);
 		return false;
 	}
 	return true;
+}
+
+/* XCR0, or XCR0 | IA32_XSS for the supervisor forms XSAVES/XRSTORS: the
+ * components RFBM may name (vol. 1 13.11, 13.12). */
+static uint64_t enabled_components(const struct cpu *c, bool supervisor)
+{
+	return c->xcr0 | (supervisor ? c->msr.xss : 0);
 }
 
 static uint64_t edx_eax(const struct cpu *c)
@@ -287,16 +309,19 @@ enum exec_status op_xsaveopt_M(struct cpu *c, const struct insn *i)
 	return xsave_standard(c, i, FEAT_XSAVEOPT, true);
 }
 
-/* XSAVEC (0F C7 /4): the compacted format (vol. 1 13.10). Only components
- * in RFBM and in use are written; XSTATE_BV = RFBM & XINUSE, XCOMP_BV =
- * RFBM with bit 63 set. With only components 0-2, component 2 sits at 576
- * whenever RFBM[2] = 1. MXCSR is written with SSE state only. */
-enum exec_status op_xsavec_M(struct cpu *c, const struct insn *i)
+/* XSAVEC (0F C7 /4) and XSAVES (0F C7 /5): the compacted format (vol. 1
+ * 13.10, 13.11). Only components in RFBM and in use are written;
+ * XSTATE_BV = RFBM & XINUSE, XCOMP_BV = RFBM with bit 63 set. With only
+ * components 0-2, component 2 sits at 576 whenever RFBM[2] = 1. MXCSR is
+ * written with SSE state only. XSAVES takes RFBM from XCR0 | IA32_XSS; it
+ * "may" skip components unmodified since the matching XRSTORS (the
+ * modified optimization, 13.6) and here never does, which is allowed. */
+static enum exec_status xsave_compacted(struct cpu *c, const struct insn *i, bool supervisor)
 {
 	uint8_t img[AVX_OFF + AVX_SIZE];
-	uint64_t off, rfbm = c->xcr0 & edx_eax(c), save = rfbm & xsave_xinuse(c);
+	uint64_t off, rfbm = enabled_components(c, supervisor) & edx_eax(c), save = rfbm & xsave_xinuse(c);
 	uint64_t hdr[2] = { save, rfbm | XCOMP_COMPACT };
-	if (!xs_check(c, i, FEAT_XSAVEC, &off))
+	if (!xs_check(c, i, supervisor ? FEAT_XSAVES : FEAT_XSAVEC, &off))
 		return EXEC_FAULT;
 	unsigned size = xsave_area_size(save);
 	if (!sse_mem_read(c, i->seg, off, img, size))
@@ -306,33 +331,51 @@ enum exec_status op_xsavec_M(struct cpu *c, const struct insn *i)
 	return sse_mem_write(c, i->seg, off, img, size) ? EXEC_OK : EXEC_FAULT;
 }
 
-/* The header checks of XRSTOR (vol. 2 XRSTOR, "Protected Mode Exceptions";
- * vol. 1 13.8.1, 13.8.2). */
-static bool xrstor_header_ok(const struct cpu *c, const uint64_t hdr[8])
+enum exec_status op_xsavec_M(struct cpu *c, const struct insn *i)
 {
-	uint64_t bv = hdr[0], comp = hdr[1];
-	if (comp & XCOMP_COMPACT) {
-		if (!cpu_has(c, FEAT_XSAVEC) || (comp & ~XCOMP_COMPACT & ~c->xcr0) || (bv & ~comp))
-			return false;
-		for (unsigned k = 2; k < 8; k++)
-			if (hdr[k])
-				return false;
-		return true;
-	}
-	return !(bv & ~c->xcr0) && comp == 0 && hdr[2] == 0;
+	return xsave_compacted(c, i, false);
 }
 
-/* XRSTOR (0F AE /5): for i in RFBM, load component i if XSTATE_BV[i] = 1,
- * else initialize it. The standard form loads MXCSR whenever RFBM[1] or
- * RFBM[2] is set; the compacted form only with SSE state, else 1F80H
- * (13.8.2). An illegal MXCSR is #GP(0) before anything changes. */
-enum exec_status op_xrstor_M(struct cpu *c, const struct insn *i)
+enum exec_status op_xsaves_M(struct cpu *c, const struct insn *i)
+{
+	return xsave_compacted(c, i, true);
+}
+
+/* The header checks of XRSTOR and XRSTORS (vol. 2 XRSTOR, XRSTORS,
+ * "Protected Mode Exceptions"; vol. 1 13.8.1, 13.8.2, 13.12). Standard
+ * form (XCOMP_BV[63] = 0): XRSTOR only; XSTATE_BV within XCR0, XCOMP_BV
+ * and bytes 23:16 zero. Compacted form: XCOMP_BV[62:0] within XCR0 (XCR0 |
+ * IA32_XSS for XRSTORS), XSTATE_BV within XCOMP_BV, bytes 63:16 zero. */
+static bool xrstor_header_ok(const struct cpu *c, const uint64_t hdr[8], bool supervisor)
+{
+	uint64_t bv = hdr[0], comp = hdr[1];
+	if (!(comp & XCOMP_COMPACT))
+		return !supervisor && !(bv & ~c->xcr0) && comp == 0 && hdr[2] == 0;
+	if (!supervisor && !cpu_has(c, FEAT_XSAVEC))
+		return false;
+	if ((comp & ~XCOMP_COMPACT & ~enabled_components(c, supervisor)) || (bv & ~comp))
+		return false;
+	for (unsigned k = 2; k < 8; k++)
+		if (hdr[k])
+			return false;
+	return true;
+}
+
+/* XRSTOR (0F AE /5) and XRSTORS (0F C7 /3): for i in RFBM, load component
+ * i if XSTATE_BV[i] = 1, else initialize it. The standard form loads MXCSR
+ * whenever RFBM[1] or RFBM[2] is set; the compacted form (always, for
+ * XRSTORS) only with SSE state, else 1F80H (13.8.2, 13.12). An illegal
+ * MXCSR is #GP(0) before anything changes. XRSTORS takes RFBM from XCR0 |
+ * IA32_XSS; it accepts an XSAVEC image, whose XCOMP_BV names only XCR0
+ * components. */
+static enum exec_status xrstor_common(struct cpu *c, const struct insn *i, bool supervisor)
 {
 	uint8_t img[AVX_OFF + AVX_SIZE];
-	uint64_t off, hdr[8], rfbm = c->xcr0 & edx_eax(c);
-	if (!xs_check(c, i, FEAT_XSAVE, &off) || !sse_mem_read(c, i->seg, off + HDR, hdr, sizeof(hdr)))
+	uint64_t off, hdr[8], rfbm = enabled_components(c, supervisor) & edx_eax(c);
+	if (!xs_check(c, i, supervisor ? FEAT_XSAVES : FEAT_XSAVE, &off) ||
+	    !sse_mem_read(c, i->seg, off + HDR, hdr, sizeof(hdr)))
 		return EXEC_FAULT;
-	if (!xrstor_header_ok(c, hdr))
+	if (!xrstor_header_ok(c, hdr, supervisor))
 		return cpu_gp0(c);
 	bool compact = hdr[1] & XCOMP_COMPACT;
 	uint64_t load = rfbm & hdr[0];
@@ -355,6 +398,16 @@ enum exec_status op_xrstor_M(struct cpu *c, const struct insn *i)
 	else if (compact && (rfbm & XFEATURE_SSE))
 		c->fpu.mxcsr = MXCSR_RESET;
 	return EXEC_OK;
+}
+
+enum exec_status op_xrstor_M(struct cpu *c, const struct insn *i)
+{
+	return xrstor_common(c, i, false);
+}
+
+enum exec_status op_xrstors_M(struct cpu *c, const struct insn *i)
+{
+	return xrstor_common(c, i, true);
 }
 
 /* ---- XCR0 ---- */

@@ -13,6 +13,9 @@
 
 /* XCR0 bits the model supports (CPUID.(0DH,0):EDX:EAX). */
 uint64_t xsave_supported_xcr0(const struct cpu *c);
+/* IA32_XSS bits the model supports (CPUID.(0DH,1):EDX:ECX); vtxsim has
+ * no supervisor state component yet, so 0. */
+uint64_t xsave_supported_xss(const struct cpu *c);
 /* Bytes of a standard-format XSAVE area holding `features`. */
 unsigned xsave_area_size(uint64_t features);
 /* XINUSE: components not in their initial configuration. */

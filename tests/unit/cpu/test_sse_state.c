@@ -2,7 +2,8 @@
  * #GP, unmasked SIMD exceptions (#XM/#UD, destination unchanged, the
  * pre/post-computation flag rules), LDMXCSR, FXSAVE/FXRSTOR layouts,
  * XSETBV/XGETBV rules, XSAVE/XSAVEC/XRSTOR layouts and header checks,
- * CPUID leaf 0DH and the x87 control instructions. */
+ * XSAVES/XRSTORS and IA32_XSS, CPUID leaf 0DH and the x87 control
+ * instructions. */
 #include <CUnit/CUnit.h>
 #include <string.h>
 
@@ -355,7 +356,7 @@ static void test_cpuid_leaf_d(void)
 	cpu_cpuid(c, 0xd, 0, r);
 	CU_ASSERT(r[0] == 3 && r[1] == 576 && r[2] == 576 && r[3] == 0);
 	cpu_cpuid(c, 0xd, 1, r);
-	CU_ASSERT_EQUAL(r[0], 7);               /* XSAVEOPT, XSAVEC, XGETBV ECX=1 */
+	CU_ASSERT_EQUAL(r[0], 0xf);             /* XSAVEOPT, XSAVEC, XGETBV ECX=1, XSAVES */
 	cpu_cpuid(c, 0xd, 2, r);
 	CU_ASSERT(r[0] == 0 && r[1] == 0);
 	use_avx_model(c);
@@ -372,6 +373,161 @@ static void test_cpuid_leaf_d(void)
 	c->model = cpu_model_find("haswell");
 	cpu_cpuid(c, 0xd, 1, r);
 	CU_ASSERT_EQUAL(r[0], 1);               /* XSAVEOPT only */
+	harness_destroy(h);
+}
+
+static const uint8_t xsaves64[] = { 0x48, 0x0f, 0xc7, 0x2b }, xrstors64[] = { 0x48, 0x0f, 0xc7, 0x1b };
+static const uint8_t xsaves[] = { 0x0f, 0xc7, 0x2b }, xrstors[] = { 0x0f, 0xc7, 0x1b };
+
+/* XSAVES/XRSTORS exceptions (vol. 1 13.11, 13.12; vol. 2 XSAVES, XRSTORS):
+ * #UD without the feature, with CR4.OSXSAVE = 0, with a register operand
+ * or a 66 prefix; #NM with CR0.TS before #GP(0) for CPL > 0; #GP(0) when
+ * misaligned. */
+static void test_xsaves_faults(void)
+{
+	static const uint8_t xsaves_reg[] = { 0x0f, 0xc7, 0xe8 }, xsaves_66[] = { 0x66, 0x0f, 0xc7, 0x2b };
+	struct harness *h = env();
+	struct cpu *c = &h->cpu;
+	c->xcr0 = 3;
+	set_edx_eax(c, ~0ull);
+	expect_fault(c, EXEC(c, xsaves_reg), VEC_UD);
+	expect_fault(c, EXEC(c, xsaves_66), VEC_UD);
+	c->gpr[R_BX] = AREA + 32;
+	expect_fault(c, EXEC(c, xsaves), VEC_GP);
+	CU_ASSERT_EQUAL(c->exc.error, 0);
+	expect_fault(c, EXEC(c, xrstors), VEC_GP);
+	c->gpr[R_BX] = AREA;
+	c->cr4 &= ~CR4_OSXSAVE;
+	expect_fault(c, EXEC(c, xsaves), VEC_UD);
+	expect_fault(c, EXEC(c, xrstors), VEC_UD);
+	c->cr4 |= CR4_OSXSAVE;
+	enter_user(h, U_CS64, USER_CODE, USER_STACK);
+	c->cr0 |= CR0_TS;
+	expect_fault(c, EXEC(c, xrstors), VEC_NM);
+	c->cr0 &= ~CR0_TS;
+	put64(h, AREA + 512, 0x5a);
+	expect_fault(c, EXEC(c, xsaves), VEC_GP);
+	CU_ASSERT_EQUAL(c->exc.error, 0);
+	CU_ASSERT_EQUAL(get64(h, AREA + 512), 0x5a);            /* nothing written */
+	expect_fault(c, EXEC(c, xrstors), VEC_GP);
+	CU_ASSERT_EQUAL(c->exc.error, 0);
+	c->model = cpu_model_find("haswell");                   /* no XSAVES */
+	expect_fault(c, EXEC(c, xsaves), VEC_UD);
+	harness_destroy(h);
+}
+
+/* XSAVES writes the compacted format with XCOMP_BV = RFBM | bit 63 and
+ * XSTATE_BV = RFBM & XINUSE, exactly as XSAVEC while IA32_XSS = 0; XRSTORS
+ * restores it, accepts an XSAVEC image and refuses a standard-format one
+ * and the other bad headers with #GP(0), changing nothing (13.11, 13.12). */
+static void test_xsaves_xrstors(void)
+{
+	static const uint8_t xsave64[] = { 0x48, 0x0f, 0xae, 0x23 }, xsavec64[] = { 0x48, 0x0f, 0xc7, 0x23 };
+	static const uint8_t xrstor64[] = { 0x48, 0x0f, 0xae, 0x2b };
+	uint8_t img_s[576], img_c[576];
+	struct harness *h = env();
+	struct cpu *c = &h->cpu;
+	c->xcr0 = 3;
+	fill_state(c);
+	clear_area(h);
+	set_edx_eax(c, ~0ull);
+	CU_ASSERT_EQUAL(EXEC(c, xsaves64), EXEC_OK);
+	CU_ASSERT_EQUAL(get64(h, AREA + 512), 3);               /* XSTATE_BV */
+	CU_ASSERT_EQUAL(get64(h, AREA + 520), 0x8000000000000003ull);   /* XCOMP_BV */
+	CU_ASSERT_EQUAL(get64(h, AREA + 8), 0x123456789abcull); /* 64-bit FIP */
+	CU_ASSERT_EQUAL(get32(h, AREA + 24), 0x9fc0);
+	CU_ASSERT_EQUAL(get64(h, AREA + 160), 0x1111111111111111ull);
+	phys_copy_out(&h->pm, AREA, img_s, sizeof(img_s));
+	clear_area(h);
+	CU_ASSERT_EQUAL(EXEC(c, xsavec64), EXEC_OK);
+	phys_copy_out(&h->pm, AREA, img_c, sizeof(img_c));
+	CU_ASSERT(!memcmp(img_s, img_c, sizeof(img_s)));
+	/* EDX:EAX selects: SSE only. */
+	clear_area(h);
+	set_edx_eax(c, 2);
+	CU_ASSERT_EQUAL(EXEC(c, xsaves64), EXEC_OK);
+	CU_ASSERT_EQUAL(get64(h, AREA + 512), 2);
+	CU_ASSERT_EQUAL(get64(h, AREA + 520), 0x8000000000000002ull);
+	CU_ASSERT_EQUAL(get64(h, AREA + 8), 0);                 /* x87 not written */
+	/* Round trip of the full image through XRSTORS64. */
+	phys_copy_in(&h->pm, AREA, img_s, sizeof(img_s));
+	set_edx_eax(c, ~0ull);
+	struct fpu_state saved = c->fpu;
+	memset(&c->fpu, 0, sizeof(c->fpu));
+	CU_ASSERT_EQUAL(EXEC(c, xrstors64), EXEC_OK);
+	saved.fcs = saved.fds = 0;
+	memset(saved.ymmh, 0, sizeof(saved.ymmh));      /* AVX is not in XCR0 */
+	CU_ASSERT(!memcmp(&c->fpu, &saved, sizeof(saved)));
+	/* An XSAVEC image with x87 in its initial configuration: XRSTORS
+	 * initializes x87 (XSTATE_BV[0] = 0) and loads SSE. */
+	put64(h, AREA + 512, 2);
+	CU_ASSERT_EQUAL(EXEC(c, xrstors64), EXEC_OK);
+	CU_ASSERT(c->fpu.fcw == 0x37f && c->fpu.ftw == 0 && c->fpu.fip == 0);
+	CU_ASSERT_EQUAL(c->fpu.xmm[0].q[0], 0x1111111111111111ull);
+	/* Header #GP cases; the state stays as it is. */
+	c->fpu.mxcsr = 0x1f80;
+	static const struct { uint64_t bv, comp, rsvd; } bad[] = {
+		{ 3, 3, 0 },                            /* XCOMP_BV[63] = 0: standard format */
+		{ 3, 0, 0 },                            /* standard format, XCOMP_BV = 0 */
+		{ 3, 0x8000000000000007ull, 0 },        /* AVX not in XCR0 | IA32_XSS */
+		{ 3, 0x8000000000000103ull, 0 },        /* PT (8) not in IA32_XSS */
+		{ 3, 0x8000000000000001ull, 0 },        /* XSTATE_BV[1] not in XCOMP_BV */
+		{ 3, 0x8000000000000003ull, 1 },        /* header byte 63 nonzero */
+	};
+	for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		put64(h, AREA + 512, bad[k].bv);
+		put64(h, AREA + 520, bad[k].comp);
+		put64(h, AREA + 568, bad[k].rsvd << 56);
+		expect_fault(c, EXEC(c, xrstors64), VEC_GP);
+		CU_ASSERT_EQUAL(c->fpu.mxcsr, 0x1f80);
+	}
+	/* XRSTOR takes the standard image XSAVE writes; XRSTORS does not. */
+	clear_area(h);
+	CU_ASSERT_EQUAL(EXEC(c, xsave64), EXEC_OK);
+	CU_ASSERT_EQUAL(EXEC(c, xrstor64), EXEC_OK);
+	expect_fault(c, EXEC(c, xrstors64), VEC_GP);
+	/* A compacted image with an illegal MXCSR. */
+	put64(h, AREA + 520, 0x8000000000000003ull);
+	put32(h, AREA + 24, 0x10000);
+	c->fpu.mxcsr = 0x9fc0;
+	expect_fault(c, EXEC(c, xrstors64), VEC_GP);
+	CU_ASSERT_EQUAL(c->fpu.mxcsr, 0x9fc0);
+	harness_destroy(h);
+}
+
+/* IA32_XSS (DA0H) exists with XSAVES; only supervisor components reported
+ * by CPUID.(0DH,1):EDX:ECX (none) may be set (vol. 1 13.3). CPUID.(0DH,1):
+ * EBX is the compacted size for XCR0 | IA32_XSS. */
+static void test_ia32_xss(void)
+{
+	static const uint8_t wrmsr[] = { 0x0f, 0x30 }, rdmsr[] = { 0x0f, 0x32 };
+	static const uint64_t refused[] = { 1, 2, 1u << 8, 1u << 9, 1u << 11, 1u << 12, 1ull << 63 };
+	struct harness *h = env();
+	struct cpu *c = &h->cpu;
+	uint32_t r[4];
+	c->gpr[R_CX] = 0xda0;
+	set_edx_eax(c, 0);
+	CU_ASSERT_EQUAL(EXEC(c, wrmsr), EXEC_OK);
+	for (unsigned k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		set_edx_eax(c, refused[k]);
+		expect_fault(c, EXEC(c, wrmsr), VEC_GP);
+	}
+	c->gpr[R_AX] = c->gpr[R_DX] = 0x55;
+	CU_ASSERT_EQUAL(EXEC(c, rdmsr), EXEC_OK);
+	CU_ASSERT(c->gpr[R_AX] == 0 && c->gpr[R_DX] == 0);
+	c->xcr0 = 3;
+	cpu_cpuid(c, 0xd, 1, r);
+	CU_ASSERT(r[0] == 0xf && r[1] == 576 && r[2] == 0 && r[3] == 0);
+	use_avx_model(c);
+	c->xcr0 = 7;
+	cpu_cpuid(c, 0xd, 1, r);
+	CU_ASSERT_EQUAL(r[1], 832);
+	c->model = cpu_model_find("haswell");
+	cpu_cpuid(c, 0xd, 1, r);
+	CU_ASSERT(r[0] == 1 && r[1] == 0);
+	expect_fault(c, EXEC(c, rdmsr), VEC_GP);
+	set_edx_eax(c, 0);
+	expect_fault(c, EXEC(c, wrmsr), VEC_GP);
 	harness_destroy(h);
 }
 
@@ -425,5 +581,8 @@ void suite_cpu_sse_state(void)
 	CU_add_test(s, "XSETBV/XGETBV rules", test_xsetbv);
 	CU_add_test(s, "XSAVE/XSAVEC/XRSTOR forms", test_xsave_forms);
 	CU_add_test(s, "CPUID leaf 0DH and OSXSAVE", test_cpuid_leaf_d);
+	CU_add_test(s, "XSAVES/XRSTORS exceptions", test_xsaves_faults);
+	CU_add_test(s, "XSAVES/XRSTORS layout and header checks", test_xsaves_xrstors);
+	CU_add_test(s, "IA32_XSS and CPUID.(0DH,1)", test_ia32_xss);
 	CU_add_test(s, "x87 control instructions", test_x87_control);
 }
