@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
+#include <sys/auxv.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -246,7 +247,17 @@ bool native_has(unsigned feat)
 	unsigned r[4];
 	if (!__get_cpuid_count(words[w].leaf, words[w].sub, &r[0], &r[1], &r[2], &r[3]))
 		return false;
-	return (r[words[w].reg] >> (feat & 31)) & 1;
+	if (!((r[words[w].reg] >> (feat & 31)) & 1))
+		return false;
+	/* Features the OS must also turn on for user code: CR4.OSXSAVE (seen
+	 * as CPUID.1:ECX.OSXSAVE) and CR4.FSGSBASE (Linux 5.9+ says so in
+	 * AT_HWCAP2 bit 1); without them the host faults where vtxsim, set up
+	 * like a current Linux, would not. */
+	if (feat == FEAT_XSAVE)
+		return native_has(FEAT_OSXSAVE);
+	if (feat == FEAT_FSGSBASE)
+		return (getauxval(AT_HWCAP2) & 2) != 0;
+	return true;
 }
 
 uint64_t native_xcr0(void)
