@@ -316,8 +316,20 @@ static enum exec_status switch_tasks(struct cpu *c, const struct switch_req *r, 
 	if (!probe_sys_write(c, c->tr.base, tss32(c->tr.ar) ? 0x60 : 0x2a) ||
 	    ((r->src == SRC_CALL || r->src == SRC_EVENT) && !probe_sys_write(c, desc_base(r->d), 2)))
 		return EXEC_FAULT;
+	uint64_t old_cr3 = c->cr3;
 	if (!commit(c, r, &im, t32))
 		return EXEC_FAULT;
+	/* PAE paging: a task switch that changes CR3 loads the PDPTE registers
+	 * from the new CR3 (vol. 3A 4.4.1). The SDM names no fault for a
+	 * reserved bit here; vtxsim raises MOV to CR3's #GP(0), in the new
+	 * task, and keeps the old PDPTE registers. (Task switches never run in
+	 * IA-32e mode, so CR4.PAE with CR0.PG means PAE paging.) */
+	if (c->cr3 != old_cr3 && (c->cr4 & CR4_PAE) &&
+	    !paging_load_pdptes(c->phys, c->cr3, c->xc.maxphyaddr, c->pdpte)) {
+		cpu_mode_changed(c);
+		cpu_fault(c, VEC_GP, true, 0);
+		return new_task_fault(c, im.eip);
+	}
 	bool ok = load_segments(c, &im, t32, r->ext);
 	cpu_mode_changed(c);
 	if (!ok)

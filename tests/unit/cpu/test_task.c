@@ -274,6 +274,49 @@ static void test_long_mode_refuses(void)
 	harness_destroy(h);
 }
 
+/* PAE paging: a task switch that changes CR3 loads the PDPTE registers from
+ * the new CR3 (SDM vol. 3A 4.4.1); a reserved bit in a present PDPTE is
+ * #GP(0) in the new task, and the old PDPTE registers stay. */
+static void pae_env(struct harness *h, uint32_t old_pdpt, uint32_t new_pdpt)
+{
+	struct cpu *c = &h->cpu;
+	put64(h, 0x71000, 0x83);                        /* PD: 2 MiB identity page at 0 */
+	for (unsigned k = 0; k < 4; k++) {
+		put64(h, old_pdpt + 8 * k, k == 0 ? 0x71001 : 0);
+		put64(h, new_pdpt + 8 * k, k == 0 ? 0x71001 : 0);
+	}
+	c->cr3 = old_pdpt;
+	c->cr4 |= CR4_PAE;
+	c->cr0 |= CR0_PG;
+	CU_ASSERT(paging_load_pdptes(c->phys, c->cr3, 36, c->pdpte));
+	cpu_mode_changed(c);
+	put32(h, NEW_TSS + 0x1c, new_pdpt);
+}
+
+static void test_pae_pdptes(void)
+{
+	const uint8_t jmp[] = { 0xea, 0, 0, 0, 0, NEW_SEL, 0 };
+	struct harness *h = task_env();
+	struct cpu *c = &h->cpu;
+	pae_env(h, 0x70000, 0x72000);
+	put64(h, 0x72000 + 8, 0x74001);                 /* only the new table has PDPTE1 */
+	CU_ASSERT_EQUAL(exec_insn(c, jmp, sizeof(jmp)), EXEC_OK);
+	CU_ASSERT_EQUAL(c->cr3, 0x72000);
+	CU_ASSERT_EQUAL(c->pdpte[1], 0x74001);
+	harness_destroy(h);
+
+	h = task_env();
+	c = &h->cpu;
+	pae_env(h, 0x70000, 0x72000);
+	put64(h, 0x72000 + 16, 0x74021);                /* PDPTE2: P with reserved bit 5 */
+	CU_ASSERT_EQUAL(exec_insn(c, jmp, sizeof(jmp)), EXEC_FAULT);
+	CU_ASSERT_EQUAL(c->exc.vector, VEC_GP);
+	CU_ASSERT_EQUAL(c->exc.error, 0);
+	CU_ASSERT(c->exc.new_task);
+	CU_ASSERT_EQUAL(c->pdpte[2], 0);
+	harness_destroy(h);
+}
+
 void suite_cpu_task(void)
 {
 	CU_pSuite s = CU_add_suite("cpu_task", NULL, NULL);
@@ -287,4 +330,5 @@ void suite_cpu_task(void)
 	CU_add_test(s, "T flag raises #DB in the new task", test_trap_flag);
 	CU_add_test(s, "virtual-8086 task", test_v86_task);
 	CU_add_test(s, "IA-32e mode refuses task switches", test_long_mode_refuses);
+	CU_add_test(s, "PAE: a new CR3 loads the PDPTE registers", test_pae_pdptes);
 }
