@@ -184,22 +184,39 @@ static bool verify_rights(const struct cpu *c, uint16_t sel, uint64_t d, bool wr
 	return ar_readable(ar) && (ar_conforming(ar) || level_ok);
 }
 
-/* ZF = 1 when the segment may be accessed; no fault for a null or
- * out-of-table selector (ZF = 0). */
-static enum exec_status verify(struct cpu *c, const struct insn *i, bool write)
+static void set_zf(struct cpu *c, bool zf)
 {
-	uint64_t v, d = 0;
-	bool found = false;
+	lf_materialize(c);
+	c->rflags = (c->rflags & ~(uint64_t)FL_ZF) | (zf ? FL_ZF : 0);
+}
+
+/* The selector operand of VERR/VERW/LAR/LSL (protected mode only, else
+ * #UD) and its descriptor: *found = false for a null or out-of-table
+ * selector, which is ZF = 0, not a fault. */
+static enum exec_status selector_operand(struct cpu *c, const struct insn *i, uint16_t *sel, bool *found,
+					 uint64_t *d)
+{
+	uint64_t v;
+	*found = false;
 	if (!cpu_prot(c))
 		return cpu_ud(c);
 	if (!rm_read_sz(c, i, SZ16, &v))
 		return EXEC_FAULT;
-	uint16_t sel = (uint16_t)v;
-	if (!sel_null(sel) && !desc_lookup(c, sel, &found, &d))
+	*sel = (uint16_t)v;
+	if (!sel_null(*sel) && !desc_lookup(c, *sel, found, d))
 		return EXEC_FAULT;
-	bool ok = found && verify_rights(c, sel, d, write);
-	lf_materialize(c);
-	c->rflags = (c->rflags & ~(uint64_t)FL_ZF) | (ok ? FL_ZF : 0);
+	return EXEC_OK;
+}
+
+/* ZF = 1 when the segment may be accessed. */
+static enum exec_status verify(struct cpu *c, const struct insn *i, bool write)
+{
+	uint64_t d = 0;
+	uint16_t sel;
+	bool found;
+	if (selector_operand(c, i, &sel, &found, &d) != EXEC_OK)
+		return EXEC_FAULT;
+	set_zf(c, found && verify_rights(c, sel, d, write));
 	return EXEC_OK;
 }
 
@@ -242,29 +259,16 @@ static bool lsl_type_ok(const struct cpu *c, unsigned type)
  * nothing loaded, not a fault; only protected mode knows the instructions. */
 static enum exec_status access_check(struct cpu *c, const struct insn *i, bool lsl, bool *ok, uint64_t *d)
 {
-	uint64_t v;
-	bool found = false;
+	uint16_t sel;
+	bool found;
 	*ok = false;
-	if (!cpu_prot(c))
-		return cpu_ud(c);
-	if (!rm_read_sz(c, i, SZ16, &v))
-		return EXEC_FAULT;
-	uint16_t sel = (uint16_t)v;
-	if (sel_null(sel))
-		return EXEC_OK;
-	if (!desc_lookup(c, sel, &found, d))
+	if (selector_operand(c, i, &sel, &found, d) != EXEC_OK)
 		return EXEC_FAULT;
 	uint32_t ar = desc_ar(*d);
 	if (!found || (!(ar & AR_S) && !(lsl ? lsl_type_ok : lar_type_ok)(c, ar & AR_TYPE_MASK)))
 		return EXEC_OK;
 	*ok = ar_conforming(ar) || (c->cpl <= ar_dpl(ar) && sel_rpl(sel) <= ar_dpl(ar));
 	return EXEC_OK;
-}
-
-static void set_zf(struct cpu *c, bool zf)
-{
-	lf_materialize(c);
-	c->rflags = (c->rflags & ~(uint64_t)FL_ZF) | (zf ? FL_ZF : 0);
 }
 
 /* LAR: bytes 4-7 of the descriptor masked with FF00H (16-bit operand) or
