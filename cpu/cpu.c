@@ -22,6 +22,7 @@ void cpu_init(struct cpu *c, int id, const struct cpu_model *model, struct phys_
 	c->pio = pio;
 	c->icache = ic;
 	c->rng_state = 0x853c49e6748fea9bull ^ (uint64_t)id;
+	c->apic_page.page = UINT64_MAX;
 	tlb_flush_all(&c->tlb);
 	if (ic)
 		icache_attach_cpu(ic, c);
@@ -65,12 +66,53 @@ void cpu_reset(struct cpu *c)
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->shutdown = false;
 	c->nmi_pending = c->nmi_blocked = false;
+	c->init_pending = c->wait_sipi = false;
+	c->sipi_vector = -1;
 	c->delivering = 0;
 	c->tsc_offset = 0;
 	c->rng_state = rng;
 	cpu_msr_reset(c);
 	cpu_fpu_reset(c);
 	cpu_mode_changed(c);
+}
+
+/* INIT (SDM vol. 3A 9.1, Table 9-1 "following INIT"): like a reset, but the
+ * caches, MSRs, MTRRs, x87/SSE/AVX state (and XCR0 and PKRU with it) and the
+ * TSC are left unchanged, and CR0.CD/NW keep their values. EFER is cleared:
+ * the processor is in real mode afterwards, so LME/LMA cannot stay set
+ * (vtxsim's choice where Table 9-1 is silent; KVM does the same). The INTR
+ * line is the APIC's and stays as it is. */
+void cpu_init_state(struct cpu *c)
+{
+	struct cpu_msrs msr = c->msr;
+	struct fpu_state fpu = c->fpu;
+	uint64_t xcr0 = c->xcr0, tsc_offset = c->tsc_offset, cd_nw = c->cr0 & (CR0_CD | CR0_NW);
+	uint32_t pkru = c->pkru;
+	bool intr = c->intr_req;
+
+	cpu_reset(c);
+	c->msr = msr;
+	c->fpu = fpu;
+	c->xcr0 = xcr0;
+	c->tsc_offset = tsc_offset;
+	c->pkru = pkru;
+	c->intr_req = intr;
+	c->cr0 = CR0_ET | cd_nw;
+	c->efer = 0;
+	tlb_flush_all(&c->tlb);
+	cpu_mode_changed(c);
+}
+
+void cpu_signal_init(struct cpu *c)
+{
+	c->init_pending = true;
+	cpu_end_block(c);
+}
+
+void cpu_signal_sipi(struct cpu *c, uint8_t vector)
+{
+	c->sipi_vector = vector;
+	cpu_end_block(c);
 }
 
 /* Multiboot 1 machine state (Multiboot Specification 0.6.96, 3.2): 32-bit
@@ -101,6 +143,10 @@ void cpu_set_rflags(struct cpu *c, uint64_t v)
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
 	if (ac_changed)
 		cpu_debug_update(c);      /* alignment checking depends on AC */
+	/* POPF, IRET... setting IF with INTR up: recognise it after this
+	 * instruction, not at the end of the block. */
+	if ((v & FL_IF) && c->intr_req)
+		cpu_end_block(c);
 }
 
 /* Paging features of the model that the walks need (mem/paging.h XF_*). */

@@ -153,6 +153,18 @@ struct fpu_state {
 	uint8_t st[8][10];              /* physical registers R0-R7, 80-bit extended format */
 };
 
+/* The local APIC as its CPU sees it (sim/ wires devices/lapic.c in; NULL
+ * ops = no APIC: unit tests). The CPU asks it for the vector on INTA, and
+ * sends it the APIC MSRs (IA32_APIC_BASE, IA32_TSC_DEADLINE, the x2APIC
+ * range 800H-8FFH) and CR8. An MSR accessor returning false is #GP(0). */
+struct cpu_apic_ops {
+	int (*ack)(void *opaque);                       /* INTA: the vector, or -1: none after all */
+	bool (*msr_read)(void *opaque, uint32_t msr, uint64_t *v);
+	bool (*msr_write)(void *opaque, uint32_t msr, uint64_t v);
+	unsigned (*cr8_read)(void *opaque);             /* TPR[7:4] (SDM vol. 3A 10.8.6.1) */
+	void (*cr8_write)(void *opaque, unsigned v);
+};
+
 struct cpu {
 	/* Hot state first. gpr_ea[] extends the registers with a zero (index 16,
 	 * "no base/index") and next_rip (17, RIP-relative), so effective
@@ -203,8 +215,17 @@ struct cpu {
 	/* NMI: requested and not yet delivered; blocked from the delivery of
 	 * an NMI until the next IRET (SDM vol. 3A 6.7.1). */
 	bool nmi_pending, nmi_blocked;
+	/* The INTR line (the local APIC has a deliverable interrupt), INIT and
+	 * SIPI latched until the next instruction boundary, and the
+	 * wait-for-SIPI state of an AP (SDM vol. 3A 8.4, 10.4.7.3). */
+	bool intr_req, init_pending, wait_sipi;
+	int16_t sipi_vector;    /* latched SIPI vector, or -1 */
 	struct pending_exc exc;
 	int delivering;         /* nesting depth of exception delivery, for #DF / triple fault */
+
+	const struct cpu_apic_ops *apic;
+	void *apic_opaque;
+	struct phys_local apic_page;    /* this CPU's xAPIC MMIO page (page = UINT64_MAX: none) */
 
 	int id;                 /* APIC id / index */
 	int ncpus;              /* logical processors in the machine (CPUID topology leaves) */
@@ -293,12 +314,29 @@ enum int_kind {
 	INT_NMI,
 };
 
+/* The INTR line from the local APIC: level true while an interrupt is
+ * deliverable. Recognised at the next instruction boundary with RFLAGS.IF
+ * set and no interrupt shadow; wakes the CPU from HLT. */
+void cpu_set_intr(struct cpu *c, bool level);
+/* INIT and SIPI signals, acted on at the next instruction boundary: INIT
+ * puts the CPU in its INIT state (SDM vol. 3A 9.1.1, Table 9-1) and an AP
+ * (IA32_APIC_BASE.BSP clear) then waits for SIPI; a SIPI starts a waiting
+ * AP in real mode at vector:0000 (8.4.4.1) and is ignored otherwise. */
+void cpu_signal_init(struct cpu *c);
+void cpu_signal_sipi(struct cpu *c, uint8_t vector);
+/* The INIT state now (Table 9-1 "after INIT": caches, MSRs, MTRRs, x87/SSE
+ * state and the TSC unchanged). */
+void cpu_init_state(struct cpu *c);
+
 /* Request an NMI. It is delivered at the next instruction boundary when
  * NMIs are not blocked, and wakes the CPU from HLT. */
 void cpu_nmi(struct cpu *c);
 /* Deliver a pending, unblocked NMI (called by the executor between
  * instructions). False when delivery ended in shutdown. */
 bool cpu_service_nmi(struct cpu *c);
+/* Deliver the interrupt the local APIC hands out on INTA (called by the
+ * executor when INTR is recognised). False when delivery ended in shutdown. */
+bool cpu_service_intr(struct cpu *c);
 
 /* Deliver c->exc (recorded by a handler or the executor) through the IDT,
  * turning a fault during delivery into #DF and a fault during #DF into a

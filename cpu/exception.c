@@ -447,6 +447,32 @@ bool cpu_service_nmi(struct cpu *c)
 	return st == EXEC_OK || cpu_deliver_exception(c);
 }
 
+/* ---- maskable external interrupts (6.8.1, 6.9) ---- */
+
+void cpu_set_intr(struct cpu *c, bool level)
+{
+	c->intr_req = level;
+	if (level)
+		cpu_end_block(c);
+}
+
+/* The INTA cycle asks the local APIC for the vector; it is delivered like
+ * an NMI (external, no error code, the RIP of the next instruction) and
+ * wakes the CPU from HLT. The APIC may answer -1 when nothing is left to
+ * deliver (the request went away). */
+bool cpu_service_intr(struct cpu *c)
+{
+	int v = c->apic ? c->apic->ack(c->apic_opaque) : -1;
+	if (v < 0)
+		return true;
+	struct event e = { .vector = (uint8_t)v, .kind = INT_EXTERNAL, .ext = 1, .ret_ip = c->rip };
+	c->halted = false;
+	c->delivering = 1;
+	enum exec_status st = deliver(c, &e);
+	c->delivering = 0;
+	return st == EXEC_OK || cpu_deliver_exception(c);
+}
+
 /* ---- handlers ---- */
 
 enum exec_status op_int_Ib(struct cpu *c, const struct insn *i)

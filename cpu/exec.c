@@ -7,6 +7,7 @@
 #include "cpu/debug.h"
 #include "cpu/decode.h"
 #include "cpu/icache.h"
+#include "cpu/msr.h"
 #include "cpu/operand.h"
 
 #define BLOCK_MAX_INSNS 64
@@ -286,20 +287,56 @@ static enum exec_status step(struct cpu *c)
 	return run_block(c, b);
 }
 
+/* Events at an instruction boundary, in the priority order of SDM vol. 3A
+ * 6.9 (Table 6-2): INIT, then NMI, then maskable interrupts. (Traps of
+ * the previous instruction were delivered when it retired.) Returns false
+ * when delivery ended in shutdown. */
+static bool boundary_events(struct cpu *c)
+{
+	if (c->init_pending) {
+		c->init_pending = false;
+		cpu_init_state(c);
+		c->wait_sipi = !(c->msr.apic_base & APIC_BASE_BSP);
+		c->sipi_vector = -1;
+	}
+	if (c->sipi_vector >= 0) {
+		uint8_t v = (uint8_t)c->sipi_vector;
+		c->sipi_vector = -1;
+		if (c->wait_sipi) {
+			/* Start-up: real mode at vector:0000, CS.base = vector << 12 (8.4.4.1). */
+			c->wait_sipi = false;
+			c->seg[SEG_CS].sel = (uint16_t)(v << 8);
+			c->seg[SEG_CS].base = (uint64_t)v << 12;
+			c->rip = 0;
+		}
+	}
+	if (c->wait_sipi)
+		return true;    /* NMI and INTR are held while waiting for SIPI */
+	/* MOV SS / POP SS hold NMIs until after the next instruction (6.8.3). */
+	if (c->nmi_pending && !c->nmi_blocked && !c->mov_ss_shadow && !cpu_service_nmi(c))
+		return false;
+	if (c->intr_req && (c->rflags & FL_IF) && !c->sti_shadow && !c->mov_ss_shadow &&
+	    !cpu_service_intr(c))
+		return false;
+	return true;
+}
+
 enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 {
 	c->run_deadline = deadline;
 	for (;;) {
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
-		/* MOV SS / POP SS hold NMIs until after the next instruction (6.8.3). */
-		if (__builtin_expect(c->nmi_pending, 0) && !c->nmi_blocked && !c->mov_ss_shadow &&
-		    !cpu_service_nmi(c))
+		if (__builtin_expect(c->nmi_pending | c->intr_req | c->init_pending | c->wait_sipi |
+				     (c->sipi_vector >= 0), 0) &&
+		    !boundary_events(c))
 			return CPU_STOP_TRIPLE_FAULT;
-		/* A pending debug exception (single-step after HLT) wakes a
-		 * halted CPU at once (vol. 2 HLT). */
-		if (__builtin_expect(c->halted, 0)) {
-			if (!c->pending_dbg)
+		/* A sleeping CPU returns at once (the scheduler lets its clock
+		 * run on: time passes in HLT and wait-for-SIPI). A pending debug
+		 * exception (single-step after HLT) wakes a halted CPU at once
+		 * (vol. 2 HLT). */
+		if (__builtin_expect(c->halted | c->wait_sipi, 0)) {
+			if (c->wait_sipi || !c->pending_dbg)
 				return CPU_STOP_HALTED;
 		} else if (c->cycles >= c->run_deadline) {
 			return CPU_STOP_DEADLINE;

@@ -225,10 +225,35 @@ static bool wr_gs_base(struct cpu *c, uint64_t v)
 	return true;
 }
 
+/* IA32_TSC_DEADLINE lives in the local APIC (SDM vol. 3A 10.5.4.1); with no
+ * APIC attached it reads 0 and ignores writes. */
+static uint64_t rd_tsc_deadline(struct cpu *c)
+{
+	uint64_t v = 0;
+	if (c->apic)
+		c->apic->msr_read(c->apic_opaque, MSR_IA32_TSC_DEADLINE, &v);
+	return v;
+}
+
+static bool wr_tsc_deadline(struct cpu *c, uint64_t v)
+{
+	return !c->apic || c->apic->msr_write(c->apic_opaque, MSR_IA32_TSC_DEADLINE, v);
+}
+
+/* The MSRs the local APIC owns: IA32_APIC_BASE (its checks and mode
+ * transitions, 10.4.4, 10.12.5) and the x2APIC registers 800H-8FFH
+ * (10.12.1.2). Without an APIC the base is a plain field. */
+static bool apic_owns(const struct cpu *c, uint32_t msr)
+{
+	return c->apic && (msr == MSR_IA32_APIC_BASE || (msr >= 0x800 && msr <= 0x8ff));
+}
+
 /* ---- the table ---- */
 
 bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 {
+	if (apic_owns(c, msr))
+		return present(c, FEAT_APIC) && c->apic->msr_read(c->apic_opaque, msr, v);
 	switch (msr) {
 #define MSR_FIELD(idx, nm, feat, field, reset, check) \
 	case idx: if (!present(c, feat)) return false; *v = c->msr.field; return true;
@@ -244,6 +269,13 @@ bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 
 bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 {
+	if (apic_owns(c, msr)) {
+		if (!present(c, FEAT_APIC) || !c->apic->msr_write(c->apic_opaque, msr, v))
+			return false;
+		if (msr == MSR_IA32_APIC_BASE)
+			c->apic->msr_read(c->apic_opaque, msr, &c->msr.apic_base);
+		return true;
+	}
 	switch (msr) {
 #define MSR_FIELD(idx, nm, feat, field, reset, check) \
 	case idx: if (!present(c, feat) || !check(c, v)) return false; c->msr.field = v; return true;

@@ -173,7 +173,8 @@ enum exec_status op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
-	uint64_t v[5] = { c->cr0, c->cr2, c->cr3, c->cr4, c->cr8 };
+	uint64_t cr8 = c->apic ? c->apic->cr8_read(c->apic_opaque) : c->cr8;
+	uint64_t v[5] = { c->cr0, c->cr2, c->cr3, c->cr4, cr8 };
 	reg_write(c, i->rm, i->osz, v[slot[i->reg]]);
 	return EXEC_OK;
 }
@@ -191,7 +192,14 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 	case 2: c->cr2 = v; break;
 	case 3: ok = write_cr3(c, v); break;
 	case 4: ok = write_cr4(c, v); break;
-	default: ok = (v & ~0xfull) == 0; if (ok) c->cr8 = v; break;  /* TPR: bits 3:0 */
+	default:        /* CR8 = TPR[7:4] of the local APIC (SDM vol. 3A 10.8.6.1); bits 63:4 reserved */
+		ok = (v & ~0xfull) == 0;
+		if (ok) {
+			c->cr8 = v;
+			if (c->apic)
+				c->apic->cr8_write(c->apic_opaque, (unsigned)v);
+		}
+		break;
 	}
 	return ok ? EXEC_OK : cpu_gp0(c);
 }

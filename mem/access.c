@@ -56,10 +56,28 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 	*pa = r.pa;
 	if (acc & ACC_IMPLICIT)
 		return true;
+	if (v->local && (r.pa & PAGE_MASK) == v->local->page)
+		return true;    /* the processor's own MMIO page is never cached */
 	uint8_t *host = phys_ram_page(v->pm, r.pa);
 	if (host)
 		tlb_install(v, la, acc, &r, host);
 	return true;
+}
+
+/* A physical access as this processor makes it: its local page first. */
+static uint64_t view_read(const struct mem_view *v, uint64_t pa, unsigned size)
+{
+	if (v->local && (pa & PAGE_MASK) == v->local->page)
+		return v->local->ops->read(v->local->opaque, pa & (PAGE_SIZE - 1), size);
+	return phys_read(v->pm, pa, size);
+}
+
+static void view_write(const struct mem_view *v, uint64_t pa, uint64_t val, unsigned size)
+{
+	if (v->local && (pa & PAGE_MASK) == v->local->page)
+		v->local->ops->write(v->local->opaque, pa & (PAGE_SIZE - 1), val, size);
+	else
+		phys_write(v->pm, pa, val, size);
 }
 
 static bool access_in_page(const struct mem_view *v, uint64_t la, unsigned size, unsigned acc, uint64_t *val,
@@ -69,9 +87,9 @@ static bool access_in_page(const struct mem_view *v, uint64_t la, unsigned size,
 	if (!mem_translate(v, la, acc, &pa, f))
 		return false;
 	if (acc & ACC_WRITE)
-		phys_write(v->pm, pa, *val, size);
+		view_write(v, pa, *val, size);
 	else
-		*val = phys_read(v->pm, pa, size);
+		*val = view_read(v, pa, size);
 	return true;
 }
 
@@ -89,12 +107,12 @@ bool mem_access_slow(const struct mem_view *v, uint64_t la, unsigned size, unsig
 		return false;
 	if (acc & ACC_WRITE) {
 		for (unsigned k = 0; k < size; k++)
-			phys_write(v->pm, k < first ? pa0 + k : pa1 + (k - first), *val >> (8 * k), 1);
+			view_write(v, k < first ? pa0 + k : pa1 + (k - first), *val >> (8 * k), 1);
 		return true;
 	}
 	uint64_t r = 0;
 	for (unsigned k = 0; k < size; k++)
-		r |= phys_read(v->pm, k < first ? pa0 + k : pa1 + (k - first), 1) << (8 * k);
+		r |= view_read(v, k < first ? pa0 + k : pa1 + (k - first), 1) << (8 * k);
 	*val = r;
 	return true;
 }

@@ -23,6 +23,7 @@ struct mem_view {
 	struct phys_map *pm;
 	const struct xlate_ctx *ctx;
 	uint8_t user;           /* CPL == 3: accesses are user-mode accesses */
+	const struct phys_local *local; /* this processor's own MMIO page (xAPIC), or NULL */
 };
 
 

@@ -58,6 +58,15 @@ struct phys_map {
 	uint64_t generation;
 };
 
+/* A page one processor decodes for itself (its xAPIC registers, SDM vol. 3A
+ * 10.4.1): it hides whatever lies beneath for that processor only, and is
+ * never cached in its TLB. page = UINT64_MAX: none. */
+struct phys_local {
+	uint64_t page;
+	const struct io_ops *ops;
+	void *opaque;
+};
+
 int phys_init(struct phys_map *pm, uint64_t ram_size);
 void phys_destroy(struct phys_map *pm);
 

@@ -148,6 +148,13 @@ static uint64_t machine_rng_seed(uint64_t seed, int id)
 	return z ? z : 1;
 }
 
+/* The APs wait for a start-up IPI (SDM vol. 3A 8.4.1); the BSP runs. */
+static void machine_park_aps(struct machine *m)
+{
+	for (int i = 1; i < m->ncpus; i++)
+		m->cpus[i].wait_sipi = true;
+}
+
 static int machine_build_core(struct machine *m, char *err, size_t errlen)
 {
 	if (phys_init(&m->phys, (uint64_t)m->cfg.ram_mb << 20))
@@ -171,10 +178,11 @@ static int machine_build_core(struct machine *m, char *err, size_t errlen)
 		c->warn = machine_warn;
 		c->warn_ctx = c;
 	}
-	if (sched_init(&m->sched, m->cpus, m->ncpus, m->cfg.max_cycles))
+	if (clock_init(&m->clock, (uint64_t)m->model->tsc_khz * 1000) ||
+	    sched_init(&m->sched, m->cpus, m->ncpus, m->cfg.max_cycles, &m->clock))
 		return machine_fail(err, errlen, "out of host memory");
-	for (int i = 1; i < m->ncpus; i++)
-		sched_set_runnable(&m->sched, i, false);        /* APs parked: no SMP start-up yet */
+	m->clock_ready = true;
+	machine_park_aps(m);
 	return 0;
 }
 
@@ -242,6 +250,8 @@ void machine_destroy(struct machine *m)
 	if (m->serial_file)
 		fclose(m->serial_file);
 	sched_destroy(&m->sched);
+	if (m->clock_ready)
+		clock_destroy(&m->clock);
 	free(m->cpus);
 	if (m->icache)
 		icache_destroy(m->icache);
@@ -346,6 +356,7 @@ static bool machine_reset(struct machine *m, struct cpu *c)
 		cpu_reset(&m->cpus[i]);
 		sched_cpu_rebase(&m->sched, i, t);
 	}
+	machine_park_aps(m);
 	icache_flush(m->icache);
 	uart_reset(m->uart);
 	acpi_pm_reset(m->acpi_pm);

@@ -22,6 +22,7 @@
 #include "devices/device.h"
 #include "mem/phys.h"
 #include "mem/pio.h"
+#include "sim/clock.h"
 #include "sim/multiboot.h"
 #include "sim/sched.h"
 
@@ -95,6 +96,8 @@ struct machine {
 	struct icache *icache;
 	struct cpu *cpus;
 	int ncpus;
+	struct clock clock;
+	bool clock_ready;
 	struct sched sched;
 
 	struct uart16550 *uart;

@@ -1,11 +1,19 @@
 /* The scheduler: runs the machine's vCPUs round-robin in fixed quanta of
- * simulated cycles. Deterministic by construction: the order of the vCPUs
- * and the length of every slice depend only on simulated time, never on the
- * host.
+ * simulated cycles and fires the clock's timers between rounds.
+ * Deterministic by construction: the order of the vCPUs and the length of
+ * every slice depend only on simulated time, never on the host.
  *
  * Simulated time is one global clock. vCPU i's view of it is its own cycle
  * counter plus an offset, so a vCPU whose counter restarts (a reset) or that
  * overshoots a slice by part of an instruction does not drift.
+ *
+ * A round runs every vCPU in index order up to the round's end, which is
+ * the next timer's due time when that comes before a full quantum (a timer
+ * armed during the round pulls the end in: sim/clock.c). Then the due
+ * timers fire. A vCPU asleep (HLT, wait-for-SIPI) has its clock moved on to
+ * the end of the round: time passes while it sleeps. When every vCPU sleeps
+ * and none can wake, the next round ends at the next timer at once, so an
+ * idle guest costs no host time.
  */
 #ifndef SIM_SCHED_H
 #define SIM_SCHED_H
@@ -14,6 +22,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "sim/clock.h"
 
 #define SCHED_QUANTUM 100000u           /* cycles per slice */
 
@@ -21,7 +30,7 @@ enum sched_status {
 	SCHED_RAN,              /* a round of slices completed; call again */
 	SCHED_STOPPED,          /* sched_request_stop() was called */
 	SCHED_TRIPLE_FAULT,     /* *who triple-faulted (or was already in shutdown) */
-	SCHED_ALL_HALTED,       /* every runnable vCPU sleeps in HLT */
+	SCHED_ALL_HALTED,       /* every vCPU sleeps, none can wake and no timer is armed */
 	SCHED_LIMIT,            /* the global clock reached the cycle limit */
 };
 
@@ -34,11 +43,13 @@ struct sched {
 	uint64_t limit;         /* 0 = unlimited */
 	uint64_t quantum;
 	struct cpu *running;    /* the vCPU inside cpu_run, or NULL */
+	struct clock *clock;
 	bool stop;
+	bool asleep;            /* every runnable vCPU slept through the last round */
 };
 
 /* 0, or -1 when out of host memory. Every vCPU starts runnable. */
-int sched_init(struct sched *s, struct cpu *cpus, int ncpus, uint64_t limit);
+int sched_init(struct sched *s, struct cpu *cpus, int ncpus, uint64_t limit, struct clock *clock);
 void sched_destroy(struct sched *s);
 void sched_set_runnable(struct sched *s, int i, bool runnable);
 
