@@ -324,6 +324,11 @@ void uart_destroy(struct uart16550 *u)
 	free(u);
 }
 
+bool uart_can_receive(const struct uart16550 *u)
+{
+	return !(u->mcr & UART_MCR_LOOP) && u->rx_count < rx_capacity(u);
+}
+
 int uart_receive(struct uart16550 *u, uint8_t byte)
 {
 	int r = rx_push(u, byte);

@@ -9,6 +9,7 @@
 #ifndef DEVICES_UART16550_H
 #define DEVICES_UART16550_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -94,5 +95,7 @@ void uart_dump(void *opaque, FILE *out);
  * Returns 0, or -1 when the receiver was full (a byte is lost and LSR.OE
  * is set). */
 int uart_receive(struct uart16550 *u, uint8_t byte);
+/* The receiver has room for a byte from the serial line (not in loopback). */
+bool uart_can_receive(const struct uart16550 *u);
 
 #endif

@@ -232,6 +232,22 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 	return 0;
 }
 
+static int opt_record(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give the file to write the input log to", opt);
+	cl->cfg.record_path = arg;
+	return 0;
+}
+
+static int opt_replay(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give a file written by --record", opt);
+	cl->cfg.replay_path = arg;
+	return 0;
+}
+
 static int opt_help(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;
@@ -257,6 +273,8 @@ static const struct cli_option cli_options[] = {
 	{ "-no-reboot", NULL, opt_no_reboot, "end the run on triple fault or reset instead of rebooting" },
 	{ "--max-cycles", "N", opt_max_cycles, "stop after N simulated cycles (default 0 = no limit)" },
 	{ "--seed", "N", opt_seed, "seed for RDRAND/RDSEED (default 0)" },
+	{ "--record", "FILE", opt_record, "write external input (serial, keys) with its cycles to FILE" },
+	{ "--replay", "FILE", opt_replay, "deliver the input FILE recorded, at the same cycles (stdin unused)" },
 	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
@@ -310,6 +328,9 @@ int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t er
 	cl->cfg.nmodules = cl->nmodules;
 	if (!cl->cfg.kernel)
 		return cli_fail(err, errlen, "no kernel to boot; use -kernel FILE (see vtxsim -h)");
+	if (cl->cfg.record_path && cl->cfg.replay_path && !strcmp(cl->cfg.record_path, cl->cfg.replay_path))
+		return cli_fail(err, errlen, "--record and --replay name the same file '%s'; give two files",
+				cl->cfg.record_path);
 	return 0;
 }
 

@@ -44,19 +44,31 @@ static void serial_stdout_write(void *ctx, uint8_t byte)
 		fflush(stdout);
 }
 
-/* Non-blocking: a byte if stdin has one now, else -1. Not deterministic. */
-static int serial_stdin_read(void *ctx)
+/* Live serial input: what stdin has now, queued for delivery at the end of
+ * the round (sim/input.h). With wait set, block until a byte or EOF.
+ * Returns false once stdin is at EOF (or unreadable). */
+static bool machine_read_stdin(struct machine *m, bool wait)
 {
-	struct machine *m = ctx;
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-	unsigned char c;
+	unsigned char buf[256];
 
-	if (m->stdin_eof || poll(&p, 1, 0) != 1)
-		return -1;
-	ssize_t n = read(STDIN_FILENO, &c, 1);
-	if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-		m->stdin_eof = true;
-	return n == 1 ? c : -1;
+	if (m->stdin_eof)
+		return false;
+	while (poll(&p, 1, wait ? -1 : 0) == 1) {
+		size_t room = INPUT_QUEUE - m->input.qcount;
+		ssize_t n = read(STDIN_FILENO, buf, room < sizeof(buf) ? room : sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			m->stdin_eof = true;
+			return false;
+		}
+		for (ssize_t k = 0; k < n; k++)
+			input_push(&m->input, INPUT_SERIAL, buf[k]);
+		if (wait || m->input.qcount == INPUT_QUEUE)
+			break;
+	}
+	return true;
 }
 
 static void serial_file_write(void *ctx, uint8_t byte)
@@ -76,11 +88,13 @@ static int serial_no_input(void *ctx)
 
 static int machine_open_serial(struct machine *m, char *err, size_t errlen)
 {
+	/* Input never comes through the backend (it would arrive whenever the
+	 * guest polls): sim/input.h delivers it on simulated time. */
 	m->serial = (struct char_backend){ NULL, serial_no_input, m };
 	switch (m->cfg.serial) {
 	case SERIAL_STDIO:
 		m->serial.write_byte = serial_stdout_write;
-		m->serial.read_byte = serial_stdin_read;
+		m->stdin_live = !m->cfg.replay_path;
 		return 0;
 	case SERIAL_FILE:
 		m->serial_file = fopen(m->cfg.serial_path, "wb");
@@ -186,6 +200,16 @@ static int machine_build_core(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+static bool serial_can_take(void *opaque)
+{
+	return uart_can_receive(opaque);
+}
+
+static void serial_take(void *opaque, uint8_t byte)
+{
+	uart_receive(opaque, byte);
+}
+
 static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 {
 	m->power = (struct power_sink){ machine_power, m };
@@ -202,6 +226,10 @@ static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 	m->acpi_pm = acpi_pm_create(m->pio, ACPI_PM_BASE, &m->power);
 	if (!m->acpi_pm)
 		return machine_fail(err, errlen, "cannot attach the ACPI PM block at 0x%x", ACPI_PM_BASE);
+	if (input_init(&m->input, &m->clock, m->cfg.record_path, m->cfg.replay_path, err, errlen))
+		return -1;
+	m->input_ready = true;
+	m->input.sink[INPUT_SERIAL] = (struct input_sink){ serial_can_take, serial_take, m->uart };
 	return 0;
 }
 
@@ -239,6 +267,8 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
+	if (m->input_ready)
+		input_destroy(&m->input);
 	if (m->acpi_pm)
 		acpi_pm_destroy(m->acpi_pm);
 	if (m->fwcfg)
@@ -390,6 +420,9 @@ static bool machine_step(struct machine *m)
 	struct cpu *c;
 	enum sched_status st = sched_run_round(&m->sched, &c);
 
+	if (m->stdin_live)
+		machine_read_stdin(m, false);
+	input_deliver(&m->input, m->sched.now);
 	if (m->power_pending)
 		return machine_on_power(m, c);
 	switch (st) {
@@ -399,8 +432,11 @@ static bool machine_step(struct machine *m)
 	case SCHED_TRIPLE_FAULT:
 		return m->cfg.no_reboot ? machine_finish(m, MACHINE_TRIPLE_FAULT, c) : machine_reset(m, c);
 	case SCHED_ALL_HALTED:
-		/* No interrupt source exists yet (no PIC, PIT or local APIC), so a
-		 * halted vCPU never wakes, whatever its RFLAGS.IF says. */
+		/* Nothing in the machine can wake a vCPU. Only live input can:
+		 * wait for a terminal (a pipe or file gives what it has now;
+		 * input a replay delivers has a timer of its own). */
+		if (m->stdin_live && isatty(STDIN_FILENO) && machine_read_stdin(m, true))
+			return false;
 		return machine_finish(m, MACHINE_HALTED_FOREVER, c);
 	case SCHED_LIMIT:
 		return machine_finish(m, MACHINE_CYCLE_LIMIT, NULL);
@@ -413,6 +449,7 @@ enum machine_result machine_run(struct machine *m)
 {
 	while (!machine_step(m))
 		;
+	input_finish(&m->input, m->sched.now);
 	if (m->cfg.serial == SERIAL_STDIO)
 		fflush(stdout);
 	if (m->serial_file)

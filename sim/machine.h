@@ -6,9 +6,9 @@
  * at 0x510, ACPI PM block at 0x600. Only vCPU 0 runs; the others are built
  * and parked until SMP start-up is modelled.
  *
- * Serial input from stdin (-serial stdio) is polled without blocking when the
- * guest looks at the UART, so interactive input is not deterministic until
- * record/replay exists. Everything else depends only on simulated cycles.
+ * Serial input from stdin (-serial stdio) is delivered between scheduler
+ * rounds at a simulated cycle that --record writes down and --replay
+ * reproduces (sim/input.h). Everything else depends only on simulated cycles.
  */
 #ifndef SIM_MACHINE_H
 #define SIM_MACHINE_H
@@ -23,6 +23,7 @@
 #include "mem/phys.h"
 #include "mem/pio.h"
 #include "sim/clock.h"
+#include "sim/input.h"
 #include "sim/multiboot.h"
 #include "sim/sched.h"
 
@@ -52,6 +53,8 @@ struct machine_config {
 	uint64_t max_cycles;            /* 0: unlimited */
 	uint64_t seed;                  /* RDRAND/RDSEED streams derive from it */
 	bool stats;                     /* print retired instructions and cycles at the end */
+	const char *record_path;        /* --record: external input log to write */
+	const char *replay_path;        /* --replay: external input log to deliver */
 };
 
 /* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */
@@ -107,7 +110,10 @@ struct machine {
 	struct irq_line com1_irq;       /* no interrupt controller yet: unconnected */
 	struct char_backend serial;
 	FILE *serial_file;
+	bool stdin_live;                /* -serial stdio, not replaying: stdin feeds COM1 */
 	bool stdin_eof;
+	struct input input;
+	bool input_ready;
 	struct power_sink power;
 
 	bool power_pending;
