@@ -13,6 +13,9 @@ static void print_stats(const struct machine *m)
 		cycles = m->cpus[k].cycles > cycles ? m->cpus[k].cycles : cycles;
 	}
 	fprintf(stderr, "vtxsim: %llu instructions, %llu cycles\n", insns, cycles);
+	for (int k = 0; m->ncpus > 1 && k < m->ncpus; k++)
+		fprintf(stderr, "vtxsim: cpu%d: %llu instructions, %llu cycles\n", k,
+			(unsigned long long)m->cpus[k].instret, (unsigned long long)m->cpus[k].cycles);
 }
 
 static int main_run(const struct machine_config *cfg)
