@@ -164,7 +164,6 @@ static void check_lint0_extint(void)
 	report_eq(lg.n, 1, "LVT LINT0 unmasked: PIC interrupts resume");
 	pic_mask(0);
 	pit_control(0, 0);
-	wait_irqs(1, 2000);                     /* a last IRQ0 left in IRR */
 }
 
 /* Starts a one-shot timer of count clocks at the given divide value and

@@ -165,7 +165,10 @@ static void print_time(const char *what, const struct rtc_time *t)
 }
 
 /* The start time in BCD (24-hour), binary and 12-hour formats (datasheet
- * register B: DM bit 2, 24/12 bit 1; 12-hour: PM in hour bit 7). */
+ * register B: DM bit 2, 24/12 bit 1; 12-hour: PM in hour bit 7). The chip
+ * itself keeps the registers in the format they were set in; like QEMU's,
+ * this RTC derives them from the clock at each read, so switching formats
+ * needs no re-set of the time. */
 static void check_start_time(uint32_t mbinfo)
 {
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbinfo;
