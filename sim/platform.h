@@ -20,7 +20,15 @@
 
 struct machine;
 
+/* A vCPU's end of the wires to its local APIC. */
+struct vcpu_link {
+	struct machine *m;
+	int i;
+};
+
 struct platform {
+	struct apic_bus *apics;
+	struct vcpu_link *links;        /* one per vCPU */
 	struct pic *pic;
 	struct ioapic *ioapic;
 	struct i8042 *kbd;
@@ -37,5 +45,8 @@ int platform_build(struct machine *m, char *err, size_t errlen);
 void platform_destroy(struct machine *m);
 /* A machine reset: chips to their reset state. */
 void platform_reset(struct machine *m);
+/* The state a PC BIOS leaves for a -kernel boot (SeaBIOS): the BSP's LINT0
+ * in ExtINT mode and LINT1 NMI (virtual-wire mode), so the 8259 reaches it. */
+void platform_firmware_setup(struct machine *m);
 
 #endif
