@@ -21,7 +21,7 @@
 /* Cycles between the initial-count (or deadline) write and the handler's
  * RDTSC: the write itself, interrupt delivery and the stub. Only the
  * absolute checks use it; distances between two timings do not. */
-#define OVERHEAD     3000
+#define OVERHEAD     500
 #define MAX_LOG      16
 
 static uint64_t hz, timer_hz;
@@ -153,7 +153,8 @@ static void check_lint0_extint(void)
 	wait_irqs(2, 3 * period);
 	report(lg.n == 2 && lg.vec[0] == VEC_PIC_BASE, "PIC IRQ0 arrives via LINT0 ExtINT at vector 0x20 (%u)",
 	       lg.n);
-	report(!lg.in_isr[0], "ExtINT sets no local APIC ISR bit");
+	if (lg.n)
+		report(!lg.in_isr[0], "ExtINT sets no local APIC ISR bit");
 
 	apic_write(APIC_LVT0, APIC_LVT_MASKED | APIC_DM_EXTINT);
 	log_reset();
