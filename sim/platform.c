@@ -11,6 +11,7 @@
 #include "devices/lapic.h"
 #include "devices/pic8259.h"
 #include "devices/resetctl.h"
+#include "devices/vga.h"
 #include "sim/machine.h"
 
 /* ---- ISA interrupt lines ---- */
@@ -238,6 +239,9 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 	p->resetctl = resetctl_create(m->pio, &p->a20[1], &m->power);
 	if (!p->resetctl)
 		return platform_fail(err, errlen, "the reset ports 0x92/0xcf9");
+	p->vga = vga_create(m->pio, &m->phys, &m->clock);
+	if (!p->vga)
+		return platform_fail(err, errlen, "the VGA (ports 0x3b4-0x3da)");
 	return 0;
 }
 
@@ -245,6 +249,8 @@ void platform_destroy(struct machine *m)
 {
 	struct platform *p = &m->plat;
 
+	if (p->vga)
+		vga_destroy(p->vga);
 	if (p->resetctl)
 		resetctl_destroy(p->resetctl);
 	if (p->kbd)
@@ -270,6 +276,7 @@ void platform_reset(struct machine *m)
 	ioapic_reset(p->ioapic);
 	i8042_reset(p->kbd);
 	resetctl_reset(p->resetctl);
+	vga_reset(p->vga);
 }
 
 void platform_firmware_setup(struct machine *m)

@@ -33,6 +33,7 @@ struct platform {
 	struct ioapic *ioapic;
 	struct i8042 *kbd;
 	struct resetctl *resetctl;
+	struct vga *vga;
 	struct irq_line isa[ISA_IRQS];  /* what ISA devices drive */
 	struct irq_line pic_intr;       /* 8259 INTR output */
 	struct irq_line a20[2];         /* i8042 output port, port 92H */
