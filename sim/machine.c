@@ -372,8 +372,7 @@ static int machine_boot(struct machine *m, char *err, size_t errlen)
 	if (mb_load(&m->phys, &rq, &r, err, errlen))
 		return -1;
 	cpu_set_multiboot_state(&m->cpus[0], r.entry, MB_BOOT_MAGIC, r.info);
-	platform_firmware_setup(m);
-	return 0;
+	return platform_firmware_setup(m, err, errlen);
 }
 
 int machine_load(struct machine *m, char *err, size_t errlen)

@@ -6,6 +6,7 @@
 
 #include "cpu/cpuid.h"
 #include "cpu/model.h"
+#include "devices/acpi_tables.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
@@ -227,7 +228,7 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 		return platform_fail(err, errlen, "the 8259 PICs at 0x20/0xa0");
 	apic_bus_set_extint(p->apics, pic_extint_ack, p->pic);
 	struct apic_msg_sink sink = apic_bus_sink(p->apics);
-	p->ioapic = ioapic_create(&m->phys, IOAPIC_BASE, (uint8_t)m->ncpus, &sink);
+	p->ioapic = ioapic_create(&m->phys, IOAPIC_BASE, IOAPIC_ID, &sink);
 	if (!p->ioapic)
 		return platform_fail(err, errlen, "the IOAPIC at 0xfec00000");
 	struct eoi_listener eoi = { ioapic_eoi_listener, p->ioapic };
@@ -279,7 +280,18 @@ void platform_reset(struct machine *m)
 	vga_reset(p->vga);
 }
 
-void platform_firmware_setup(struct machine *m)
+int platform_firmware_setup(struct machine *m, char *err, size_t errlen)
 {
+	struct acpi_config acpi;
+	uint64_t rsdp;
+
 	lapic_firmware_setup(apic_bus_cpu(m->plat.apics, 0));
+	acpi_config_pc(&acpi, (unsigned)m->ncpus);
+	if (acpi.ncpus != (unsigned)m->ncpus || acpi.ioapic_id != IOAPIC_ID ||
+	    acpi_build_tables(&m->phys, &acpi, &rsdp)) {
+		snprintf(err, errlen, "cannot build the ACPI tables for %d CPUs (at most %d)", m->ncpus,
+			 ACPI_MAX_CPUS);
+		return -1;
+	}
+	return 0;
 }
