@@ -103,6 +103,15 @@ void cpu_init_state(struct cpu *c)
 	cpu_mode_changed(c);
 }
 
+void cpu_set_a20(struct cpu *c, bool enabled)
+{
+	if (c->a20_masked == !enabled)
+		return;
+	c->a20_masked = !enabled;
+	cpu_mode_changed(c);            /* flushes the TLB: cached translations carry bit 20 */
+	cpu_end_block(c);
+}
+
 void cpu_signal_init(struct cpu *c)
 {
 	c->init_pending = true;
@@ -167,6 +176,7 @@ void cpu_mode_changed(struct cpu *c)
 		.maxphyaddr = c->model ? c->model->phys_addr_bits : 36,
 		.features = xlate_features(c),
 		.pdpte = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] },
+		.a20_masked = c->a20_masked,
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;
@@ -177,7 +187,8 @@ void cpu_mode_changed(struct cpu *c)
 	c->user = c->cpl == 3;
 	bool paging_changed = x.cr0 != c->xc.cr0 || x.cr3 != c->xc.cr3 || x.cr4 != c->xc.cr4 ||
 			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr ||
-			      x.pkru != c->xc.pkru || memcmp(x.pdpte, c->xc.pdpte, sizeof(x.pdpte)) != 0;
+			      x.pkru != c->xc.pkru || x.a20_masked != c->xc.a20_masked ||
+			      memcmp(x.pdpte, c->xc.pdpte, sizeof(x.pdpte)) != 0;
 	c->xc = x;
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
 	if (paging_changed) {

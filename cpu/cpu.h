@@ -199,6 +199,7 @@ struct cpu {
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer, xcr0;
 	uint64_t pdpte[4];      /* PAE paging: PDPTE registers (SDM vol. 3A 4.4.1) */
 	uint32_t pkru;          /* protection-key rights register (4.6.2) */
+	bool a20_masked;        /* the platform's A20 gate is off (cpu_set_a20) */
 	uint64_t dr[8];
 	/* Debug exceptions recognised but not yet delivered, in the layout of the
 	 * VMCS "pending debug exceptions" field (SDM vol. 3C 24.4.2): B0-B3
@@ -285,6 +286,10 @@ void cpu_set_rflags(struct cpu *c, uint64_t v);
  * c->xc (as the MOV to CR handlers do, after invalidating exactly what the
  * SDM says) flushes the whole TLB. */
 void cpu_mode_changed(struct cpu *c);
+
+/* The platform's A20 gate (the A20M# input): off masks physical address
+ * bit 20 of this CPU's accesses, as an 8086 wraps at 1 MiB. */
+void cpu_set_a20(struct cpu *c, bool enabled);
 
 /* Write PKRU (WRPKRU, XRSTOR), dropping TLB permissions it changes. */
 void cpu_set_pkru(struct cpu *c, uint32_t v);

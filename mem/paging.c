@@ -234,6 +234,8 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 	if (!(ctx->cr0 & CR0_PG)) {
 		*res = (struct xlate_result){ .pa = la, .page_size = PAGE_SIZE, .writable = true,
 					      .user_ok = true, .exec_ok = true, .dirty = true, .pkey = 0xff };
+		if (ctx->a20_masked)
+			res->pa &= ~(1ull << 20);       /* the PC's A20 gate (the i8042 or port 92H) */
 		return true;
 	}
 	w.rsvd_phys = ctx->maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << ctx->maxphyaddr) - 1)) : 0;
@@ -261,6 +263,10 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 	set_accessed_dirty(pm, &w, wide, (acc & ACC_WRITE) != 0);
 	res->pa = (base & ~(size - 1)) | (la & (size - 1));
 	res->page_size = size;
+	if (ctx->a20_masked) {
+		res->pa &= ~(1ull << 20);
+		res->page_size = PAGE_SIZE;
+	}
 	res->dirty = (leaf & PTE_D) || (acc & ACC_WRITE);
 	res->global = (leaf & PTE_G) != 0;
 	res->pkey = pkey;

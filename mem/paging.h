@@ -93,6 +93,7 @@ struct xlate_ctx {
 	uint8_t cpl;
 	uint8_t maxphyaddr;     /* physical-address width: bits above it are reserved */
 	uint8_t features;       /* XF_* */
+	bool a20_masked;        /* the A20 gate is off: physical address bit 20 reads as 0 */
 };
 
 /* Result of a walk that failed: what the caller turns into #PF (or, in later

@@ -425,7 +425,8 @@ void cli_exit_message(const struct machine_exit *e, const struct machine_config 
 		return;
 	case MACHINE_HALTED_FOREVER:
 		snprintf(buf, len, "CPU %d halted at cycle %" PRIu64 " (RIP=0x%" PRIx64 ") %s", e->cpu, e->cycle,
-			 e->rip, e->if_set ? "and no interrupt source exists yet" : "with interrupts disabled");
+			 e->rip, e->if_set ? "and no timer is armed that could interrupt it" :
+			 "with interrupts disabled (only an NMI could wake it)");
 		return;
 	case MACHINE_INTERNAL_ERROR:
 		snprintf(buf, len, "internal error: %s", e->detail);

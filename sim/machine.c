@@ -213,8 +213,9 @@ static void serial_take(void *opaque, uint8_t byte)
 static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 {
 	m->power = (struct power_sink){ machine_power, m };
-	m->com1_irq = (struct irq_line){ NULL, NULL, COM1_IRQ };
-	m->uart = uart_create(m->pio, COM1_BASE, &m->com1_irq, &m->serial);
+	if (platform_build(m, err, errlen))
+		return -1;
+	m->uart = uart_create(m->pio, COM1_BASE, &m->plat.isa[COM1_IRQ], &m->serial);
 	if (!m->uart)
 		return machine_fail(err, errlen, "cannot attach the COM1 UART at 0x%x", COM1_BASE);
 	m->debugexit = debugexit_create(m->pio, DEBUG_EXIT_PORT, &m->power);
@@ -226,6 +227,7 @@ static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 	m->acpi_pm = acpi_pm_create(m->pio, ACPI_PM_BASE, &m->power);
 	if (!m->acpi_pm)
 		return machine_fail(err, errlen, "cannot attach the ACPI PM block at 0x%x", ACPI_PM_BASE);
+	acpi_pm_attach_clock(m->acpi_pm, &m->clock);
 	if (input_init(&m->input, &m->clock, m->cfg.record_path, m->cfg.replay_path, err, errlen))
 		return -1;
 	m->input_ready = true;
@@ -269,6 +271,7 @@ void machine_destroy(struct machine *m)
 		return;
 	if (m->input_ready)
 		input_destroy(&m->input);
+	platform_destroy(m);
 	if (m->acpi_pm)
 		acpi_pm_destroy(m->acpi_pm);
 	if (m->fwcfg)
@@ -388,6 +391,7 @@ static bool machine_reset(struct machine *m, struct cpu *c)
 	}
 	machine_park_aps(m);
 	icache_flush(m->icache);
+	platform_reset(m);
 	uart_reset(m->uart);
 	acpi_pm_reset(m->acpi_pm);
 	m->resets++;

@@ -25,6 +25,7 @@
 #include "sim/clock.h"
 #include "sim/input.h"
 #include "sim/multiboot.h"
+#include "sim/platform.h"
 #include "sim/sched.h"
 
 #define MACHINE_RAM_MB_MIN 2
@@ -107,7 +108,7 @@ struct machine {
 	struct debugexit *debugexit;
 	struct fwcfg *fwcfg;
 	struct acpi_pm *acpi_pm;
-	struct irq_line com1_irq;       /* no interrupt controller yet: unconnected */
+	struct platform plat;
 	struct char_backend serial;
 	FILE *serial_file;
 	bool stdin_live;                /* -serial stdio, not replaying: stdin feeds COM1 */

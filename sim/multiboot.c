@@ -128,7 +128,8 @@ int mb_memory_map(uint64_t ram_size, struct mb_mmap_entry *map)
 
 	map[n++] = (struct mb_mmap_entry){ 0, MB_LOW_RAM_END, MB_MMAP_AVAILABLE };
 	map[n++] = (struct mb_mmap_entry){ MB_LOW_RAM_END, 0xa0000 - MB_LOW_RAM_END, MB_MMAP_RESERVED };
-	map[n++] = (struct mb_mmap_entry){ 0xf0000, 0x10000, MB_MMAP_RESERVED };   /* BIOS area */
+	/* BIOS area; the ACPI tables live in its first 64 KiB (devices/acpi_tables.c). */
+	map[n++] = (struct mb_mmap_entry){ 0xe0000, 0x20000, MB_MMAP_RESERVED };
 	map[n++] = (struct mb_mmap_entry){ MB_HIGH_RAM_START, top - MB_HIGH_RAM_START, MB_MMAP_AVAILABLE };
 	if (top < ram_size && top < MB_BIOS_ROM_BASE)
 		map[n++] = (struct mb_mmap_entry){ top, ram_size - top, MB_MMAP_RESERVED };

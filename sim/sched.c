@@ -87,12 +87,20 @@ static bool cpu_wakeable(const struct cpu *c)
 static uint64_t sched_round_end(const struct sched *s, bool *forever)
 {
 	uint64_t next = clock_next(s->clock), end;
-	bool idle = s->asleep;
+	bool idle = s->asleep, interruptible = false;
 
-	for (int i = 0; idle && i < s->ncpus; i++)
-		if (s->runnable[i] && cpu_wakeable(&s->cpus[i]))
+	for (int i = 0; idle && i < s->ncpus; i++) {
+		const struct cpu *c = &s->cpus[i];
+		if (s->runnable[i] && cpu_wakeable(c))
 			idle = false;
-	*forever = idle && next == UINT64_MAX;
+		if (s->runnable[i] && c->halted && (c->rflags & FL_IF))
+			interruptible = true;
+	}
+	/* Asleep for good: no timer is armed, or no sleeper takes interrupts
+	 * (HLT with IF = 0, or waiting for a SIPI nobody awake can send).
+	 * Only an NMI a timer sends through an LVT could still wake one;
+	 * vtxsim ends the run there too. */
+	*forever = idle && (next == UINT64_MAX || !interruptible);
 	end = idle ? next : s->now + s->quantum;
 	if (next < end)
 		end = next;

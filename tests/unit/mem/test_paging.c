@@ -134,6 +134,26 @@ static void test_tlb_write_needs_dirty(void)
 	CU_ASSERT_EQUAL(r32(0x50ffc), 0);
 }
 
+/* A20 gate off: physical bit 20 reads as 0, with and without paging; the
+ * translation is cached as a 4 KiB piece. */
+static void test_a20_mask(void)
+{
+	struct xlate_ctx c = { .cr0 = CR0_PE, .a20_masked = true, .maxphyaddr = 36 };
+	struct xlate_result r;
+	struct xlate_fault f;
+	CU_ASSERT_TRUE(paging_translate(&pm, &c, 0x10fff0, ACC_READ, &r, &f));
+	CU_ASSERT_EQUAL(r.pa, 0x0fff0);
+	c.a20_masked = false;
+	CU_ASSERT_TRUE(paging_translate(&pm, &c, 0x10fff0, ACC_READ, &r, &f));
+	CU_ASSERT_EQUAL(r.pa, 0x10fff0);
+	struct xlate_ctx p = ctx64();
+	build_4level(PTE_P | PTE_W);
+	p.a20_masked = true;
+	CU_ASSERT_TRUE(paging_translate(&pm, &p, LA, ACC_READ, &r, &f));
+	CU_ASSERT_EQUAL(r.pa, 0x50000);         /* bit 20 clear already: unchanged */
+	CU_ASSERT_EQUAL(r.page_size, PAGE_SIZE);
+}
+
 static int init(void) { return phys_init(&pm, RAM); }
 static int fini(void) { phys_destroy(&pm); return 0; }
 
@@ -145,4 +165,5 @@ void suite_mem_paging(void)
 	CU_add_test(s, "1 GiB and 2 MiB pages", test_large_pages);
 	CU_add_test(s, "32-bit (PSE) and PAE paging", test_32bit_and_pae);
 	CU_add_test(s, "TLB caches writes only for dirty pages; straddling faults", test_tlb_write_needs_dirty);
+	CU_add_test(s, "the A20 gate masks bit 20", test_a20_mask);
 }

@@ -246,7 +246,7 @@ static void test_exit_message(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "interrupts disabled"));
 	e.if_set = true;
 	cli_exit_message(&e, &cfg, msg, sizeof(msg));
-	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no interrupt source"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "no timer is armed"));
 	e.result = MACHINE_POWER_OFF;
 	cli_exit_message(&e, &cfg, msg, sizeof(msg));
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "powered off"));

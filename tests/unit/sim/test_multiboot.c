@@ -507,7 +507,7 @@ static void test_info_fields(void)
 static void test_mmap(void)
 {
 	static const uint64_t want[6][3] = {
-		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xe0000, 0x20000, 2 },
 		{ 0x100000, (16 << 20) - 0x20000 - 0x100000, 1 }, { (16 << 20) - 0x20000, 0x20000, 2 },
 		{ 0xfffc0000, 0x40000, 2 },
 	};
