@@ -6,11 +6,13 @@
 
 #include "cpu/cpuid.h"
 #include "cpu/model.h"
+#include "devices/acpi_tables.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic8259.h"
 #include "devices/resetctl.h"
+#include "devices/vga.h"
 #include "sim/machine.h"
 
 /* ---- ISA interrupt lines ---- */
@@ -226,7 +228,7 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 		return platform_fail(err, errlen, "the 8259 PICs at 0x20/0xa0");
 	apic_bus_set_extint(p->apics, pic_extint_ack, p->pic);
 	struct apic_msg_sink sink = apic_bus_sink(p->apics);
-	p->ioapic = ioapic_create(&m->phys, IOAPIC_BASE, (uint8_t)m->ncpus, &sink);
+	p->ioapic = ioapic_create(&m->phys, IOAPIC_BASE, IOAPIC_ID, &sink);
 	if (!p->ioapic)
 		return platform_fail(err, errlen, "the IOAPIC at 0xfec00000");
 	struct eoi_listener eoi = { ioapic_eoi_listener, p->ioapic };
@@ -238,6 +240,9 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 	p->resetctl = resetctl_create(m->pio, &p->a20[1], &m->power);
 	if (!p->resetctl)
 		return platform_fail(err, errlen, "the reset ports 0x92/0xcf9");
+	p->vga = vga_create(m->pio, &m->phys, &m->clock);
+	if (!p->vga)
+		return platform_fail(err, errlen, "the VGA (ports 0x3b4-0x3da)");
 	return 0;
 }
 
@@ -245,6 +250,8 @@ void platform_destroy(struct machine *m)
 {
 	struct platform *p = &m->plat;
 
+	if (p->vga)
+		vga_destroy(p->vga);
 	if (p->resetctl)
 		resetctl_destroy(p->resetctl);
 	if (p->kbd)
@@ -270,9 +277,21 @@ void platform_reset(struct machine *m)
 	ioapic_reset(p->ioapic);
 	i8042_reset(p->kbd);
 	resetctl_reset(p->resetctl);
+	vga_reset(p->vga);
 }
 
-void platform_firmware_setup(struct machine *m)
+int platform_firmware_setup(struct machine *m, char *err, size_t errlen)
 {
+	struct acpi_config acpi;
+	uint64_t rsdp;
+
 	lapic_firmware_setup(apic_bus_cpu(m->plat.apics, 0));
+	acpi_config_pc(&acpi, (unsigned)m->ncpus);
+	if (acpi.ncpus != (unsigned)m->ncpus || acpi.ioapic_id != IOAPIC_ID ||
+	    acpi_build_tables(&m->phys, &acpi, &rsdp)) {
+		snprintf(err, errlen, "cannot build the ACPI tables for %d CPUs (at most %d)", m->ncpus,
+			 ACPI_MAX_CPUS);
+		return -1;
+	}
+	return 0;
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
-# (tests/guests/run.sh) under $B/vtxsim, then the differential test against
+# (tests/guests/run.sh) under $B/vtxsim, the determinism and record/replay
+# tests (tests/guests/determinism.sh), then the differential test against
 # the host CPU ($B/difftest, fixed seed). Ends with one line
-# "N passed, M failed" summing all three, and a non-zero status if anything
+# "N passed, M failed" summing all four, and a non-zero status if anything
 # failed or a runner did not print its summary.
 set -u
 
@@ -52,6 +53,10 @@ fi
 { sh "$HERE/guests/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$guest_log.status"; } 2>&1 | tee "$guest_log"
 tally "guest tests" "$guest_log" guests: "$(cat "$guest_log.status")"
 
+det_log=$B/determinism-tests.log
+{ sh "$HERE/guests/determinism.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$det_log.status"; } 2>&1 | tee "$det_log"
+tally determinism "$det_log" determinism: "$(cat "$det_log.status")"
+
 # A fixed seed, 200000 template instructions (tests/diff/runner.c).
 diff_log=$B/diff-tests.log
 if [ -x "$B/difftest" ]; then
@@ -62,6 +67,6 @@ else
 	tally difftest "$diff_log" diff: 127
 fi
 
-rm -f "$unit_log.status" "$guest_log.status" "$diff_log.status"
+rm -f "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status"
 echo "$passed passed, $failed failed"
 exit "$status"
