@@ -90,7 +90,10 @@ static unsigned walk(const struct sdt_header *h, unsigned width, const struct sd
 		if (kept < MAX_TABLES)
 			out[kept++] = t;
 	}
-	report(ok, "%.4s: %u entries, every table's checksum is valid", h->signature, n);
+	char sig[5] = { 0 };
+
+	memcpy(sig, h->signature, 4);
+	report(ok, "%s: %u entries, every table's checksum is valid", sig, n);
 	return kept;
 }
 
@@ -108,7 +111,10 @@ static bool check_root(void)
 
 	if (!report(rsdp != NULL, "RSDP found in 0xE0000-0xFFFFF (%p)", rsdp))
 		return false;
-	report_info("RSDP OEM \"%.6s\", revision %u", rsdp + 9, rsdp[15]);
+	char oem[7] = { 0 };
+
+	memcpy(oem, rsdp + 9, 6);
+	report_info("RSDP OEM \"%s\", revision %u", oem, rsdp[15]);
 	report(rsdp[15] >= 2, "RSDP revision 2 (ACPI 2.0+)");
 	uint32_t len = rd32(rsdp + 20);
 	report(len >= 36 && sum8(rsdp, len) == 0, "RSDP extended checksum over %u bytes", len);
