@@ -279,8 +279,10 @@ static void ctr_run(struct pit_counter *c, int64_t t, int64_t o, uint32_t n)
 /* Stop counting at tick t, keeping the element value (GATE low). */
 static void ctr_stop(struct pit_counter *c, int64_t t, bool out)
 {
-	c->tc = c->tc || (c->state == CTR_RUN && t >= c->o && t - c->o >= c->n);
-	c->frozen = ctr_value(c, t);
+	bool loaded = c->state == CTR_RUN && t >= c->o;
+	c->tc = c->tc || (loaded && t - c->o >= c->n);
+	/* A count written this tick is still loaded on the next CLK. */
+	c->frozen = c->state == CTR_RUN && !loaded ? c->n : ctr_value(c, t);
 	c->out_pre = out;
 	c->state = CTR_GATED;
 	c->pending = false;

@@ -424,6 +424,16 @@ static void test_gate(void)
 	CU_ASSERT_EQUAL(in8(&r, 0x61) & 0x20, 0x20);
 	at(&r, 710 * CPT);
 	CU_ASSERT_EQUAL(in8(&r, 0x61) & 0x20, 0);
+	/* Mode 0, GATE dropped in the tick of the count write: the count is
+	 * still loaded and counting starts when GATE rises. */
+	out8(&r, 0x43, 0xB0);
+	write_count(&r, 2, 40);
+	out8(&r, 0x61, 0x00);
+	at(&r, 800 * CPT);
+	out8(&r, 0x61, 0x01);
+	at(&r, 810 * CPT);
+	out8(&r, 0x43, 0x80);
+	CU_ASSERT_EQUAL(read_count(&r, 2), 30);
 	rig_close(&r);
 }
 
