@@ -445,6 +445,39 @@ static void test_nmi_bit_and_ram(void)
 	rig_fini(&g);
 }
 
+/* IRQF is PF&PIE | AF&AIE | UF&UIE: enabling a source whose flag is
+ * already set raises IRQ8 at once; disabling it drops the line. */
+static void test_enable_with_flag_pending(void)
+{
+	struct rig g;
+	rig_init(&g, RTC_DEFAULT_BASE);
+	clock_run_until(&g.ck, 100000);                 /* PF set at 32000, polled */
+	CU_ASSERT_EQUAL(g.rises, 0);
+	cmos_wr(&g, RTC_REG_B, RTC_B_24H | RTC_B_PIE);
+	CU_ASSERT_EQUAL(g.rises, 1);
+	CU_ASSERT_EQUAL(g.rise_at[0], 100000);
+	cmos_wr(&g, RTC_REG_B, RTC_B_24H);
+	CU_ASSERT_EQUAL(g.level, 0);
+	CU_ASSERT_EQUAL(cmos_rd(&g, RTC_REG_C), RTC_C_PF);
+	rig_fini(&g);
+}
+
+static void test_dump(void)
+{
+	struct rig g;
+	rig_init(&g, base_of("2025-03-04T05:06:07"));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	rtc_dump(g.r, f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "2025-03-04 05:06:07"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "A=26 B=02"));
+	free(buf);
+	rig_fini(&g);
+}
+
 static uint16_t rd16(struct rig *g, uint8_t lo)
 {
 	return (uint16_t)(cmos_rd(g, lo) | cmos_rd(g, (uint8_t)(lo + 1)) << 8);
@@ -518,6 +551,8 @@ void suite_dev_rtc(void)
 	CU_add_test(s, "divider reset holds time; first update 0.5 s after release", test_divider_reset);
 	CU_add_test(s, "read-only registers; RESET pin state", test_read_only_bits_and_reset);
 	CU_add_test(s, "NMI-disable bit, CMOS RAM", test_nmi_bit_and_ram);
+	CU_add_test(s, "enabling a source with its flag set raises IRQ8", test_enable_with_flag_pending);
+	CU_add_test(s, "dump shows time and registers", test_dump);
 	CU_add_test(s, "memory-size and CPU-count bytes", test_memory_bytes);
 	CU_add_test(s, "rtc_parse_base accepts the two forms, rejects the rest", test_parse_base);
 }
