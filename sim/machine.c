@@ -16,12 +16,14 @@
 #include "devices/debugexit.h"
 #include "devices/fwcfg.h"
 #include "devices/i8042.h"
+#include "devices/rtc.h"
 #include "devices/uart16550.h"
 #include "sim/display.h"
 
 void machine_config_init(struct machine_config *cfg)
 {
-	*cfg = (struct machine_config){ .ram_mb = 256, .smp = 1, .serial = SERIAL_STDIO };
+	*cfg = (struct machine_config){ .ram_mb = 256, .smp = 1, .serial = SERIAL_STDIO,
+					.rtc_base = RTC_DEFAULT_BASE };
 }
 
 static int machine_fail(char *err, size_t errlen, const char *fmt, ...)
