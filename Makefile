@@ -28,6 +28,10 @@ CFLAGS := -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow
 	-I. -MMD -MP $(SANFLAGS)
 LDFLAGS := $(SANFLAGS)
 LIBS := -lreadline -lZydis
+# SDL2 for -display sdl (sim/display.c), zlib for its gzipped console fonts.
+SDL_CFLAGS := $(shell pkg-config --cflags sdl2 2>/dev/null)
+CFLAGS += $(SDL_CFLAGS)
+LIBS += $(shell pkg-config --libs sdl2 2>/dev/null) -lz
 
 CORE_DIRS := cpu vmx mem devices sim debugger
 CORE_SRCS := $(filter-out sim/main.c,$(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "cpu/msr.h"
 #include "cpu/xsave.h"
 
 bool cpu_model_has(const struct cpu_model *m, unsigned f)
@@ -53,6 +54,9 @@ static void leaf_1(const struct cpu *c, uint32_t r[4])
 		r[2] |= 1u << (FEAT_OSXSAVE & 31);
 	if (!(c->msr.misc_enable & MISC_ENABLE_MONITOR))        /* ECX[3] MONITOR: MISC_ENABLE[18] */
 		r[2] &= ~(1u << (FEAT_MONITOR & 31));
+	/* EDX[9] APIC reads 0 while IA32_APIC_BASE.EN is clear (SDM vol. 3A 10.4.3). */
+	if (!(c->msr.apic_base & APIC_BASE_EN))
+		r[3] &= ~(1u << (FEAT_APIC & 31));
 }
 
 /* Leaf 5, MONITOR/MWAIT (SDM vol. 2A CPUID, Table 3-8): monitor-line size

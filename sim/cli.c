@@ -204,6 +204,26 @@ static int opt_serial(struct cli *cl, const char *opt, const char *arg, char *er
 	return 0;
 }
 
+/* QEMU's -display: only the SDL window and no display exist here. */
+static int opt_display(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "sdl") == 0)
+		cl->display = CLI_DISPLAY_SDL;
+	else if (strcmp(arg, "none") == 0)
+		cl->display = CLI_DISPLAY_NONE;
+	else
+		return cli_fail(err, errlen, "%s '%s': use sdl or none", opt, arg);
+	return 0;
+}
+
+static int opt_screen_dump(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give the file for the VGA text at exit", opt);
+	cl->screen_dump = arg;
+	return 0;
+}
+
 static int opt_no_reboot(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;
@@ -270,6 +290,8 @@ static const struct cli_option cli_options[] = {
 	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1; only CPU 0 runs for now)" },
 	{ "-cpu", "MODEL", opt_cpu, "CPU model; -cpu help lists them" },
 	{ "-serial", "DEV", opt_serial, "COM1: stdio (default), file:PATH or none" },
+	{ "-display", "TYPE", opt_display, "VGA screen: sdl (a window, keyboard input) or none (default)" },
+	{ "--screen-dump", "FILE", opt_screen_dump, "at the end write the VGA text screen to FILE (UTF-8)" },
 	{ "-no-reboot", NULL, opt_no_reboot, "end the run on triple fault or reset instead of rebooting" },
 	{ "--max-cycles", "N", opt_max_cycles, "stop after N simulated cycles (default 0 = no limit)" },
 	{ "--seed", "N", opt_seed, "seed for RDRAND/RDSEED (default 0)" },

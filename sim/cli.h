@@ -29,11 +29,16 @@ enum {
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP };
 
+/* -display: where the VGA text screen goes (QEMU's spelling). */
+enum cli_display { CLI_DISPLAY_NONE, CLI_DISPLAY_SDL };
+
 struct cli {
 	enum cli_action action;
 	struct machine_config cfg;      /* cfg.modules points into modules below */
 	char **modules;                 /* -initrd elements, split and unescaped */
 	int nmodules;
+	enum cli_display display;       /* default CLI_DISPLAY_NONE */
+	const char *screen_dump;        /* --screen-dump FILE: VGA text written at exit, or NULL */
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

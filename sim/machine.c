@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpu/icache.h"
@@ -14,7 +15,9 @@
 #include "devices/acpi_pm.h"
 #include "devices/debugexit.h"
 #include "devices/fwcfg.h"
+#include "devices/i8042.h"
 #include "devices/uart16550.h"
+#include "sim/display.h"
 
 void machine_config_init(struct machine_config *cfg)
 {
@@ -210,6 +213,18 @@ static void serial_take(void *opaque, uint8_t byte)
 	uart_receive(opaque, byte);
 }
 
+static void key_take(void *opaque, uint8_t byte)
+{
+	i8042_key(opaque, byte);
+}
+
+/* A key in the display window: queued like serial input (sim/input.h). */
+static void display_key(void *ctx, uint8_t set2_byte)
+{
+	struct machine *m = ctx;
+	input_push(&m->input, INPUT_KEY, set2_byte);
+}
+
 static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 {
 	m->power = (struct power_sink){ machine_power, m };
@@ -232,6 +247,12 @@ static int machine_build_devices(struct machine *m, char *err, size_t errlen)
 		return -1;
 	m->input_ready = true;
 	m->input.sink[INPUT_SERIAL] = (struct input_sink){ serial_can_take, serial_take, m->uart };
+	m->input.sink[INPUT_KEY] = (struct input_sink){ NULL, key_take, m->plat.kbd };
+	if (m->cfg.display) {
+		m->display = display_open(m->plat.vga, display_key, m, err, errlen);
+		if (!m->display)
+			return -1;
+	}
 	return 0;
 }
 
@@ -269,6 +290,8 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
+	if (m->display)
+		display_close(m->display);
 	if (m->input_ready)
 		input_destroy(&m->input);
 	platform_destroy(m);
@@ -349,7 +372,7 @@ static int machine_boot(struct machine *m, char *err, size_t errlen)
 	if (mb_load(&m->phys, &rq, &r, err, errlen))
 		return -1;
 	cpu_set_multiboot_state(&m->cpus[0], r.entry, MB_BOOT_MAGIC, r.info);
-	return 0;
+	return platform_firmware_setup(m, err, errlen);
 }
 
 int machine_load(struct machine *m, char *err, size_t errlen)
@@ -418,6 +441,38 @@ static bool machine_on_power(struct machine *m, struct cpu *c)
 	return true;
 }
 
+/* Host nanoseconds, for pacing the display only: never seen by the guest. */
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Redraw the window at most every 16 ms of host time. True when the user
+ * closed it. */
+static bool machine_display(struct machine *m, bool force)
+{
+	uint64_t now = host_ns();
+	if (force || now - m->display_ns >= 16000000ull) {
+		m->display_ns = now;
+		display_refresh(m->display);
+	}
+	return display_quit_requested(m->display);
+}
+
+/* Everyone sleeps for good: with a window open, wait for a key or for the
+ * window to close, as a PC left on would. True when the run is over. */
+static bool machine_idle_display(struct machine *m)
+{
+	while (!machine_display(m, true)) {
+		if (input_pending(&m->input))
+			return false;
+		usleep(16000);
+	}
+	return machine_finish(m, MACHINE_POWER_OFF, NULL);
+}
+
 /* One scheduler round; true when the run is over. */
 static bool machine_step(struct machine *m)
 {
@@ -426,6 +481,8 @@ static bool machine_step(struct machine *m)
 
 	if (m->stdin_live)
 		machine_read_stdin(m, false);
+	if (m->display && machine_display(m, false))
+		return machine_finish(m, MACHINE_POWER_OFF, NULL);  /* the window was closed */
 	input_deliver(&m->input, m->sched.now);
 	if (m->power_pending)
 		return machine_on_power(m, c);
@@ -441,6 +498,8 @@ static bool machine_step(struct machine *m)
 		 * input a replay delivers has a timer of its own). */
 		if (m->stdin_live && isatty(STDIN_FILENO) && machine_read_stdin(m, true))
 			return false;
+		if (m->display && !input_replaying(&m->input))
+			return machine_idle_display(m);
 		return machine_finish(m, MACHINE_HALTED_FOREVER, c);
 	case SCHED_LIMIT:
 		return machine_finish(m, MACHINE_CYCLE_LIMIT, NULL);

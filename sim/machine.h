@@ -56,6 +56,7 @@ struct machine_config {
 	bool stats;                     /* print retired instructions and cycles at the end */
 	const char *record_path;        /* --record: external input log to write */
 	const char *replay_path;        /* --replay: external input log to deliver */
+	bool display;                   /* -display sdl: an SDL window shows the VGA screen */
 };
 
 /* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */
@@ -115,6 +116,8 @@ struct machine {
 	bool stdin_eof;
 	struct input input;
 	bool input_ready;
+	struct display *display;        /* -display sdl, or NULL */
+	uint64_t display_ns;            /* host time of the last refresh (pacing only) */
 	struct power_sink power;
 
 	bool power_pending;

@@ -1,7 +1,10 @@
 /* vtxsim: parse the command line, build the machine, boot the kernel, run
  * it, and turn how the run ended into an exit status (docs/usage.md). */
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "devices/vga.h"
 #include "sim/cli.h"
 #include "sim/machine.h"
 
@@ -18,7 +21,19 @@ static void print_stats(const struct machine *m)
 			(unsigned long long)m->cpus[k].instret, (unsigned long long)m->cpus[k].cycles);
 }
 
-static int main_run(const struct machine_config *cfg)
+/* --screen-dump: the VGA text screen as the run left it. */
+static void write_screen_dump(const struct machine *m, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || vga_dump_text(m->plat.vga, f) || fclose(f)) {
+		fprintf(stderr, "vtxsim: --screen-dump %s: cannot write: %s\n", path, strerror(errno));
+		if (f)
+			fclose(f);
+	}
+}
+
+static int main_run(const struct machine_config *cfg, const char *screen_dump)
 {
 	char err[512], msg[512];
 	struct machine *m = machine_create(cfg, err, sizeof(err));
@@ -33,6 +48,8 @@ static int main_run(const struct machine_config *cfg)
 		return CLI_EXIT_USAGE;
 	}
 	machine_run(m);
+	if (screen_dump)
+		write_screen_dump(m, screen_dump);
 	cli_exit_message(&m->exit, cfg, msg, sizeof(msg));
 	if (msg[0])
 		fprintf(stderr, "vtxsim: %s\n", msg);
@@ -65,7 +82,8 @@ int main(int argc, char **argv)
 		cli_print_cpu_models(stdout);
 		break;
 	case CLI_RUN:
-		status = main_run(&cl.cfg);
+		cl.cfg.display = cl.display == CLI_DISPLAY_SDL;
+		status = main_run(&cl.cfg, cl.screen_dump);
 		break;
 	}
 	cli_free(&cl);

@@ -10,21 +10,32 @@
 #define SIM_PLATFORM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "devices/device.h"
 
 #define ISA_IRQS 16
 #define PIC_BASE_MASTER 0x20
 #define IOAPIC_BASE 0xfec00000u
+#define IOAPIC_ID 0                     /* as QEMU's MADT says */
 #define LAPIC_BASE 0xfee00000u
 
 struct machine;
 
+/* A vCPU's end of the wires to its local APIC. */
+struct vcpu_link {
+	struct machine *m;
+	int i;
+};
+
 struct platform {
+	struct apic_bus *apics;
+	struct vcpu_link *links;        /* one per vCPU */
 	struct pic *pic;
 	struct ioapic *ioapic;
 	struct i8042 *kbd;
 	struct resetctl *resetctl;
+	struct vga *vga;
 	struct irq_line isa[ISA_IRQS];  /* what ISA devices drive */
 	struct irq_line pic_intr;       /* 8259 INTR output */
 	struct irq_line a20[2];         /* i8042 output port, port 92H */
@@ -37,5 +48,9 @@ int platform_build(struct machine *m, char *err, size_t errlen);
 void platform_destroy(struct machine *m);
 /* A machine reset: chips to their reset state. */
 void platform_reset(struct machine *m);
+/* The state a PC BIOS leaves for a -kernel boot (SeaBIOS): the BSP's LINT0
+ * in ExtINT mode and LINT1 NMI (virtual-wire mode), so the 8259 reaches it;
+ * the ACPI tables in 0xE0000-0xEFFFF. 0, or -1 with a message. */
+int platform_firmware_setup(struct machine *m, char *err, size_t errlen);
 
 #endif

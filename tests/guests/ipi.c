@@ -14,8 +14,8 @@
  */
 #include "smp.h"
 
-#define VEC_KICK   0xe0         /* wakes an AP to read its mailbox; not logged;
-				 * class 14, above every TPR the test sets */
+#define VEC_KICK   0xe0         /* wakes an AP to read its mailbox (class 14: above every
+				 * TPR the tests set, or a raised TPR would hold it); not logged */
 #define VEC_PONG   0x40         /* + sender index: an AP answering a ping */
 #define VEC_PING   0x50         /* the AP's handler answers VEC_PONG + index to the BSP */
 #define VEC_LOG    0x58         /* logged only */

@@ -43,8 +43,8 @@
 	.code16
 	.globl smp_tramp_start, smp_tramp_end
 smp_tramp_start:
-	.byte 0xe9                      /* jmp near TR_CODE (E9 cw) */
-	.word TR_CODE - 3
+	.byte 0xe9                      /* jmp near TR_CODE: rel16 (a short jmp's */
+	.word TR_CODE - 3               /* rel8 cannot reach 0xc0 forwards) */
 	.skip TR_TICKET - 3
 	.long 1                         /* ticket */
 	.word smp_gdt_end - smp_gdt - 1 /* GDTR limit */

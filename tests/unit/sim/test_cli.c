@@ -43,6 +43,8 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cl.cfg.max_cycles, 0);
 	CU_ASSERT_EQUAL(cl.cfg.seed, 0);
 	CU_ASSERT_EQUAL(cl.cfg.nmodules, 0);
+	CU_ASSERT_EQUAL(cl.display, CLI_DISPLAY_NONE);
+	CU_ASSERT_PTR_NULL(cl.screen_dump);
 	cli_free(&cl);
 }
 
@@ -74,6 +76,23 @@ static void test_every_option(void)
 	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-serial", "none", "-serial", "stdio", "-kernel", "k",
 				    NULL), 0);
 	CU_ASSERT_EQUAL(cl.cfg.serial, SERIAL_STDIO);
+	cli_free(&cl);
+}
+
+static void test_display_options(void)
+{
+	struct cli cl;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-kernel", "k", "-display", "sdl", "--screen-dump",
+				    "/tmp/screen.txt", NULL), 0);
+	CU_ASSERT_EQUAL(cl.display, CLI_DISPLAY_SDL);
+	CU_ASSERT_STRING_EQUAL(cl.screen_dump, "/tmp/screen.txt");
+	cli_free(&cl);
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "--display", "sdl", "-display", "none",
+				    "-screen-dump", "s", "-kernel", "k", NULL), 0);
+	CU_ASSERT_EQUAL(cl.display, CLI_DISPLAY_NONE);          /* the last one wins */
+	CU_ASSERT_STRING_EQUAL(cl.screen_dump, "s");
 	cli_free(&cl);
 }
 
@@ -158,6 +177,11 @@ static void test_errors(void)
 	expect_usage("-initrd 'a,'", "empty", "-kernel", "k", "-initrd", "a,", NULL);
 	expect_usage("-initrd ''", "empty", "-kernel", "k", "-initrd", "", NULL);
 	expect_usage("-initrd ' x'", "empty", "-kernel", "k", "-initrd", " x", NULL);
+	expect_usage("-display 'gtk'", "sdl or none", "-kernel", "k", "-display", "gtk", NULL);
+	expect_usage("-display 'sdl,gl=on'", "sdl or none", "-kernel", "k", "-display", "sdl,gl=on", NULL);
+	expect_usage("-display needs an argument", "TYPE", "-kernel", "k", "-display", NULL);
+	expect_usage("--screen-dump: empty file name", NULL, "-kernel", "k", "--screen-dump", "", NULL);
+	expect_usage("--screen-dump needs an argument", "FILE", "-kernel", "k", "--screen-dump", NULL);
 	expect_usage("no kernel", "-kernel FILE", "-m", "64", NULL);
 	expect_usage("'disk.img'", "-h", "-kernel", "k", "disk.img", NULL);
 }
@@ -194,6 +218,8 @@ static void test_help_text(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "-kernel FILE"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "--max-cycles N"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "-no-reboot"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "-display TYPE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "--screen-dump FILE"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(v << 1) | 1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, cpu_model_at(0)->name));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, cpu_model_at(0)->description));
@@ -258,6 +284,7 @@ void suite_sim_cli(void)
 
 	CU_add_test(s, "defaults", test_defaults);
 	CU_add_test(s, "every option", test_every_option);
+	CU_add_test(s, "-display and --screen-dump", test_display_options);
 	CU_add_test(s, "-initrd lists", test_initrd);
 	CU_add_test(s, "-m sizes and suffixes", test_ram_sizes);
 	CU_add_test(s, "usage errors name the option", test_errors);
