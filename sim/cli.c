@@ -298,7 +298,7 @@ static const struct cli_option cli_options[] = {
 	{ "-append", "STR", opt_append, "kernel command line; the kernel sees \"FILE STR\"" },
 	{ "-initrd", "\"F [ARGS],...\"", opt_initrd, "multiboot modules with their strings; repeatable" },
 	{ "-m", "SIZE", opt_ram, "guest RAM in MiB, or with a suffix: 512M, 1G (2 MiB..4 GiB; default 256)" },
-	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1; only CPU 0 runs for now)" },
+	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1); APs wait for a start-up IPI" },
 	{ "-cpu", "MODEL", opt_cpu, "CPU model; -cpu help lists them" },
 	{ "-serial", "DEV", opt_serial, "COM1: stdio (default), file:PATH or none" },
 	{ "-display", "TYPE", opt_display, "VGA screen: sdl (a window, keyboard input) or none (default)" },
