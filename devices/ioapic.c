@@ -241,13 +241,13 @@ static const char *const delmod_name[8] = {
 void ioapic_dump(void *opaque, FILE *out)
 {
 	const struct ioapic *io = opaque;
-	fprintf(out, "ioapic: base %#llx id %u ioregsel %#04x pins asserted %#08x\n",
+	fprintf(out, "ioapic: base %#llx id %u ioregsel 0x%02x pins asserted 0x%06x\n",
 		(unsigned long long)io->base, io->id, io->regsel, io->pins);
 	for (int pin = 0; pin < IOAPIC_NPINS; pin++) {
 		uint64_t e = io->rte[pin];
 		if (e == IOAPIC_RTE_MASK && !(io->pins & (1u << pin)))
 			continue;       /* untouched, idle: not worth a line */
-		fprintf(out, "  pin %2d: %016llx vec %#04x %-6s %s dest %#04x %s %s%s%s%s\n", pin,
+		fprintf(out, "  pin %2d: %016llx vec 0x%02x %-6s %s dest 0x%02x %s %s%s%s%s\n", pin,
 			(unsigned long long)e, (unsigned)(e & IOAPIC_RTE_VECTOR), delmod_name[rte_delmod(e)],
 			e & IOAPIC_RTE_DESTMOD ? "logical " : "physical",
 			(unsigned)(e >> IOAPIC_RTE_DEST_SHIFT), e & IOAPIC_RTE_TRIGGER ? "level" : "edge ",

@@ -1173,8 +1173,9 @@ static void dump_vectors(FILE *out, const char *name, const uint32_t *r)
 	fputc('\n', out);
 }
 
-void lapic_dump(const struct lapic *l, FILE *out)
+void lapic_dump(void *opaque, FILE *out)
 {
+	const struct lapic *l = opaque;
 	static const char *const lvt_names[LVT_N] = { "timer", "thermal", "perf", "lint0", "lint1",
 						      "error", "cmci" };
 	const char *mode = !is_enabled(l) ? "disabled" : is_x2(l) ? "x2apic" : "xapic";
@@ -1194,8 +1195,9 @@ void lapic_dump(const struct lapic *l, FILE *out)
 		(unsigned long long)l->tsc_deadline, l->lint[0], l->lint[1]);
 }
 
-void apic_bus_dump(const struct apic_bus *bus, FILE *out)
+void apic_bus_dump(void *opaque, FILE *out)
 {
+	struct apic_bus *bus = opaque;
 	for (int i = 0; i < bus->n; i++)
 		lapic_dump(&bus->cpu[i], out);
 }

@@ -124,7 +124,8 @@ int apic_bus_add_eoi_listener(struct apic_bus *bus, const struct eoi_listener *l
 void apic_bus_set_extint(struct apic_bus *bus, int (*ack)(void *opaque), void *opaque);
 /* Where the IOAPIC (and MSIs) send interrupt messages. */
 struct apic_msg_sink apic_bus_sink(struct apic_bus *bus);
-void apic_bus_dump(const struct apic_bus *bus, FILE *out);
+/* Dumps for the debugger (dev_dump_fn): opaque = the bus / one lapic. */
+void apic_bus_dump(void *opaque, FILE *out);
 
 /* Power-on / RESET state (SDM 10.4.7.1): xAPIC mode, software-disabled,
  * LVTs masked, SVR 0FFH, DFR all ones, id = the attached initial id. */
@@ -133,7 +134,7 @@ void lapic_reset(struct lapic *l);
  * software-enabled (SVR |= 100H), LINT0 = ExtINT level unmasked (8700H),
  * LINT1 = NMI level unmasked (8400H). */
 void lapic_firmware_setup(struct lapic *l);
-void lapic_dump(const struct lapic *l, FILE *out);
+void lapic_dump(void *opaque, FILE *out);
 
 /* IA32_APIC_BASE. lapic_set_base returns false for a write that raises
  * #GP (reserved bits, invalid x2APIC transition, SDM 10.12.5). */

@@ -32,6 +32,7 @@ struct uart16550 {
 	int irq_level;
 	uint8_t rx[UART_FIFO_SIZE];
 	unsigned rx_head, rx_count;
+	bool rx_watched;        /* the guest has looked at its receiver (uart_can_receive) */
 };
 
 static bool fifo_on(const struct uart16550 *u)
@@ -155,12 +156,16 @@ static uint8_t uart_read_reg(struct uart16550 *u, unsigned reg)
 {
 	bool dlab = u->lcr & UART_LCR_DLAB;
 	switch (reg) {
-	case UART_RBR: return dlab ? u->dll : read_rbr(u);
+	case UART_RBR:
+		if (dlab)
+			return u->dll;
+		u->rx_watched = true;
+		return read_rbr(u);
 	case UART_IER: return dlab ? u->dlm : u->ier;
 	case UART_IIR: return read_iir(u);
 	case UART_LCR: return u->lcr;
 	case UART_MCR: return u->mcr;
-	case UART_LSR: return read_lsr(u);
+	case UART_LSR: u->rx_watched = true; return read_lsr(u);
 	case UART_MSR: return read_msr(u);
 	case UART_SCR: return u->scr;
 	}
@@ -251,10 +256,13 @@ static void uart_write_reg(struct uart16550 *u, unsigned reg, uint8_t v)
 			write_thr(u, v);
 		break;
 	case UART_IER:
-		if (dlab)
+		if (dlab) {
 			u->dlm = v;
-		else
+		} else {
 			write_ier(u, v);
+			if (v & UART_IER_ERBFI)
+				u->rx_watched = true;
+		}
 		break;
 	case UART_FCR: write_fcr(u, v); break;
 	case UART_LCR: u->lcr = v; break;
@@ -290,6 +298,7 @@ static const struct io_ops uart_ops = { .read = uart_io_read, .write = uart_io_w
 
 void uart_reset(struct uart16550 *u)
 {
+	u->rx_watched = false;
 	u->ier = 0;
 	u->lcr = 0;
 	u->mcr = 0;
@@ -326,7 +335,7 @@ void uart_destroy(struct uart16550 *u)
 
 bool uart_can_receive(const struct uart16550 *u)
 {
-	return !(u->mcr & UART_MCR_LOOP) && u->rx_count < rx_capacity(u);
+	return u->rx_watched && !(u->mcr & UART_MCR_LOOP) && u->rx_count < rx_capacity(u);
 }
 
 int uart_receive(struct uart16550 *u, uint8_t byte)

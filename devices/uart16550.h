@@ -95,7 +95,11 @@ void uart_dump(void *opaque, FILE *out);
  * Returns 0, or -1 when the receiver was full (a byte is lost and LSR.OE
  * is set). */
 int uart_receive(struct uart16550 *u, uint8_t byte);
-/* The receiver has room for a byte from the serial line (not in loopback). */
+/* The line may deliver a byte now: the receiver has room, is not in
+ * loopback, and the guest has looked at it since reset (read LSR or RBR, or
+ * enabled the received-data interrupt). Live input waits for that, as a
+ * user types after the prompt, so bytes are not lost to the guest's own
+ * UART initialisation. */
 bool uart_can_receive(const struct uart16550 *u);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cpu/model.h"
+#include "devices/rtc.h"
 
 /* Returns 0 to go on, 1 to stop parsing (help, version), -1 on error. */
 typedef int (*cli_handler_fn)(struct cli *cl, const char *opt, const char *arg, char *err,
@@ -252,6 +253,16 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 	return 0;
 }
 
+/* QEMU's -rtc base=...: a fixed start time only (host time would make runs
+ * differ). */
+static int opt_rtc(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (strncmp(arg, "base=", 5) || rtc_parse_base(arg + 5, &cl->cfg.rtc_base))
+		return cli_fail(err, errlen, "%s '%s': use base=YYYY-MM-DD or base=YYYY-MM-DDTHH:MM:SS (UTC); "
+				"host time (utc, localtime) is not offered: runs must repeat", opt, arg);
+	return 0;
+}
+
 static int opt_record(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -287,7 +298,7 @@ static const struct cli_option cli_options[] = {
 	{ "-append", "STR", opt_append, "kernel command line; the kernel sees \"FILE STR\"" },
 	{ "-initrd", "\"F [ARGS],...\"", opt_initrd, "multiboot modules with their strings; repeatable" },
 	{ "-m", "SIZE", opt_ram, "guest RAM in MiB, or with a suffix: 512M, 1G (2 MiB..4 GiB; default 256)" },
-	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1; only CPU 0 runs for now)" },
+	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1); APs wait for a start-up IPI" },
 	{ "-cpu", "MODEL", opt_cpu, "CPU model; -cpu help lists them" },
 	{ "-serial", "DEV", opt_serial, "COM1: stdio (default), file:PATH or none" },
 	{ "-display", "TYPE", opt_display, "VGA screen: sdl (a window, keyboard input) or none (default)" },
@@ -295,6 +306,7 @@ static const struct cli_option cli_options[] = {
 	{ "-no-reboot", NULL, opt_no_reboot, "end the run on triple fault or reset instead of rebooting" },
 	{ "--max-cycles", "N", opt_max_cycles, "stop after N simulated cycles (default 0 = no limit)" },
 	{ "--seed", "N", opt_seed, "seed for RDRAND/RDSEED (default 0)" },
+	{ "-rtc", "base=DATE", opt_rtc, "RTC time at start, YYYY-MM-DD[THH:MM:SS] UTC (default 2025-01-01)" },
 	{ "--record", "FILE", opt_record, "write external input (serial, keys) with its cycles to FILE" },
 	{ "--replay", "FILE", opt_replay, "deliver the input FILE recorded, at the same cycles (stdin unused)" },
 	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },

@@ -16,12 +16,14 @@
 #include "devices/debugexit.h"
 #include "devices/fwcfg.h"
 #include "devices/i8042.h"
+#include "devices/rtc.h"
 #include "devices/uart16550.h"
 #include "sim/display.h"
 
 void machine_config_init(struct machine_config *cfg)
 {
-	*cfg = (struct machine_config){ .ram_mb = 256, .smp = 1, .serial = SERIAL_STDIO };
+	*cfg = (struct machine_config){ .ram_mb = 256, .smp = 1, .serial = SERIAL_STDIO,
+					.rtc_base = RTC_DEFAULT_BASE };
 }
 
 static int machine_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -512,7 +514,11 @@ enum machine_result machine_run(struct machine *m)
 {
 	while (!machine_step(m))
 		;
-	input_finish(&m->input, m->sched.now);
+	uint64_t end = m->exit.cycle ? m->exit.cycle : m->sched.now;
+	input_finish(&m->input, end);
+	if (input_replaying(&m->input) && m->input.replay_end != UINT64_MAX && m->input.replay_end != end)
+		fprintf(stderr, "vtxsim: replay ended at cycle %llu, the recorded run at %llu: the runs diverged\n",
+			(unsigned long long)end, (unsigned long long)m->input.replay_end);
 	if (m->cfg.serial == SERIAL_STDIO)
 		fflush(stdout);
 	if (m->serial_file)

@@ -57,6 +57,7 @@ struct machine_config {
 	const char *record_path;        /* --record: external input log to write */
 	const char *replay_path;        /* --replay: external input log to deliver */
 	bool display;                   /* -display sdl: an SDL window shows the VGA screen */
+	int64_t rtc_base;               /* -rtc base=: the RTC's time (Unix seconds, UTC) at cycle 0 */
 };
 
 /* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */

@@ -11,7 +11,9 @@
 #include "devices/ioapic.h"
 #include "devices/lapic.h"
 #include "devices/pic8259.h"
+#include "devices/pit8254.h"
 #include "devices/resetctl.h"
+#include "devices/rtc.h"
 #include "devices/vga.h"
 #include "sim/machine.h"
 
@@ -240,6 +242,13 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 	p->resetctl = resetctl_create(m->pio, &p->a20[1], &m->power);
 	if (!p->resetctl)
 		return platform_fail(err, errlen, "the reset ports 0x92/0xcf9");
+	p->pit = pit_create(m->pio, &m->clock, &p->isa[0]);
+	if (!p->pit)
+		return platform_fail(err, errlen, "the 8254 PIT at 0x40-0x43/0x61");
+	p->rtc = rtc_create(m->pio, &m->clock, &p->isa[8], m->cfg.rtc_base);
+	if (!p->rtc)
+		return platform_fail(err, errlen, "the CMOS RTC at 0x70/0x71");
+	rtc_cmos_set_memory(p->rtc, m->phys.ram_size, m->ncpus);
 	p->vga = vga_create(m->pio, &m->phys, &m->clock);
 	if (!p->vga)
 		return platform_fail(err, errlen, "the VGA (ports 0x3b4-0x3da)");
@@ -252,6 +261,10 @@ void platform_destroy(struct machine *m)
 
 	if (p->vga)
 		vga_destroy(p->vga);
+	if (p->rtc)
+		rtc_destroy(p->rtc);
+	if (p->pit)
+		pit_destroy(p->pit);
 	if (p->resetctl)
 		resetctl_destroy(p->resetctl);
 	if (p->kbd)
@@ -278,6 +291,8 @@ void platform_reset(struct machine *m)
 	i8042_reset(p->kbd);
 	resetctl_reset(p->resetctl);
 	vga_reset(p->vga);
+	pit_reset(p->pit);
+	rtc_reset(p->rtc);
 }
 
 int platform_firmware_setup(struct machine *m, char *err, size_t errlen)
@@ -285,6 +300,15 @@ int platform_firmware_setup(struct machine *m, char *err, size_t errlen)
 	struct acpi_config acpi;
 	uint64_t rsdp;
 
+	/* The 8259 pair as a PC BIOS leaves it: initialised (ICW1-4) with
+	 * vectors 08H/70H and every input masked but the cascade, so a guest
+	 * that enables interrupts without touching the PICs takes none. */
+	static const uint8_t pic_init[][2] = {
+		{ 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xfb },
+		{ 0xa0, 0x11 }, { 0xa1, 0x70 }, { 0xa1, 0x02 }, { 0xa1, 0x01 }, { 0xa1, 0xff },
+	};
+	for (size_t k = 0; k < sizeof(pic_init) / sizeof(pic_init[0]); k++)
+		pio_write(m->pio, pic_init[k][0], pic_init[k][1], 1);
 	lapic_firmware_setup(apic_bus_cpu(m->plat.apics, 0));
 	acpi_config_pc(&acpi, (unsigned)m->ncpus);
 	if (acpi.ncpus != (unsigned)m->ncpus || acpi.ioapic_id != IOAPIC_ID ||

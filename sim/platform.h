@@ -36,6 +36,8 @@ struct platform {
 	struct i8042 *kbd;
 	struct resetctl *resetctl;
 	struct vga *vga;
+	struct pit *pit;
+	struct rtc *rtc;
 	struct irq_line isa[ISA_IRQS];  /* what ISA devices drive */
 	struct irq_line pic_intr;       /* 8259 INTR output */
 	struct irq_line a20[2];         /* i8042 output port, port 92H */
@@ -48,8 +50,9 @@ int platform_build(struct machine *m, char *err, size_t errlen);
 void platform_destroy(struct machine *m);
 /* A machine reset: chips to their reset state. */
 void platform_reset(struct machine *m);
-/* The state a PC BIOS leaves for a -kernel boot (SeaBIOS): the BSP's LINT0
- * in ExtINT mode and LINT1 NMI (virtual-wire mode), so the 8259 reaches it;
+/* The state a PC BIOS leaves for a -kernel boot (SeaBIOS): the 8259 pair
+ * initialised at vectors 08H/70H with all inputs masked but the cascade;
+ * the BSP's LINT0 in ExtINT mode and LINT1 NMI (virtual-wire mode);
  * the ACPI tables in 0xE0000-0xEFFFF. 0, or -1 with a message. */
 int platform_firmware_setup(struct machine *m, char *err, size_t errlen);
 

@@ -1,7 +1,8 @@
 /* ipi: interprocessor interrupts through the xAPIC ICR (SDM vol. 3A 10.6
  * "Issuing Interprocessor Interrupts"): fixed IPIs to each AP and back,
  * physical and flat-logical destinations, the three shorthands, NMI,
- * lowest-priority delivery and waking a halted AP.
+ * lowest-priority delivery, waking a halted AP, and IPI bursts while the
+ * APs' local APIC timers run.
  *
  * Every handler appends (cpu index, vector, ISR bit of the vector) to one
  * event log. vtxsim runs the vCPUs round-robin in index order in fixed
@@ -13,16 +14,28 @@
  */
 #include "smp.h"
 
-#define VEC_KICK   0x30         /* wakes an AP to read its mailbox; not logged */
+#define VEC_KICK   0xe0         /* wakes an AP to read its mailbox (class 14: above every
+				 * TPR the tests set, or a raised TPR would hold it); not logged */
 #define VEC_PONG   0x40         /* + sender index: an AP answering a ping */
 #define VEC_PING   0x50         /* the AP's handler answers VEC_PONG + index to the BSP */
 #define VEC_LOG    0x58         /* logged only */
 #define VEC_LOWPRI 0x60         /* class 6: above every TPR the test sets */
+#define VEC_TIMER  0x70         /* the APs' local APIC timers */
 #define MAX_EVENTS 32
 #define WAIT_NS    10000000ull  /* 10 ms */
 #define SETTLE_NS  2000000ull   /* 2 ms: twenty scheduler rounds for strays */
 #define DFR_FLAT   0xffffffffu  /* 10.6.2.2: model 1111B */
 #define NEED_CPUS  4
+#define XAPIC_LVT_TIMER 0x320
+#define XAPIC_TIMER_ICR 0x380
+#define XAPIC_TIMER_DCR 0x3e0
+#define LVT_MASKED      (1u << 16)
+#define LVT_PERIODIC    (1u << 17)
+#define DCR_DIV1        0xb     /* 10.5.4 Figure 10-10: divide by 1 */
+#define TIMER_BASE      100000u /* AP i's period: i * TIMER_BASE cycles */
+#define TIMER_STAMPS    8
+#define TIMER_JITTER    200     /* cycles: interrupts land on block boundaries */
+#define BURSTS          20
 
 struct event {
 	uint8_t cpu, vector;
@@ -30,7 +43,7 @@ struct event {
 	bool if_clear;                  /* RFLAGS.IF was 0 where the interrupt struck */
 };
 
-enum cmd { CMD_NONE, CMD_SET_TPR, CMD_CLI_UNTIL_NMI };
+enum cmd { CMD_NONE, CMD_SET_TPR, CMD_CLI_UNTIL_NMI, CMD_TIMER_START, CMD_TIMER_STOP };
 
 struct mailbox {
 	volatile unsigned cmd;
@@ -44,6 +57,8 @@ static struct mailbox mbox[SMP_MAX_CPUS];
 static volatile unsigned idle_loops[SMP_MAX_CPUS];
 static volatile bool nmi_seen[SMP_MAX_CPUS];
 static volatile unsigned ready;
+static volatile unsigned ticks[SMP_MAX_CPUS];
+static volatile uint64_t tick_tsc[SMP_MAX_CPUS][TIMER_STAMPS];
 
 static bool isr_has(uint8_t v)
 {
@@ -74,6 +89,17 @@ static void on_ping(struct intr_frame *f)
 	xapic_send_ipi(smp_cpus[0].apic_id, ICR_FIXED | (VEC_PONG + (uint32_t)me));
 }
 
+static void on_timer(struct intr_frame *f)
+{
+	int me = smp_cpu_index();
+	unsigned k = ticks[me]++;
+
+	(void)f;
+	if (k < TIMER_STAMPS)
+		tick_tsc[me][k] = rdtsc();
+	xapic_eoi();
+}
+
 static void on_kick(struct intr_frame *f)
 {
 	(void)f;
@@ -98,6 +124,15 @@ static void run_cmd(int me, unsigned cmd, uint32_t arg)
 		while (!nmi_seen[me])
 			cpu_relax();
 		mbox[me].busy = false;
+		break;
+	case CMD_TIMER_START:   /* periodic, divide by 1 (10.5.4) */
+		xapic_write(XAPIC_TIMER_DCR, DCR_DIV1);
+		xapic_write(XAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TIMER);
+		xapic_write(XAPIC_TIMER_ICR, arg);
+		break;
+	case CMD_TIMER_STOP:
+		xapic_write(XAPIC_LVT_TIMER, LVT_MASKED | VEC_TIMER);
+		xapic_write(XAPIC_TIMER_ICR, 0);
 		break;
 	}
 }
@@ -312,6 +347,47 @@ static void test_hlt_wakeup(void)
 	report_eq(idle_loops[3], before + 1, "cpu 3 left HLT once, after the handler, and halted again");
 }
 
+/* The APs' timers (periodic, 1 timer tick per TSC tick at divide 1: the
+ * APIC timer runs at the core crystal clock, which CPUID.15H gives as the
+ * TSC rate) run while the BSP sends IPI bursts: each AP's ticks are its
+ * period apart, and every burst reaches every AP. This is also the
+ * timer + IPI workload determinism.sh runs twice. */
+static void test_timers_and_ipis(void)
+{
+	bool started = true, spaced = true;
+
+	for (unsigned i = 1; i < NEED_CPUS; i++)
+		post_cmd((int)i, CMD_TIMER_START, i * TIMER_BASE);
+	for (unsigned i = 1; i < NEED_CPUS; i++)
+		started &= wait_cmd_done((int)i);
+	report(started, "cpus 1-3 started periodic timers of 100000, 200000, 300000 cycles");
+	reset_log();
+	for (unsigned b = 0; b < BURSTS; b++) {
+		xapic_send_ipi(0, ICR_OTHERS | ICR_FIXED | VEC_LOG);
+		wait_ns(250000, NULL, 0);
+	}
+	wait_ns(WAIT_NS, &nevents, BURSTS * (NEED_CPUS - 1));
+	for (unsigned i = 1; i < NEED_CPUS; i++)
+		post_cmd((int)i, CMD_TIMER_STOP, 0);
+	for (unsigned i = 1; i < NEED_CPUS; i++)
+		wait_cmd_done((int)i);
+	report_eq(nevents, BURSTS * (NEED_CPUS - 1), "%u all-excluding-self bursts reached 3 APs each",
+		  BURSTS);
+	for (unsigned i = 1; i < NEED_CPUS; i++) {
+		unsigned n = ticks[i] < TIMER_STAMPS ? ticks[i] : TIMER_STAMPS;
+		for (unsigned k = 1; k < n; k++) {
+			int64_t d = (int64_t)(tick_tsc[i][k] - tick_tsc[i][k - 1]) - (int64_t)(i * TIMER_BASE);
+			if (d < -TIMER_JITTER || d > TIMER_JITTER) {
+				spaced = false;
+				printf("      cpu %u ticks %u-%u: %ld cycles off\n", i, k - 1, k, (long)d);
+			}
+		}
+		/* ~5 ms of bursts: 10M cycles / (i * 100000) ticks at least. */
+		report(ticks[i] >= 100 / i, "cpu %u: %u timer ticks in the bursts' 10M cycles", i, ticks[i]);
+	}
+	report(spaced, "every AP's timer ticks are its period apart (+-%u cycles)", TIMER_JITTER);
+}
+
 static void check_bsp_apic_idle(void)
 {
 	uint32_t isr = 0, irr = 0;
@@ -333,6 +409,7 @@ static void install_handlers(void)
 	idt_set_handler(VEC_LOG, on_logged, GATE_INTERRUPT, 0);
 	idt_set_handler(VEC_LOWPRI, on_logged, GATE_INTERRUPT, 0);
 	idt_set_handler(VEC_NMI, on_nmi, GATE_INTERRUPT, 0);
+	idt_set_handler(VEC_TIMER, on_timer, GATE_INTERRUPT, 0);
 	for (unsigned i = 0; i < SMP_MAX_CPUS; i++)
 		idt_set_handler((uint8_t)(VEC_PONG + i), on_logged, GATE_INTERRUPT, 0);
 }
@@ -361,6 +438,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	test_nmi();
 	test_lowest_priority();
 	test_hlt_wakeup();
+	test_timers_and_ipis();
 	cli();
 	check_bsp_apic_idle();
 	report_summary();

@@ -182,7 +182,8 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	for (unsigned i = 1; i < n; i++)
 		check_ap((int)i, signature);
 	check_distinct(n);
-	if (n >= 2)
+	/* Never INIT an APIC id that did not report (it could be the BSP's). */
+	if (n >= 2 && smp_cpus[n - 1].arrived)
 		check_reinit(n, signature, mbinfo);
 	stop = true;
 	report_summary();

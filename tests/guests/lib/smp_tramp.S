@@ -8,7 +8,8 @@
  * kernel image (above 1 MiB, reachable once protected mode is on).
  *
  * Layout of the page (struct tramp_data in lib/smp.c mirrors the data):
- *   0x00  jmp to the code at TR_CODE
+ *   0x00  jmp near to the code at TR_CODE (rel16: a short jump reaches
+ *         only 127 bytes on)
  *   0x10  ticket: the next cpu index; each AP takes one with LOCK XADD
  *   0x14  GDT pseudo-descriptor for LGDT (limit, 32-bit base)
  *   0x20  entry CS per cpu index (16-bit each, SMP_MAX_CPUS of them)
@@ -42,8 +43,9 @@
 	.code16
 	.globl smp_tramp_start, smp_tramp_end
 smp_tramp_start:
-	.byte 0xeb, TR_CODE - 2         /* jmp short TR_CODE */
-	.skip TR_TICKET - 2
+	.byte 0xe9                      /* jmp near TR_CODE: rel16 (a short jmp's */
+	.word TR_CODE - 3               /* rel8 cannot reach 0xc0 forwards) */
+	.skip TR_TICKET - 3
 	.long 1                         /* ticket */
 	.word smp_gdt_end - smp_gdt - 1 /* GDTR limit */
 	.long smp_gdt                   /* GDTR base */

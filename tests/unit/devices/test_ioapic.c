@@ -270,6 +270,27 @@ static void test_odd_accesses(void)
 	rig_fini(&r);
 }
 
+static void test_dump(void)
+{
+	struct rig r;
+	rig_init(&r);
+	rte_set(&r, 4, 0x41 | IOAPIC_RTE_TRIGGER, 0x03);
+	ioapic_set_irq(r.io, 4, 1);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	ioapic_dump(r.io, f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "id 2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "pin  4:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "vec 0x41"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "remote-irr asserted"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "pin  5:"));     /* untouched entries omitted */
+	free(buf);
+	rig_fini(&r);
+}
+
 void suite_dev_ioapic(void)
 {
 	CU_pSuite s = CU_add_suite("dev_ioapic", NULL, NULL);
@@ -281,4 +302,5 @@ void suite_dev_ioapic(void)
 	CU_add_test(s, "EOI clears all entries with the vector", test_eoi_clears_every_matching_entry);
 	CU_add_test(s, "NMI delivery is edge even when programmed level", test_nmi_is_edge);
 	CU_add_test(s, "odd offsets, sizes and aliasing", test_odd_accesses);
+	CU_add_test(s, "dump lists programmed entries", test_dump);
 }

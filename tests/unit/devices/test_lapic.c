@@ -748,6 +748,107 @@ static void test_globally_disabled_passthrough(void)
 	rig_free(r);
 }
 
+static void test_mmio_widths(void)
+{
+	struct rig *r = rig_new(NULL);
+	wr(r, 1, APIC_REG_TPR, 0x5a);
+	/* Narrow reads see the register's bytes; bytes 4-15 read 0. */
+	CU_ASSERT_EQUAL(phys_read(&r->pm, PAGE(1) + APIC_REG_ID + 3, 1), 2u);
+	CU_ASSERT_EQUAL(phys_read(&r->pm, PAGE(1) + APIC_REG_VERSION + 2, 2), 0x0106u);
+	CU_ASSERT_EQUAL(phys_read(&r->pm, PAGE(1) + APIC_REG_TPR + 4, 4), 0);
+	CU_ASSERT_EQUAL(phys_read(&r->pm, PAGE(1) + APIC_REG_TPR, 8), 0x5au);
+	/* Only aligned 32-bit (or wider) writes take effect. */
+	phys_write(&r->pm, PAGE(1) + APIC_REG_TPR, 0x11, 1);
+	phys_write(&r->pm, PAGE(1) + APIC_REG_TPR + 4, 0x22, 4);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_TPR), 0x5au);
+	phys_write(&r->pm, PAGE(1) + APIC_REG_TPR, 0xffffffff00000033ull, 8);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_TPR), 0x33u);
+	/* Read-only registers ignore writes without an error. */
+	wr(r, 1, APIC_REG_VERSION, 0);
+	wr(r, 1, APIC_REG_PPR, 0xff);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_VERSION), 0x01060014u);
+	wr(r, 1, APIC_REG_ESR, 0);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_ESR), 0);
+	/* Reserved offsets: write sets ESR bit 7 too. */
+	wr(r, 1, 0x40, 1);
+	wr(r, 1, APIC_REG_ESR, 0);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_ESR), APIC_ESR_ILLEGAL_REGISTER);
+	/* In x2APIC mode the page is not decoded: all ones, writes dropped. */
+	to_x2apic(r, 1);
+	CU_ASSERT_EQUAL(rd(r, 1, APIC_REG_VERSION), 0xffffffffu);
+	wr(r, 1, APIC_REG_TPR, 0x10);
+	uint64_t v;
+	CU_ASSERT_TRUE(lapic_msr_read(L(r, 1), 0x808, &v));
+	CU_ASSERT_EQUAL(v, 0x33u);
+	rig_free(r);
+}
+
+static void test_timer_divide_change(void)
+{
+	struct rig *r = rig_new(NULL);
+	sw_enable(r, 0);
+	start_timer(r, 0, 0xe2, 0xb, 1000);     /* divide by 1: 87.5 cycles/tick */
+	clock_run_until(&r->ck, 87500 / 2);     /* 500 ticks */
+	CU_ASSERT_EQUAL(rd(r, 0, APIC_REG_TIMER_CCR), 500u);
+	wr(r, 0, APIC_REG_TIMER_DCR, 0x0);      /* divide by 2 from here */
+	CU_ASSERT_EQUAL(rd(r, 0, APIC_REG_TIMER_CCR), 500u);
+	CU_ASSERT_EQUAL(clock_next(&r->ck), 43750u + 87500u);   /* 500 ticks of 175 */
+	clock_run_until(&r->ck, 43750 + 87500);
+	CU_ASSERT_EQUAL(r->cpu[0].rises, 1);
+	CU_ASSERT_EQUAL(lapic_ack(L(r, 0)), 0xe2);
+	rig_free(r);
+}
+
+static void test_x2apic_init_keeps_mode(void)
+{
+	struct rig *r = rig_new(NULL);
+	to_x2apic(r, 0);
+	to_x2apic(r, 3);
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 3), 0x80f, 0x1ff));
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 3), 0x808, 0x70));
+	/* INIT to x2APIC id 7, then SIPI vector 9A. */
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 0), 0x830, (7ull << 32) | 0x4500));
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 0), 0x830, (7ull << 32) | 0x469a));
+	CU_ASSERT_EQUAL(r->cpu[3].init, 1);
+	CU_ASSERT_EQUAL(r->cpu[3].sipi_vec, 0x9a);
+	uint64_t v;
+	CU_ASSERT_EQUAL(lapic_get_base(L(r, 3)) & APIC_BASE_EXTD, APIC_BASE_EXTD);
+	CU_ASSERT_TRUE(lapic_msr_read(L(r, 3), 0x802, &v));
+	CU_ASSERT_EQUAL(v, 7u);
+	CU_ASSERT_TRUE(lapic_msr_read(L(r, 3), 0x80d, &v));
+	CU_ASSERT_EQUAL(v, 0x80u);
+	CU_ASSERT_TRUE(lapic_msr_read(L(r, 3), 0x808, &v));
+	CU_ASSERT_EQUAL(v, 0);
+	CU_ASSERT_TRUE(lapic_msr_read(L(r, 3), 0x80f, &v));
+	CU_ASSERT_EQUAL(v, 0xffu);
+	/* x2APIC physical broadcast is FFFFFFFFH; FFH is just an id. */
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 0), 0x80f, 0x1ff));
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 0), 0x830, (0xffull << 32) | 0x4400));
+	CU_ASSERT_EQUAL(r->cpu[0].nmi + r->cpu[3].nmi, 0);
+	CU_ASSERT_TRUE(lapic_msr_write(L(r, 0), 0x830, (0xffffffffull << 32) | 0x4400));
+	for (int i = 0; i < NCPU; i++)
+		CU_ASSERT_EQUAL(r->cpu[i].nmi, 1);
+	rig_free(r);
+}
+
+static void test_dump(void)
+{
+	struct rig *r = rig_new(NULL);
+	sw_enable(r, 2);
+	ipi(r, 0, 0x4055, 5);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	apic_bus_dump(r->bus, f);
+	fclose(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "lapic 2: id 0x5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "irr: 0x55"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "lapic 0: id 0 base 0xfee00900 (xapic, bsp)"));
+	free(buf);
+	rig_free(r);
+}
+
 void suite_dev_lapic(void)
 {
 	CU_pSuite s = CU_add_suite("dev_lapic", NULL, NULL);
@@ -768,4 +869,8 @@ void suite_dev_lapic(void)
 	CU_add_test(s, "lowest-priority arbitration", test_lowest_priority);
 	CU_add_test(s, "LINT0 ExtINT, LINT1 NMI, level LINT", test_lint_extint_and_nmi);
 	CU_add_test(s, "globally disabled: LINT pass-through", test_globally_disabled_passthrough);
+	CU_add_test(s, "MMIO access widths, read-only and reserved", test_mmio_widths);
+	CU_add_test(s, "divide change carries the count over", test_timer_divide_change);
+	CU_add_test(s, "INIT in x2APIC mode, x2APIC broadcast", test_x2apic_init_keeps_mode);
+	CU_add_test(s, "dump", test_dump);
 }
