@@ -41,11 +41,6 @@ static int pic_extint_ack(void *opaque)
 	return pic_ack(opaque);
 }
 
-static void ioapic_eoi_listener(void *opaque, uint8_t vector)
-{
-	ioapic_eoi(opaque, vector);
-}
-
 /* ---- a local APIC's wires to its CPU (struct lapic_cpu_port) ---- */
 
 static struct cpu *link_cpu(void *ctx)
@@ -233,7 +228,7 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 	p->ioapic = ioapic_create(&m->phys, IOAPIC_BASE, IOAPIC_ID, &sink);
 	if (!p->ioapic)
 		return platform_fail(err, errlen, "the IOAPIC at 0xfec00000");
-	struct eoi_listener eoi = { ioapic_eoi_listener, p->ioapic };
+	struct eoi_listener eoi = { ioapic_eoi, p->ioapic };
 	if (apic_bus_add_eoi_listener(p->apics, &eoi))
 		return platform_fail(err, errlen, "the IOAPIC's EOI listener");
 	p->kbd = i8042_create(m->pio, &p->isa[1], &p->isa[12], &p->a20[0], &m->power);

@@ -90,11 +90,6 @@ static void wait_irqs(unsigned n, uint64_t cycles)
 	cli();
 }
 
-static bool near(uint64_t got, uint64_t want, uint64_t tol)
-{
-	return got + tol >= want && got <= want + tol;
-}
-
 static uint64_t edge_entry(uint8_t vector, uint32_t dest)
 {
 	return IOAPIC_DEST(dest) | vector;

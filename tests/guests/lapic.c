@@ -81,19 +81,6 @@ static void wait_irqs(unsigned n, uint64_t cycles)
 	cli();
 }
 
-static void spin_cycles(uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (rdtsc() < end)
-		asm volatile("pause");
-}
-
-static bool near(uint64_t got, uint64_t want, uint64_t tol)
-{
-	return got + tol >= want && got <= want + tol;
-}
-
 /* TSC cycles for n APIC timer input clocks (10.5.4: the core crystal when
  * CPUID 15H enumerates it). */
 static uint64_t timer_cycles(uint64_t n)

@@ -87,19 +87,6 @@ static void wait_irqs(unsigned n, uint64_t cycles)
 	cli();
 }
 
-static void spin_cycles(uint64_t cycles)
-{
-	uint64_t end = rdtsc() + cycles;
-
-	while (rdtsc() < end)
-		asm volatile("pause");
-}
-
-static bool near(uint64_t got, uint64_t want, uint64_t tol)
-{
-	return got + tol >= want && got <= want + tol;
-}
-
 /* Stops counter 0: a mode 0 control word drives OUT0 low, and with no
  * count written the counter never reaches terminal count. */
 static void pit0_stop(void)

@@ -87,11 +87,6 @@ static uint8_t bcd_inc(uint8_t v)
 	return (uint8_t)((s / 10) << 4 | s % 10);
 }
 
-static bool near(uint64_t got, uint64_t want, uint64_t tol)
-{
-	return got + tol >= want && got <= want + tol;
-}
-
 static unsigned field(uint8_t v, bool binary)
 {
 	return binary ? v : bcd(v);

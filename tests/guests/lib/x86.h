@@ -105,6 +105,21 @@ static inline uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+/* Busy-waits for at least `cycles` TSC ticks. */
+static inline void spin_cycles(uint64_t cycles)
+{
+	uint64_t end = rdtsc() + cycles;
+
+	while (rdtsc() < end)
+		__asm__ volatile("pause");
+}
+
+/* |got - want| <= tol, without overflow for unsigned values. */
+static inline bool near(uint64_t got, uint64_t want, uint64_t tol)
+{
+	return got + tol >= want && got <= want + tol;
+}
+
 #define DEFINE_CR(n)                                                       \
 	static inline uint64_t read_cr##n(void)                            \
 	{                                                                  \
