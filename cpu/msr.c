@@ -128,6 +128,18 @@ static uint64_t tsc_now(const struct cpu *c)
 	return c->cycles + c->tsc_offset;
 }
 
+/* An armed TSC deadline compares against the TSC (SDM vol. 3A 10.5.4.1), so
+ * when software moves the TSC the local APIC must re-time its timer: write
+ * the deadline back and the APIC measures it against the new TSC (a
+ * deadline now in the past fires at once). */
+static void tsc_moved(struct cpu *c)
+{
+	uint64_t deadline = 0;
+
+	if (c->apic && c->apic->msr_read(c->apic_opaque, MSR_IA32_TSC_DEADLINE, &deadline) && deadline)
+		c->apic->msr_write(c->apic_opaque, MSR_IA32_TSC_DEADLINE, deadline);
+}
+
 /* A write to the TSC adds the same delta to IA32_TSC_ADJUST, and a write to
  * IA32_TSC_ADJUST adds its delta to the TSC (SDM vol. 3B 17.17.3). */
 static uint64_t rd_tsc(struct cpu *c)
@@ -140,6 +152,7 @@ static bool wr_tsc(struct cpu *c, uint64_t v)
 	uint64_t delta = v - tsc_now(c);
 	c->tsc_offset += delta;
 	c->msr.tsc_adjust += delta;
+	tsc_moved(c);
 	return true;
 }
 
@@ -152,6 +165,7 @@ static bool wr_tsc_adjust(struct cpu *c, uint64_t v)
 {
 	c->tsc_offset += v - c->msr.tsc_adjust;
 	c->msr.tsc_adjust = v;
+	tsc_moved(c);
 	return true;
 }
 

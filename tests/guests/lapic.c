@@ -275,6 +275,16 @@ static void check_tsc_deadline(void)
 	wrmsr(MSR_IA32_TSC_DEADLINE, 1);
 	wait_irqs(1, 100000);
 	report(lg.n == 1 && lg.tsc[0] - t0 < OVERHEAD, "a deadline in the past fires at once");
+
+	/* The deadline is compared with the TSC, so moving the TSC past an
+	 * armed deadline (WRMSR to IA32_TSC) fires it at once. */
+	log_reset();
+	t0 = rdtsc();
+	wrmsr(MSR_IA32_TSC_DEADLINE, t0 + 10000000);
+	wrmsr(MSR_IA32_TSC, t0 + 20000000);
+	wait_irqs(1, 100000);
+	report(lg.n == 1 && lg.tsc[0] - (t0 + 20000000) < OVERHEAD,
+	       "TSC written past an armed deadline: it fires at once (%u)", lg.n);
 	apic_write(APIC_LVTT, APIC_LVT_MASKED | VEC_TIMER);
 }
 
