@@ -72,6 +72,7 @@ void cpu_reset(struct cpu *c)
 	c->tsc_offset = 0;
 	c->rng_state = rng;
 	cpu_msr_reset(c);
+	vmx_reset(c);
 	cpu_fpu_reset(c);
 	cpu_mode_changed(c);
 }

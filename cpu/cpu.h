@@ -14,6 +14,7 @@
 #include "mem/phys.h"
 #include "mem/pio.h"
 #include "mem/tlb.h"
+#include "vmx/vmx.h"
 
 struct cpu_model;
 struct icache;
@@ -209,6 +210,7 @@ struct cpu {
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
 	struct fpu_state fpu;   /* x87/SSE/AVX registers (cpu/fpu.c, cpu/sse*.c, cpu/xsave.c) */
+	struct vmx_state vmx;   /* VMX operation (vmx/) */
 
 	/* Interrupt shadows and sleep state. */
 	bool sti_shadow, mov_ss_shadow;

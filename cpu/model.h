@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "vmx/vmx.h"
+
 struct cpu_model {
 	const char *name;
 	const char *description;
@@ -19,6 +21,7 @@ struct cpu_model {
 	uint32_t max_leaf, max_ext_leaf;
 	uint8_t phys_addr_bits, lin_addr_bits;
 	uint32_t tsc_khz;               /* simulated TSC rate reported to software */
+	struct vmx_model vmx;           /* VMX capabilities (revision 0: no VMX) */
 };
 
 /* The model called name, or NULL. */

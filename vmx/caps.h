@@ -1,0 +1,44 @@
+/* The VMX capability MSRs (SDM vol. 3C Appendix A), computed from the model
+ * row (struct vmx_model). Everything in vmx/ that asks "may this control
+ * be 1 / must it be 1" asks here. */
+#ifndef VMX_CAPS_H
+#define VMX_CAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* The control words of the VMCS whose settings capability MSRs report. */
+enum vmx_ctl {
+	VMX_CTL_PIN,            /* pin-based VM-execution controls */
+	VMX_CTL_PROC,           /* primary processor-based */
+	VMX_CTL_PROC2,          /* secondary processor-based */
+	VMX_CTL_PROC3,          /* tertiary processor-based (64 bits, allowed-1 only) */
+	VMX_CTL_EXIT,           /* primary VM-exit controls */
+	VMX_CTL_EXIT2,          /* secondary VM-exit controls (64 bits, allowed-1 only) */
+	VMX_CTL_ENTRY,          /* VM-entry controls */
+	VMX_CTL_VMFUNC,         /* VM-function controls (64 bits, allowed-1 only) */
+};
+
+/* Does the model have VMX at all. */
+bool vmx_supported(const struct cpu *c);
+
+/* The bits software may set to 1 in control word ctl (allowed-1 settings),
+ * and the bits that must be 1 (allowed-0 settings cleared), as VM entry
+ * checks them: through the TRUE_ MSRs when IA32_VMX_BASIC[55] is 1
+ * (SDM vol. 3C A.3.1-A.5, 26.2.1.1). */
+uint64_t vmx_allowed1(const struct cpu *c, enum vmx_ctl ctl);
+uint64_t vmx_must_be1(const struct cpu *c, enum vmx_ctl ctl);
+
+/* The value of capability MSR msr (0x480-0x493); false when the model does
+ * not have it (RDMSR then raises #GP(0)). */
+bool vmx_cap_msr(const struct cpu *c, uint32_t msr, uint64_t *v);
+
+/* IA32_VMX_CR0_FIXED0/1 and CR4_FIXED0/1 as the model reports them. */
+uint64_t vmx_cr0_fixed0(const struct cpu *c);
+uint64_t vmx_cr0_fixed1(const struct cpu *c);
+uint64_t vmx_cr4_fixed0(const struct cpu *c);
+uint64_t vmx_cr4_fixed1(const struct cpu *c);
+
+#endif

@@ -1,0 +1,104 @@
+/* The VMCS field table (vmx/vmcs_fields.def) and access to the current
+ * VMCS in guest-physical memory.
+ *
+ * Layout of a VMCS region (ours; SDM vol. 3C 24.2 leaves the data area to
+ * the implementation; docs/vmcs-layout.md lists every field):
+ *   0   revision identifier (bits 30:0), shadow-VMCS indicator (bit 31)
+ *   4   VMX-abort indicator
+ *   8   launch state as written back by VMCLEAR (VMCS_LAUNCH_*)
+ *   16  the fields, 8 bytes each, in table order: field i at 16 + 8 * i;
+ *       a narrower field uses the low bytes and the rest stay zero
+ * The region is VMCS_REGION_SIZE bytes (IA32_VMX_BASIC[44:32]).
+ */
+#ifndef VMX_VMCS_H
+#define VMX_VMCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+#define VMCS_REGION_SIZE 4096u
+#define VMCS_OFF_REVISION 0u
+#define VMCS_OFF_ABORT 4u
+#define VMCS_OFF_LAUNCH 8u
+#define VMCS_OFF_FIELDS 16u
+#define VMCS_SHADOW_INDICATOR (1u << 31)
+/* Launch-state word at offset 8: what VMCLEAR leaves. Anything else means
+ * the region was never VMCLEARed (VMPTRLD of it is then a software error,
+ * SDM 24.11.3, which vtxsim warns about). */
+#define VMCS_LAUNCH_CLEAR 0x7674636cu   /* "lctv" */
+
+/* Encoding fields (24.11.2, Table 24-17). */
+enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
+enum vmcs_type { VMCS_T_CONTROL = 0, VMCS_T_RODATA = 1, VMCS_T_GUEST = 2, VMCS_T_HOST = 3 };
+
+static inline enum vmcs_width vmcs_enc_width(uint32_t enc)
+{
+	return (enum vmcs_width)((enc >> 13) & 3);
+}
+
+static inline enum vmcs_type vmcs_enc_type(uint32_t enc)
+{
+	return (enum vmcs_type)((enc >> 10) & 3);
+}
+
+enum vmcs_dep {
+	DEP_ALWAYS, DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY,
+	DEP_VMFUNC, DEP_MISC, DEP_EPT_VPID,
+};
+
+enum vmcs_field {
+#define VMCS_FIELD(enc, name, title, dep, bit) VF_##name,
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+	VF_COUNT
+};
+
+_Static_assert(VMCS_OFF_FIELDS + 8u * VF_COUNT <= VMCS_REGION_SIZE, "VMCS fields must fit the region");
+
+struct vmcs_field_info {
+	uint32_t enc;
+	const char *name;       /* "GUEST_RIP" */
+	const char *title;      /* "Guest RIP", as Appendix B names it */
+	enum vmcs_dep dep;
+	uint8_t bit;
+};
+
+extern const struct vmcs_field_info vmcs_fields[VF_COUNT];
+
+static inline uint32_t vmcs_field_offset(enum vmcs_field f)
+{
+	return VMCS_OFF_FIELDS + 8u * (uint32_t)f;
+}
+
+/* The row for a VMREAD/VMWRITE encoding: a 64-bit field's high half
+ * (encoding | 1) maps to its row with *high = true. -1 when the encoding is
+ * in no row (bits 63:32 of the operand must be 0 too: the caller checks). */
+int vmcs_field_lookup(uint32_t enc, bool *high);
+
+/* Does field f exist on this CPU's model (VMREAD/VMWRITE error 12 if not). */
+bool vmcs_field_exists(const struct cpu *c, enum vmcs_field f);
+
+/* The Appendix B group a field belongs to: "16-bit control", "natural-width
+ * guest-state", ... (from the encoding). */
+const char *vmcs_group_name(uint32_t enc);
+
+/* Raw access to field f of the VMCS region at pa (guest-physical), width
+ * applied: reads zero-extend, writes truncate. The caller has checked that
+ * the region lies in RAM. */
+uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f);
+void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v);
+
+/* The same on the current VMCS (c->vmx.vmcs_ptr must be valid). */
+static inline uint64_t vmcs_read(struct cpu *c, enum vmcs_field f)
+{
+	return vmcs_region_read(c, c->vmx.vmcs_ptr, f);
+}
+
+static inline void vmcs_write(struct cpu *c, enum vmcs_field f, uint64_t v)
+{
+	vmcs_region_write(c, c->vmx.vmcs_ptr, f, v);
+}
+
+#endif

@@ -1,0 +1,91 @@
+/* VMX as the CPU core sees it: the per-processor VMX state embedded in
+ * struct cpu, and the narrow entry points cpu/ calls (ARCHITECTURE.md: cpu/
+ * includes only this header of vmx/).
+ *
+ * The VMX instructions themselves are handlers named in cpu/opcodes.def and
+ * implemented in vmx/insn.c; the capability MSRs are rows of cpu/msrs.def
+ * whose read functions live in vmx/caps.c. Everything VMX reads about the
+ * model comes from the model row (cpu/models.def, struct vmx_model).
+ */
+#ifndef VMX_VMX_H
+#define VMX_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cpu;
+
+/* What a CPU model offers of VMX: the model row's VMX column
+ * (cpu/models.def); vmx/caps.c turns it into the capability MSRs
+ * (SDM vol. 3C Appendix A). revision == 0: the model has no VMX (CPUID.1:
+ * ECX.VMX reads 0, VMXON is #UD, the capability MSRs are #GP).
+ * The *_allowed1 words are the controls the model lets software set to 1
+ * (the high halves of IA32_VMX_{TRUE_}*_CTLS); the default1 bits of
+ * Appendix A.3-A.5 are architectural and added by vmx/caps.c. */
+struct vmx_model {
+	uint32_t revision;              /* IA32_VMX_BASIC[30:0] */
+	uint32_t pin_allowed1, proc_allowed1, proc2_allowed1, exit_allowed1, entry_allowed1;
+	uint64_t proc3_allowed1;        /* IA32_VMX_PROCBASED_CTLS3 */
+	uint64_t exit2_allowed1;        /* IA32_VMX_EXIT_CTLS2 */
+	bool true_ctls;                 /* IA32_VMX_BASIC[55]: the TRUE_ MSRs exist */
+	bool no_errcode_check;          /* IA32_VMX_BASIC[56]: hardware exceptions injected without the error-code consistency checks */
+	uint64_t misc;                  /* IA32_VMX_MISC, whole */
+	uint64_t ept_vpid_cap;          /* IA32_VMX_EPT_VPID_CAP, whole */
+	uint64_t vmfunc;                /* IA32_VMX_VMFUNC, whole */
+	uint64_t cr0_fixed1_mask;       /* bits of CR0 the model lets be 1 in VMX operation (beyond FIXED0) */
+};
+
+/* "No VMCS": the current-VMCS pointer after VMXON and VMCLEAR of the
+ * current VMCS (SDM vol. 3C 24.1, 30.3 VMCLEAR, VMPTRST stores it). */
+#define VMCS_PTR_NONE UINT64_MAX
+
+/* VMCSs the processor keeps active (SDM vol. 3C 24.1: a VMCS is active from
+ * VMPTRLD until VMCLEAR; the number that may be active at once is
+ * implementation specific). The launch state is processor state while a
+ * VMCS is active; VMCLEAR writes it back to the region (docs/vmcs-layout.md). */
+#define VMX_ACTIVE_MAX 16
+struct vmx_active {
+	uint64_t pa;
+	bool launched;
+};
+
+/* Which VM-entry check failed last, and with what values: what `--trace vmx`
+ * prints and the debugger's `vmx explain` shows (vmx/entry_checks.def). */
+struct vmx_verdict {
+	int check;              /* enum entry_check_id, or -1: none since the last VM entry */
+	uint32_t field;         /* VMCS encoding involved, or UINT32_MAX */
+	uint64_t actual, expected;
+	uint32_t index;         /* MSR-load entry (1-based) or segment, where it applies */
+};
+
+struct vmx_state {
+	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
+	bool nonroot;           /* in VMX non-root operation */
+	uint64_t vmxon_ptr;     /* physical address of the VMXON region */
+	uint64_t vmcs_ptr;      /* current-VMCS pointer, or VMCS_PTR_NONE */
+	struct vmx_active active[VMX_ACTIVE_MAX];
+	unsigned nactive;
+	struct vmx_verdict verdict;
+	/* Host-side trace sink for `--trace vmx`: one line, no newline. NULL = off. */
+	void (*trace)(void *ctx, const char *line);
+	void *trace_ctx;
+};
+
+/* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
+ * VMX operation is left by reset, INIT does not leave it). */
+void vmx_reset(struct cpu *c);
+
+/* MOV to CR0 / CR4 (and anything else that loads them in root operation):
+ * false when the value breaks the VMX rules, and the write must raise
+ * #GP(0): in VMX operation the IA32_VMX_CR0/CR4_FIXED0/1 bits (SDM vol. 3C
+ * 23.8); CR4.VMXE cannot be cleared in VMX operation. */
+bool vmx_cr0_write_ok(const struct cpu *c, uint64_t cr0);
+bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4);
+
+/* INIT is blocked in VMX root operation (SDM vol. 3C 23.8). */
+static inline bool vmx_init_blocked(const struct vmx_state *v)
+{
+	return v->on && !v->nonroot;
+}
+
+#endif
