@@ -1,6 +1,7 @@
 /* The VMCS field table and raw access to VMCS regions (vmx/vmcs.h). */
 #include "vmx/vmcs.h"
 
+#include "cpu/model.h"
 #include "vmx/caps.h"
 
 const struct vmcs_field_info vmcs_fields[VF_COUNT] = {
