@@ -14,7 +14,7 @@ GUEST_CFLAGS := -m64 -std=gnu11 -O2 -ffreestanding -fno-pic -fno-pie -mcmodel=sm
 	-mno-red-zone -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
 	-fno-tree-loop-distribute-patterns -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-	-Itests/guests/lib -MMD -MP
+	-Itests/guests/lib -I. -MMD -MP
 # Guests whose C code is compiled for SSE2 (they enable CR4.OSFXSR first).
 GUEST_SSE_TESTS := sse
 GUEST_SSE_CFLAGS := $(filter-out -mno-sse -mno-sse2 -O2,$(GUEST_CFLAGS)) -O3 -msse2 -mfpmath=sse \

@@ -1,0 +1,84 @@
+/* The VMX instructions for guest tests, with their outcome read from
+ * RFLAGS (SDM vol. 3C 30.2): VMX_OK (VMsucceed), VMX_FAIL_INVALID (CF=1),
+ * VMX_FAIL_VALID (ZF=1: the error is in the VM-instruction error field).
+ * Field encodings come from vmx/vmcs_fields.def (VMCS_<NAME>), control
+ * bits, exit reasons and error numbers from vmx/controls.h: the same
+ * tables vtxsim reads. */
+#ifndef GUEST_VMX_INSN_H
+#define GUEST_VMX_INSN_H
+
+#include <stdint.h>
+
+#include "vmx/controls.h"
+
+enum {
+#define VMCS_FIELD(enc, name, title, dep, bit) VMCS_##name = (enc),
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+enum vmx_result { VMX_OK = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
+
+static inline enum vmx_result vmx_result_of(uint64_t rflags)
+{
+	if (rflags & 1)
+		return VMX_FAIL_INVALID;
+	if (rflags & 0x40)
+		return VMX_FAIL_VALID;
+	return VMX_OK;
+}
+
+#define VMX_OP_MEM(mnemonic, pa)                                                       \
+	({                                                                              \
+		uint64_t fl_, op_ = (pa);                                               \
+		asm volatile(mnemonic " %1; pushfq; popq %0" : "=r"(fl_) : "m"(op_) : "cc", "memory"); \
+		vmx_result_of(fl_);                                                     \
+	})
+
+static inline enum vmx_result vmxon(uint64_t pa) { return VMX_OP_MEM("vmxon", pa); }
+static inline enum vmx_result vmclear(uint64_t pa) { return VMX_OP_MEM("vmclear", pa); }
+static inline enum vmx_result vmptrld(uint64_t pa) { return VMX_OP_MEM("vmptrld", pa); }
+
+static inline enum vmx_result vmptrst(uint64_t *pa)
+{
+	uint64_t fl;
+	asm volatile("vmptrst %1; pushfq; popq %0" : "=r"(fl), "=m"(*pa) : : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+static inline enum vmx_result vmxoff(void)
+{
+	uint64_t fl;
+	asm volatile("vmxoff; pushfq; popq %0" : "=r"(fl) : : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+static inline enum vmx_result vmread_r(uint64_t field, uint64_t *v)
+{
+	uint64_t fl, val = 0;
+	asm volatile("vmread %2, %1; pushfq; popq %0" : "=r"(fl), "+r"(val) : "r"(field) : "cc", "memory");
+	*v = val;
+	return vmx_result_of(fl);
+}
+
+static inline enum vmx_result vmwrite_r(uint64_t field, uint64_t v)
+{
+	uint64_t fl;
+	asm volatile("vmwrite %2, %1; pushfq; popq %0" : "=r"(fl) : "r"(field), "rm"(v) : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+/* The value of a field (0 when VMREAD fails: callers that care use vmread_r). */
+static inline uint64_t vmread(uint64_t field)
+{
+	uint64_t v = 0;
+	vmread_r(field, &v);
+	return v;
+}
+
+static inline void vmwrite(uint64_t field, uint64_t v)
+{
+	vmwrite_r(field, v);
+}
+
+#endif
