@@ -14,8 +14,14 @@ void vmx_reset(struct cpu *c)
 	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };
 }
 
-/* 23.8: in VMX operation, bits fixed by IA32_VMX_CR0_FIXED0/1 must keep
- * their fixed values. */
+/* 23.8: in VMX operation, bits fixed by IA32_VMX_CR0_FIXED0/1 and
+ * CR4_FIXED0/1 must keep their fixed values: CLTS, LMSW and MOV to CR0/CR4
+ * that would break them are #GP(0) (cpu/system.c asks before any side
+ * effect). CR4_FIXED0 holds VMXE, so clearing CR4.VMXE in VMX operation is
+ * #GP(0) as well. Only VMX root operation is decided here: in non-root
+ * operation the guest/host masks, the read shadows and "unrestricted guest"
+ * (PE/PG) decide (25.3), which is VMX core II's (issue #6), so this hook
+ * does not restrict a guest's writes yet. */
 bool vmx_cr0_write_ok(const struct cpu *c, uint64_t cr0)
 {
 	if (!c->vmx.on || c->vmx.nonroot)
