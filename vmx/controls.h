@@ -207,4 +207,55 @@ enum vm_insn_error {
 #undef X
 };
 
+/* VM-entry interruption-information field (24.8.3, Table 24-14); the
+ * VM-exit and IDT-vectoring information fields share the layout. */
+#define INTR_INFO_VECTOR_MASK   0xffu
+#define INTR_INFO_TYPE_SHIFT    8
+#define INTR_INFO_TYPE_MASK     (7u << 8)
+#define INTR_INFO_DELIVER_ERRCODE (1u << 11)
+#define INTR_INFO_VALID         (1u << 31)
+#define INTR_TYPE_EXT_INTR      0u
+#define INTR_TYPE_NMI           2u
+#define INTR_TYPE_HW_EXC        3u
+#define INTR_TYPE_SW_INTR       4u
+#define INTR_TYPE_PRIV_SW_EXC   5u
+#define INTR_TYPE_SW_EXC        6u
+#define INTR_TYPE_OTHER_EVENT   7u
+
+/* Guest activity state (24.4.2) and interruptibility state (Table 24-3). */
+#define ACTIVITY_ACTIVE         0u
+#define ACTIVITY_HLT            1u
+#define ACTIVITY_SHUTDOWN       2u
+#define ACTIVITY_WAIT_SIPI      3u
+#define BLOCKING_BY_STI         (1u << 0)
+#define BLOCKING_BY_MOV_SS      (1u << 1)
+#define BLOCKING_BY_SMI         (1u << 2)
+#define BLOCKING_BY_NMI         (1u << 3)
+#define ENCLAVE_INTERRUPTION    (1u << 4)
+
+/* Pending debug exceptions (Table 24-4). */
+#define PENDING_DBG_BS          (1ull << 14)
+
+/* EPTP (24.6.11, Table 24-8) and the IA32_VMX_EPT_VPID_CAP bits VM entry
+ * consults (A.10). */
+#define EPTP_MEMTYPE_MASK       7ull
+#define EPTP_WALK_SHIFT         3
+#define EPTP_WALK_MASK          (7ull << 3)
+#define EPTP_AD                 (1ull << 6)
+#define EPT_CAP_WALK4           (1ull << 6)
+#define EPT_CAP_WALK5           (1ull << 7)
+#define EPT_CAP_UC              (1ull << 8)
+#define EPT_CAP_WB              (1ull << 14)
+#define EPT_CAP_AD              (1ull << 21)
+
+/* VM-function controls (24.6.14, Table 24-9). */
+#define VMFUNC_EPTP_SWITCHING   (1ull << 0)
+
+/* IA32_VMX_MISC fields VM entry consults (A.6). */
+#define VMX_MISC_ACT_HLT        (1ull << 6)
+#define VMX_MISC_ACT_SHUTDOWN   (1ull << 7)
+#define VMX_MISC_ACT_WAIT_SIPI  (1ull << 8)
+#define VMX_MISC_CR3_TARGETS(m) (((m) >> 16) & 0x1ffu)
+#define VMX_MISC_INSN_LEN0      (1ull << 30)
+
 #endif
