@@ -152,10 +152,6 @@ bool chk_HOST_ADDR_SPACE_IN_LM(struct entry_ctx *e)
 	return !in_ia32e(e) || verdict(e, ex & EXIT_HOST_ADDR_SPACE, ex, ex | EXIT_HOST_ADDR_SPACE);
 }
 
-bool chk_HOST_32_IA32E_GUEST(struct entry_ctx *e)
-{
-	return host_64(e) || chk_rsvd(e, entry_ctls(e), ENTRY_IA32E_GUEST);
-}
 
 bool chk_HOST_32_CR4_PCIDE(struct entry_ctx *e)
 {
