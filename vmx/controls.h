@@ -247,4 +247,14 @@ enum vmx_abort_indicator {
 #undef X
 };
 
+/* Pending debug exceptions (Table 24-4). */
+#define PENDING_DBG_BS          (1ull << 14)
+
+/* EPTP (24.6.11, Table 24-8). The IA32_VMX_EPT_VPID_CAP, MISC and VMFUNC
+ * bits VM entry consults are in vmx/caps_bits.h. */
+#define EPTP_MEMTYPE_MASK       7ull
+#define EPTP_WALK_SHIFT         3
+#define EPTP_WALK_MASK          (7ull << 3)
+#define EPTP_AD                 (1ull << 6)
+
 #endif

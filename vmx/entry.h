@@ -50,13 +50,13 @@ struct entry_ctx {
 	uint64_t actual, expected;
 	int field;              /* overrides the row's field when >= 0 */
 	uint32_t index;         /* MSR-load entry / segment, where it applies */
-	/* MSR_LOAD phase (26.4): the VM-entry MSR-load entry being checked,
-	 * set by the loader (vmx/entry_load.c) before each run of the phase. */
-	uint32_t msr_entry;     /* 1-based index in the area */
-	uint32_t msr_index;     /* bits 31:0: the MSR */
-	uint32_t msr_reserved;  /* bits 63:32 */
-	uint64_t msr_value;     /* bits 127:64 */
-	bool msr_write_failed;  /* the loader's WRMSR of this entry faulted */
+	/* PHASE_MSR_LOAD runs once per entry of the VM-entry MSR-load area
+	 * (26.4): the loader fills these, then runs the phase; its last row
+	 * (MSRLOAD_WRMSR_GP) writes the MSR as WRMSR would, so a phase that
+	 * returns -1 has loaded the entry. */
+	uint32_t msr_n;         /* 1-based index of the entry (the exit qualification of reason 34) */
+	uint64_t msr_lo;        /* bits 63:0 of the entry: MSR index (31:0), reserved (63:32) */
+	uint64_t msr_data;      /* bits 127:64: the value to load */
 };
 
 #define CHECK(id, phase, sec, out, field, rule) bool chk_##id(struct entry_ctx *e);

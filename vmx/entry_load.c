@@ -97,31 +97,6 @@ bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
 
 /* ---- 26.4 the VM-entry MSR-load area ---- */
 
-/* The row of the last 26.4 bullet: the loader attempts the write only
- * after the phase held, so in the phase run this is true; a faulting write
- * sets msr_write_failed and records this row (msr_entry_fails). */
-bool chk_MSRLOAD_WRMSR(struct entry_ctx *e)
-{
-	e->actual = e->msr_value;
-	e->index = e->msr_entry;
-	return !e->msr_write_failed;
-}
-
-static bool msr_entry_fails(struct entry_ctx *e)
-{
-	if (entry_run_phase(e, PHASE_MSR_LOAD) >= 0)
-		return true;
-	if (cpu_msr_write(e->c, e->msr_index, e->msr_value))
-		return false;
-	e->msr_write_failed = true;
-	chk_MSRLOAD_WRMSR(e);
-	e->c->vmx.verdict = (struct vmx_verdict){
-		.check = ENTRY_CHECK_MSRLOAD_WRMSR, .field = vmcs_fields[VF_ENTRY_MSR_LOAD_ADDR].enc,
-		.actual = e->actual, .index = e->msr_entry,
-	};
-	return true;
-}
-
 bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
 {
 	struct cpu *c = e->c;
@@ -132,13 +107,11 @@ bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
 		return false;
 	}
 	for (uint32_t n = 1; n <= count; n++, pa += 16) {
-		e->msr_entry = n;
-		e->msr_index = (uint32_t)phys_read(c->phys, pa, 4);
-		e->msr_reserved = (uint32_t)phys_read(c->phys, pa + 4, 4);
-		e->msr_value = phys_read(c->phys, pa + 8, 8);
-		e->msr_write_failed = false;
-		if (msr_entry_fails(e)) {
-			c->vmx.verdict.index = n;
+		/* The phase's last row writes the MSR (vmx/entry_msr.c). */
+		e->msr_n = n;
+		e->msr_lo = phys_read(c->phys, pa, 8);
+		e->msr_data = phys_read(c->phys, pa + 8, 8);
+		if (entry_run_phase(e, PHASE_MSR_LOAD) >= 0) {
 			*fail = (struct vmx_exit_info){
 				.reason = EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE, .qual = n };
 			vmx_trace_verdict(c);

@@ -7,6 +7,7 @@
 
 #include "cpu/msr.h"
 #include "tests/unit/cpu/sysenv.h"
+#include "vmx/caps_bits.h"
 #include "vmx/controls.h"
 #include "vmx/entry.h"
 #include "vmx/vmcs.h"
@@ -96,7 +97,8 @@ static struct vmx_env *env_create(void)
 	struct cpu *c = &v->h->cpu;
 	v->model = *c->model;
 	v->model.vmx = (struct vmx_model){ .revision = 1, .pin_allowed1 = 0xff, .proc_allowed1 = 0xffffffff,
-					   .exit_allowed1 = 0xffffffff, .entry_allowed1 = 0xffffffff };
+					   .exit_allowed1 = 0xffffffff, .entry_allowed1 = 0xffffffff,
+					   .misc = VMX_MISC_ACT_HLT | VMX_MISC_ACT_SHUTDOWN | VMX_MISC_ACT_WAIT_SIPI };
 	c->model = &v->model;
 	c->cr0 |= CR0_NE;
 	c->cr4 |= CR4_VMXE;
@@ -253,7 +255,7 @@ static void test_msr_load_failure(void)
 	run(v, vmlaunch);
 	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE);
 	CU_ASSERT_EQUAL(rd(v, VF_EXIT_QUALIFICATION), 2);
-	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_MSRLOAD_WRMSR);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_MSRLOAD_WRMSR_GP);
 	CU_ASSERT_EQUAL(c->vmx.verdict.index, 2);
 	CU_ASSERT_EQUAL(c->rip, HOST_CODE + 1);
 	CU_ASSERT_EQUAL(c->msr.sysenter_eip, 0x5000);   /* host state loaded over it */
@@ -319,6 +321,8 @@ static void test_inject_exception(void)
 static void test_inject_external_interrupt(void)
 {
 	struct vmx_env *v = env_create();
+	/* 26.2.1.3: an external interrupt is injected only with RFLAGS.IF = 1. */
+	vmcs_write(&v->h->cpu, VF_GUEST_RFLAGS, rd(v, VF_GUEST_RFLAGS) | FL_IF);
 	inject(v, 0x40 | INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT, 0, 0);
 	uint64_t rsp = rd(v, VF_GUEST_RSP);
 	CU_ASSERT_EQUAL(rsp, GUEST_STACK - 40);
