@@ -468,7 +468,10 @@ static void write_edx_eax(struct cpu *c, uint64_t v)
 enum exec_status op_cpuid(struct cpu *c, const struct insn *i)
 {
 	uint32_t r[4];
-	(void)i;
+	if (c->vmx.nonroot) {   /* SDM vol. 3C 25.1.2: CPUID exits unconditionally */
+		vmx_exit_insn(c, EXIT_REASON_CPUID, i->len);
+		return EXEC_OK;
+	}
 	cpu_cpuid(c, (uint32_t)c->gpr[R_AX], (uint32_t)c->gpr[R_CX], r);
 	reg_write(c, R_AX, SZ32, r[0]);
 	reg_write(c, R_BX, SZ32, r[1]);

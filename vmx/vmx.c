@@ -112,3 +112,29 @@ void vmx_active_flush_vmxoff(struct cpu *c)
 	}
 	c->vmx.nactive = 0;
 }
+
+/* Index of the current VMCS in the active list, or -1. */
+static int current_index(const struct cpu *c)
+{
+	for (unsigned k = 0; k < c->vmx.nactive && k < VMX_ACTIVE_MAX; k++)
+		if (c->vmx.active[k].pa == c->vmx.vmcs_ptr)
+			return (int)k;
+	return -1;
+}
+
+bool vmx_current_launched(const struct cpu *c)
+{
+	int k = current_index(c);
+	return k >= 0 && c->vmx.active[k].launched;
+}
+
+void vmx_set_current_launched(struct cpu *c, bool launched)
+{
+	int k = current_index(c);
+	if (k < 0 && c->vmx.nactive < VMX_ACTIVE_MAX) {
+		k = (int)c->vmx.nactive++;
+		c->vmx.active[k].pa = c->vmx.vmcs_ptr;
+	}
+	if (k >= 0)
+		c->vmx.active[k].launched = launched;
+}

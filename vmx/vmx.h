@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmx/controls.h"
+
 struct cpu;
 
 /* What a CPU model offers of VMX: the model row's VMX column
@@ -82,6 +84,21 @@ void vmx_reset(struct cpu *c);
  * 23.8); CR4.VMXE cannot be cleared in VMX operation. */
 bool vmx_cr0_write_ok(const struct cpu *c, uint64_t cr0);
 bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4);
+
+/* Launch state of the current VMCS (SDM vol. 3C 24.1: processor state
+ * while the VMCS is active; VMLAUNCH needs "clear", VMRESUME "launched").
+ * A current VMCS missing from c->vmx.active[] reads as clear; setting it
+ * adds the entry when there is room. Minimal versions for the VM-entry
+ * work; the VMX-instruction work (VMPTRLD/VMCLEAR) owns the list. */
+bool vmx_current_launched(const struct cpu *c);
+void vmx_set_current_launched(struct cpu *c, bool launched);
+
+/* A VM exit caused by the instruction of insn_len bytes being executed
+ * (c->next_rip - insn_len is its address), with no exit qualification:
+ * the unconditional exits of 25.1.2 (CPUID, VMCALL, ...). Call it in
+ * non-root operation before any side effect; the handler then returns
+ * EXEC_OK and the host runs at HOST_RIP. */
+void vmx_exit_insn(struct cpu *c, enum vmx_exit_reason reason, unsigned insn_len);
 
 /* INIT is blocked in VMX root operation (SDM vol. 3C 23.8). */
 static inline bool vmx_init_blocked(const struct vmx_state *v)

@@ -537,25 +537,80 @@ static void test_invept_invvpid(void)
 	harness_destroy(h);
 }
 
-/* In VMX non-root operation the instructions exit (no architectural change
- * here, and no #GP at CPL 3: the exit comes first); the #UD tests still
- * come before. */
+/* Host state for the VM exits of test_nonroot: the CPU's own long mode. */
+static void host_state(struct harness *h)
+{
+	struct cpu *c = &h->cpu;
+	vmcs_write(c, VF_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE);
+	vmcs_write(c, VF_HOST_CR0, c->cr0);
+	vmcs_write(c, VF_HOST_CR3, c->cr3);
+	vmcs_write(c, VF_HOST_CR4, c->cr4);
+	vmcs_write(c, VF_HOST_CS_SELECTOR, K_CS);
+	vmcs_write(c, VF_HOST_SS_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_DS_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_ES_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_TR_SELECTOR, TSS_SEL);
+	vmcs_write(c, VF_HOST_TR_BASE, TSS_BASE);
+	vmcs_write(c, VF_HOST_GDTR_BASE, GDT_BASE);
+	vmcs_write(c, VF_HOST_IDTR_BASE, IDT_BASE);
+	vmcs_write(c, VF_HOST_RIP, 0x7000);
+	vmcs_write(c, VF_HOST_RSP, 0x8000);
+}
+
+/* Run code in non-root operation at CPL 3; it must exit with reason
+ * (27.2.1 qualification, 27.2.4 information, instruction length). */
+static void expect_exit(struct harness *h, const uint8_t *code, unsigned n, unsigned reason, uint64_t qual,
+			uint32_t info)
+{
+	struct cpu *c = &h->cpu;
+	c->vmx.nonroot = true;
+	c->cpl = 3;
+	c->rip = 0x20000;
+	CU_ASSERT_EQUAL(exec_insn(c, code, n), EXEC_OK);
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+	CU_ASSERT_EQUAL(c->next_rip, 0x7000);
+	CU_ASSERT_EQUAL(vmcs_read(c, VF_EXIT_REASON), reason);
+	CU_ASSERT_EQUAL(vmcs_read(c, VF_EXIT_QUALIFICATION), qual);
+	CU_ASSERT_EQUAL(vmcs_read(c, VF_EXIT_INSTRUCTION_LEN), n);
+	CU_ASSERT_EQUAL(vmcs_read(c, VF_GUEST_RIP), 0x20000);
+	if (info != UINT32_MAX)
+		CU_ASSERT_EQUAL(vmcs_read(c, VF_EXIT_INSTRUCTION_INFO), info);
+}
+#define EXIT(h, code, reason, qual, info) expect_exit((h), (code), sizeof(code), (reason), (qual), (info))
+
+/* In VMX non-root operation the instructions exit before the CPL check
+ * (so no #GP at CPL 3) and change nothing else; the #UD tests come
+ * first, except for VMCALL, which exits even in compatibility mode. */
 static void test_nonroot(void)
 {
 	struct harness *h = vmx_env(&fake);
 	struct cpu *c = &h->cpu;
 	on_and_load(h);
-	c->vmx.nonroot = true;
-	c->cpl = 3;
-	uint64_t ptr = c->vmx.vmcs_ptr;
+	host_state(h);
+	uint32_t mem_rax = 2u << 7 | 3u << 15 | 1u << 22;      /* [rax]: 64-bit, DS, no index, base RAX */
 	put64(h, PTR_AT, VMCS_B);
-	CU_ASSERT_EQUAL(RUN(c, VMPTRLD), EXEC_OK);
-	CU_ASSERT_EQUAL(c->vmx.vmcs_ptr, ptr);
-	CU_ASSERT_EQUAL(RUN(c, VMXON), EXEC_OK);
-	CU_ASSERT_EQUAL(RUN(c, VMCALL), EXEC_OK);
-	c->code64 = 0;          /* compatibility mode: VMCALL still exits, VMREAD is #UD */
-	CU_ASSERT_EQUAL(RUN(c, VMCALL), EXEC_OK);
+	EXIT(h, VMPTRLD, EXIT_REASON_VMPTRLD, 0, mem_rax);
+	CU_ASSERT_EQUAL(c->vmx.vmcs_ptr, VMCS_A);
+	CU_ASSERT_EQUAL(c->vmx.nactive, 1);
+	EXIT(h, VMXON, EXIT_REASON_VMXON, 0, mem_rax);
+	EXIT(h, VMCLEAR, EXIT_REASON_VMCLEAR, 0, mem_rax);
+	EXIT(h, VMPTRST, EXIT_REASON_VMPTRST, 0, mem_rax);
+	EXIT(h, VMREAD_RR, EXIT_REASON_VMREAD, 0, 1u << 10 | 3u << 3 | 1u << 28);
+	EXIT(h, VMWRITE_M, EXIT_REASON_VMWRITE, 0, mem_rax | 1u << 28);
+	EXIT(h, INVEPT, EXIT_REASON_INVEPT, 0, mem_rax | 1u << 28);
+	EXIT(h, INVVPID, EXIT_REASON_INVVPID, 0, mem_rax | 1u << 28);
+	EXIT(h, VMXOFF, EXIT_REASON_VMXOFF, 0, UINT32_MAX);
+	EXIT(h, VMCALL, EXIT_REASON_VMCALL, 0, UINT32_MAX);
+	const uint8_t vmclear_disp[] = { 0x66, 0x0f, 0xc7, 0x70, 0xf0 };        /* vmclear [rax - 0x10] */
+	EXIT(h, vmclear_disp, EXIT_REASON_VMCLEAR, (uint64_t)-0x10, mem_rax);
+	CU_ASSERT(c->vmx.on);
+	/* compatibility mode: VMCALL still exits, VMREAD is #UD */
+	c->vmx.nonroot = true;
+	c->code64 = 0;
 	FAULT(c, VMREAD_RR, VEC_UD);
+	CU_ASSERT(c->vmx.nonroot);
+	EXIT(h, VMCALL, EXIT_REASON_VMCALL, 0, UINT32_MAX);
+	CU_ASSERT(c->code64);   /* the 64-bit host is back */
 	harness_destroy(h);
 }
 
