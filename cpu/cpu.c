@@ -177,7 +177,7 @@ void cpu_mode_changed(struct cpu *c)
 		.maxphyaddr = c->model ? c->model->phys_addr_bits : 36,
 		.features = xlate_features(c),
 		.pdpte = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] },
-		.a20_masked = c->a20_masked,
+		.a20_masked = c->a20_masked && !c->vmx.on,   /* VMXON disables A20M (SDM vol. 3C 23.7) */
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;

@@ -297,7 +297,8 @@ static enum exec_status step(struct cpu *c)
  * when delivery ended in shutdown. */
 static bool boundary_events(struct cpu *c)
 {
-	if (c->init_pending) {
+	/* INIT stays latched while VMX root operation blocks it (SDM vol. 3C 23.8). */
+	if (c->init_pending && !vmx_init_blocked(&c->vmx)) {
 		c->init_pending = false;
 		cpu_init_state(c);
 		c->wait_sipi = !(c->msr.apic_base & APIC_BASE_BSP);

@@ -28,6 +28,11 @@
  * the region was never VMCLEARed (VMPTRLD of it is then a software error,
  * SDM 24.11.3, which vtxsim warns about). */
 #define VMCS_LAUNCH_CLEAR 0x7674636cu   /* "lctv" */
+/* Written back by the processor, never by VMCLEAR: a launched VMCS dropped
+ * from a full active list (vmx/vmx.c), and a launched VMCS that was still
+ * active at VMXOFF (VMRESUME of it after VMXON + VMPTRLD is error 6). */
+#define VMCS_LAUNCH_LAUNCHED (VMCS_LAUNCH_CLEAR ^ 0x0100u)
+#define VMCS_LAUNCH_VMXOFF (VMCS_LAUNCH_CLEAR ^ 0x0200u)
 
 /* Encoding fields (24.11.2, Table 24-17). */
 enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };

@@ -1,8 +1,13 @@
-/* Per-processor VMX state: reset, and the CR0/CR4 rules of VMX operation. */
+/* Per-processor VMX state: reset, the CR0/CR4 rules of VMX operation, and
+ * the list of active VMCSs. */
 #include "vmx/vmx.h"
+
+#include <string.h>
 
 #include "cpu/cpu.h"
 #include "vmx/caps.h"
+#include "vmx/insn.h"
+#include "vmx/vmcs.h"
 
 void vmx_reset(struct cpu *c)
 {
@@ -34,6 +39,84 @@ bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4)
 	if (!c->vmx.on || c->vmx.nonroot)
 		return true;
 	return (cr4 & vmx_cr4_fixed0(c)) == vmx_cr4_fixed0(c) && (cr4 & ~vmx_cr4_fixed1(c)) == 0;
+}
+
+/* ---- the active-VMCS list (vmx/insn.h) ---- */
+
+struct vmx_active *vmx_active_find(struct cpu *c, uint64_t pa)
+{
+	for (unsigned k = 0; k < c->vmx.nactive; k++)
+		if (c->vmx.active[k].pa == pa)
+			return &c->vmx.active[k];
+	return NULL;
+}
+
+static void write_launch_word(struct cpu *c, uint64_t pa, uint32_t word)
+{
+	phys_write(c->phys, pa + VMCS_OFF_LAUNCH, word, 4);
+}
+
+static void drop(struct cpu *c, struct vmx_active *a)
+{
+	unsigned k = (unsigned)(a - c->vmx.active);
+	memmove(a, a + 1, (c->vmx.nactive - k - 1) * sizeof(*a));
+	c->vmx.nactive--;
+}
+
+void vmx_active_clear(struct cpu *c, struct vmx_active *a)
+{
+	write_launch_word(c, a->pa, VMCS_LAUNCH_CLEAR);
+	drop(c, a);
+}
+
+/* A full list: write back the oldest entry that is not current (entries are
+ * kept in the order they became active). SDM 24.11.3 lets an
+ * implementation keep only so many VMCSs active; software that needs more
+ * should VMCLEAR the ones it is done with. */
+static void evict_oldest(struct cpu *c)
+{
+	for (unsigned k = 0; k < c->vmx.nactive; k++) {
+		struct vmx_active *a = &c->vmx.active[k];
+		if (a->pa == c->vmx.vmcs_ptr)
+			continue;
+		cpu_warn(c, "VMPTRLD: %u VMCSs active without VMCLEAR; writing back the one at %#llx "
+			 "(SDM 24.11.3: the number of active VMCSs is implementation-specific)",
+			 VMX_ACTIVE_MAX, (unsigned long long)a->pa);
+		write_launch_word(c, a->pa, a->launched ? VMCS_LAUNCH_LAUNCHED : VMCS_LAUNCH_CLEAR);
+		drop(c, a);
+		return;
+	}
+}
+
+struct vmx_active *vmx_active_add(struct cpu *c, uint64_t pa)
+{
+	if (c->vmx.nactive == VMX_ACTIVE_MAX)
+		evict_oldest(c);
+	uint32_t word = (uint32_t)phys_read(c->phys, pa + VMCS_OFF_LAUNCH, 4);
+	struct vmx_active *a = &c->vmx.active[c->vmx.nactive++];
+	*a = (struct vmx_active){ .pa = pa };
+	if (word == VMCS_LAUNCH_LAUNCHED) {
+		a->launched = true;
+	} else if (word == VMCS_LAUNCH_VMXOFF) {
+		a->launched = true;
+		a->after_vmxoff = true;
+	} else if (word != VMCS_LAUNCH_CLEAR) {
+		cpu_warn(c, "VMPTRLD of the VMCS region at %#llx, never initialised by VMCLEAR "
+			 "(SDM 24.11.3: software must VMCLEAR a region before its first VMPTRLD); taken as clear",
+			 (unsigned long long)pa);
+	}
+	return a;
+}
+
+void vmx_active_flush_vmxoff(struct cpu *c)
+{
+	for (unsigned k = 0; k < c->vmx.nactive; k++) {
+		const struct vmx_active *a = &c->vmx.active[k];
+		cpu_warn(c, "VMXOFF with the VMCS at %#llx still active (SDM 24.11.1: software should VMCLEAR "
+			 "every active VMCS before VMXOFF)", (unsigned long long)a->pa);
+		write_launch_word(c, a->pa, a->launched ? VMCS_LAUNCH_VMXOFF : VMCS_LAUNCH_CLEAR);
+	}
+	c->vmx.nactive = 0;
 }
 
 /* Index of the current VMCS in the active list, or -1. */

@@ -54,6 +54,7 @@ struct vmx_model {
 struct vmx_active {
 	uint64_t pa;
 	bool launched;
+	bool after_vmxoff;      /* launched, then VMXOFF/VMXON before this VMPTRLD: VMRESUME is error 6 */
 };
 
 /* Which VM-entry check failed last, and with what values: what `--trace vmx`

@@ -68,6 +68,55 @@ static inline enum vmx_result vmwrite_r(uint64_t field, uint64_t v)
 	return vmx_result_of(fl);
 }
 
+static inline enum vmx_result vmcall(void)
+{
+	uint64_t fl;
+	asm volatile("vmcall; pushfq; popq %0" : "=r"(fl) : : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+/* INVEPT / INVVPID type, 128-bit descriptor {lo, hi} (SDM vol. 3C 30.3). */
+static inline enum vmx_result invept(uint64_t type, uint64_t eptp, uint64_t hi)
+{
+	uint64_t fl, desc[2] = { eptp, hi };
+	asm volatile("invept %1, %2; pushfq; popq %0" : "=r"(fl) : "m"(desc), "r"(type) : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+static inline enum vmx_result invvpid(uint64_t type, uint64_t lo, uint64_t la)
+{
+	uint64_t fl, desc[2] = { lo, la };
+	asm volatile("invvpid %1, %2; pushfq; popq %0" : "=r"(fl) : "m"(desc), "r"(type) : "cc", "memory");
+	return vmx_result_of(fl);
+}
+
+/* Every field of vmx/vmcs_fields.def, with the capability that makes it
+ * exist as a name (VMX_DEP_ALWAYS, VMX_DEP_PROC2, ...) and its bit: what a
+ * test needs to iterate the table and decide "error 12 expected". */
+enum vmx_field_dep {
+	VMX_DEP_ALWAYS, VMX_DEP_PIN, VMX_DEP_PROC, VMX_DEP_PROC2, VMX_DEP_PROC3, VMX_DEP_EXIT, VMX_DEP_EXIT2,
+	VMX_DEP_ENTRY, VMX_DEP_VMFUNC, VMX_DEP_MISC, VMX_DEP_EPT_VPID,
+};
+
+struct vmx_field_row {
+	uint32_t enc;
+	const char *name;
+	enum vmx_field_dep dep;
+	uint8_t bit;
+};
+
+static const struct vmx_field_row vmx_field_rows[] = {
+#define VMCS_FIELD(enc, name, title, dep, bit) { (enc), #name, VMX_##dep, (bit) },
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/* Width and type from the encoding (24.11.2, Table 24-17). */
+enum { VMX_W16 = 0, VMX_W64 = 1, VMX_W32 = 2, VMX_WNAT = 3 };
+enum { VMX_T_CONTROL = 0, VMX_T_RODATA = 1, VMX_T_GUEST = 2, VMX_T_HOST = 3 };
+static inline unsigned vmx_enc_width(uint32_t enc) { return (enc >> 13) & 3; }
+static inline unsigned vmx_enc_type(uint32_t enc) { return (enc >> 10) & 3; }
+
 /* The value of a field (0 when VMREAD fails: callers that care use vmread_r). */
 static inline uint64_t vmread(uint64_t field)
 {
