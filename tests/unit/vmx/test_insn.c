@@ -40,7 +40,6 @@ static void make_models(void)
 		.entry_allowed1 = ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER,
 		.exit_allowed1 = EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER,
 		.ept_vpid_cap = FAKE_EPT_VPID_CAP,
-		.cr0_fixed1_mask = ~0ull,
 	};
 	fake_misc29 = fake;
 	fake_misc29.vmx.misc = 1ull << 29;
@@ -195,7 +194,10 @@ static void test_vmxon_faults(void)
 	FAULT(c, VMXON, VEC_GP);
 	CU_ASSERT_FALSE(c->vmx.on);
 	/* a model without VMX: #UD even with CR4.VMXE set */
-	c->model = cpu_model_default();
+	static struct cpu_model novmx;
+	novmx = fake;
+	novmx.vmx.revision = 0;
+	c->model = &novmx;
 	c->gpr[R_AX] = PTR_AT;
 	FAULT(c, VMXON, VEC_UD);
 	harness_destroy(h);
