@@ -43,13 +43,21 @@ static inline enum vmcs_type vmcs_enc_type(uint32_t enc)
 	return (enum vmcs_type)((enc >> 10) & 3);
 }
 
+/* Which capability makes a field exist (the "This field exists only on
+ * processors that support the 1-setting of ..." notes of Appendix B). The
+ * row's ctl column holds the control's mask from vmx/controls.h; for the
+ * two-way notes ("either the 1-setting of the X VM-entry control or that of
+ * the Y VM-exit control") it holds VMCS_DEP_EITHER(entry mask, exit mask). */
 enum vmcs_dep {
-	DEP_ALWAYS, DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY,
-	DEP_VMFUNC, DEP_MISC, DEP_EPT_VPID,
+	DEP_ALWAYS,             /* every VMX processor has it (ctl 0) */
+	DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY, DEP_VMFUNC,
+	DEP_ENTRY_OR_EXIT,      /* a VM-entry control or a primary VM-exit control */
+	DEP_ENTRY_OR_EXIT2,     /* a VM-entry control or a secondary VM-exit control */
 };
+#define VMCS_DEP_EITHER(entry, exit) ((uint64_t)(exit) << 32 | (uint32_t)(entry))
 
 enum vmcs_field {
-#define VMCS_FIELD(enc, name, title, dep, bit) VF_##name,
+#define VMCS_FIELD(enc, name, title, dep, ctl) VF_##name,
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 	VF_COUNT
@@ -62,7 +70,8 @@ struct vmcs_field_info {
 	const char *name;       /* "GUEST_RIP" */
 	const char *title;      /* "Guest RIP", as Appendix B names it */
 	enum vmcs_dep dep;
-	uint8_t bit;
+	uint64_t ctl;           /* the control mask(s) dep names, 0 for DEP_ALWAYS */
+	const char *ctl_text;   /* the ctl column as written: "PROC2_VPID" */
 };
 
 extern const struct vmcs_field_info vmcs_fields[VF_COUNT];
