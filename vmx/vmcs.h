@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 
@@ -24,6 +25,9 @@
 #define VMCS_OFF_LAUNCH 8u
 #define VMCS_OFF_FIELDS 16u
 #define VMCS_SHADOW_INDICATOR (1u << 31)
+/* The memory type IA32_VMX_BASIC[53:50] reports for VMCS regions and the
+ * structures they point to: 6, write-back (Appendix A.1). */
+#define VMCS_MEMORY_TYPE_WB 6u
 /* Launch-state word at offset 8: what VMCLEAR leaves. Anything else means
  * the region was never VMCLEARed (VMPTRLD of it is then a software error,
  * SDM 24.11.3, which vtxsim warns about). */
@@ -92,6 +96,11 @@ bool vmcs_field_exists(const struct cpu *c, enum vmcs_field f);
 /* The Appendix B group a field belongs to: "16-bit control", "natural-width
  * guest-state", ... (from the encoding). */
 const char *vmcs_group_name(uint32_t enc);
+
+/* docs/vmcs-layout.md: the region header and every field with its offset,
+ * encoding, name, title, width, type, Appendix B section and the control
+ * that makes it exist (vmx/vmcs_doc.c; `vtxsim --vmcs-layout`). */
+void vmcs_layout_markdown(FILE *out);
 
 /* Raw access to field f of the VMCS region at pa (guest-physical), width
  * applied: reads zero-extend, writes truncate. The caller has checked that
