@@ -88,6 +88,9 @@ static unsigned width_bytes(enum vmcs_width w)
 	return bytes[w];
 }
 
+/* A read returns the field's width, zero-extended; a write stores the
+ * value truncated to the width into the whole 8-byte slot, so the bytes
+ * past a narrow field stay zero (docs/vmcs-layout.md). */
 uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f)
 {
 	return phys_read(c->phys, pa + vmcs_field_offset(f), width_bytes(vmcs_enc_width(vmcs_fields[f].enc)));
@@ -95,5 +98,8 @@ uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f)
 
 void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v)
 {
-	phys_write(c->phys, pa + vmcs_field_offset(f), v, width_bytes(vmcs_enc_width(vmcs_fields[f].enc)));
+	unsigned bytes = width_bytes(vmcs_enc_width(vmcs_fields[f].enc));
+	uint64_t mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
+
+	phys_write(c->phys, pa + vmcs_field_offset(f), v & mask, 8);
 }

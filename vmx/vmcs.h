@@ -103,8 +103,10 @@ const char *vmcs_group_name(uint32_t enc);
 void vmcs_layout_markdown(FILE *out);
 
 /* Raw access to field f of the VMCS region at pa (guest-physical), width
- * applied: reads zero-extend, writes truncate. The caller has checked that
- * the region lies in RAM. */
+ * applied: reads zero-extend, writes truncate and fill the field's whole
+ * 8-byte slot (the bytes past a narrow field stay zero). The caller has
+ * checked that the region lies in RAM. These are VMX's own accesses: they
+ * never trigger the direct-write warning of vmx_watch_region(). */
 uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f);
 void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v);
 
