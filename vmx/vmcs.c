@@ -101,5 +101,5 @@ void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v
 	unsigned bytes = width_bytes(vmcs_enc_width(vmcs_fields[f].enc));
 	uint64_t mask = bytes == 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 
-	phys_write(c->phys, pa + vmcs_field_offset(f), v & mask, 8);
+	phys_write_unwatched(c->phys, pa + vmcs_field_offset(f), v & mask, 8);
 }
