@@ -98,8 +98,8 @@ void icache_insert(struct icache *ic, struct block *b)
 		return;     /* ROM: never written, never invalidated */
 	b->page_next = ic->page_head[pn];
 	ic->page_head[pn] = b;
-	if (!ic->pm->code_page[pn]) {
-		ic->pm->code_page[pn] = 1;
+	if (!(ic->pm->code_page[pn] & PHYS_PAGE_CODE)) {
+		ic->pm->code_page[pn] |= PHYS_PAGE_CODE;
 		for (int k = 0; k < ic->ncpus; k++)
 			tlb_drop_writes_to(&ic->cpus[k]->tlb, b->pa);
 	}
@@ -121,18 +121,25 @@ void icache_invalidate_page(struct icache *ic, uint64_t pn)
 	for (struct block *b = ic->page_head[pn]; b; b = b->page_next)
 		unhash(ic, b);
 	ic->page_head[pn] = NULL;
-	ic->pm->code_page[pn] = 0;
+	ic->pm->code_page[pn] &= (uint8_t)~PHYS_PAGE_CODE;
 	for (int k = 0; k < ic->ncpus; k++) {
 		cpu_end_block(ic->cpus[k]);
 		memset(ic->cpus[k]->jc, 0, sizeof(ic->cpus[k]->jc));
 	}
 }
 
+void icache_drop_writes(struct icache *ic, uint64_t pa)
+{
+	for (int k = 0; k < ic->ncpus; k++)
+		tlb_drop_writes_to(&ic->cpus[k]->tlb, pa);
+}
+
 void icache_flush(struct icache *ic)
 {
 	memset(ic->hash, 0, sizeof(ic->hash));
 	memset(ic->page_head, 0, (ic->pm->ram_size / PAGE_SIZE + 1) * sizeof(*ic->page_head));
-	memset(ic->pm->code_page, 0, ic->pm->ram_size / PAGE_SIZE);
+	for (uint64_t pn = 0; pn < ic->pm->ram_size / PAGE_SIZE; pn++)
+		ic->pm->code_page[pn] &= (uint8_t)~PHYS_PAGE_CODE;     /* watch marks stay */
 	ic->used = 0;
 	for (int k = 0; k < ic->ncpus; k++) {
 		cpu_end_block(ic->cpus[k]);

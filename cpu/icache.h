@@ -33,6 +33,9 @@ void icache_flush(struct icache *ic);
 /* CPUs whose TLBs must stop writing directly to pages that gain cached code,
  * and which must leave a block whose page was written. */
 int icache_attach_cpu(struct icache *ic, struct cpu *c);
+/* Make every attached CPU's TLB stop writing directly to the page holding
+ * pa (a page just marked in the physical map, e.g. watched by VMX). */
+void icache_drop_writes(struct icache *ic, uint64_t pa);
 
 struct block *icache_lookup(struct icache *ic, uint64_t pa, uint8_t mode);
 /* Storage for a block of up to n instructions; NULL when the arena is full

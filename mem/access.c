@@ -35,9 +35,9 @@ static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, con
 		return;
 	}
 	/* A data walk decides the data permissions; writes go direct only when
-	 * D is already set and no code is cached. */
+	 * D is already set and the page holds no cached code and is not watched. */
 	e->tag_r = page;
-	e->tag_w = r->writable && r->dirty && !phys_is_code_page(v->pm, r->pa) ? page : TLB_INVALID;
+	e->tag_w = r->writable && r->dirty && !phys_write_hooked(v->pm, r->pa) ? page : TLB_INVALID;
 	if (r->exec_ok)
 		e->tag_x = page;
 }

@@ -7,6 +7,10 @@
  * bytes first and then calls on_code_write(opaque, page_number) once per
  * marked page the write touched. The hook is responsible for clearing the
  * mark (it is left untouched here).
+ *
+ * Watch hook: a phys_write that overlaps a watched range stores the bytes
+ * and then calls on_watch_write once per overlapping range. Only pages
+ * marked PHYS_PAGE_WATCH are searched, so other writes pay one byte test.
  */
 #include "mem/phys.h"
 
@@ -62,6 +66,7 @@ void phys_destroy(struct phys_map *pm)
 		free(pm->regions[i].host);
 	free(pm->ram);
 	free(pm->code_page);
+	free(pm->watches);
 	memset(pm, 0, sizeof(*pm));
 }
 
@@ -167,8 +172,22 @@ static void note_code_write(struct phys_map *pm, uint64_t pa, uint64_t len)
 		return;
 	uint64_t last = (pa + len - 1) >> PAGE_SHIFT;
 	for (uint64_t pn = pa >> PAGE_SHIFT; pn <= last; pn++) {
-		if (pm->code_page[pn])
+		if (pm->code_page[pn] & PHYS_PAGE_CODE)
 			pm->on_code_write(pm->code_write_opaque, pn);
+	}
+}
+
+/* Call the watch hook for every watched range the RAM access
+ * [pa, pa+size) overlaps. */
+static void note_watch_write(struct phys_map *pm, uint64_t pa, unsigned size)
+{
+	if (!pm->on_watch_write ||
+	    !((pm->code_page[pa >> PAGE_SHIFT] | pm->code_page[(pa + size - 1) >> PAGE_SHIFT]) & PHYS_PAGE_WATCH))
+		return;
+	for (int i = 0; i < pm->nwatches; i++) {
+		const struct phys_watch *w = &pm->watches[i];
+		if (ranges_overlap(pa, size, w->base, w->size))
+			pm->on_watch_write(pm->watch_write_opaque, w, pa, size);
 	}
 }
 
@@ -202,7 +221,7 @@ uint64_t phys_read(struct phys_map *pm, uint64_t pa, unsigned size)
 	return 0;
 }
 
-void phys_write(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size)
+static void write_span(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size, bool watched)
 {
 	assert(valid_size(size));
 	const struct phys_region *r = NULL;
@@ -210,6 +229,8 @@ void phys_write(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size)
 	case SPAN_RAM:
 		le_store(pm->ram + pa, value, size);
 		note_code_write(pm, pa, size);
+		if (watched)
+			note_watch_write(pm, pa, size);
 		break;
 	case SPAN_REGION:
 		/* ROM ignores writes; MMIO gets the value truncated to size. */
@@ -220,9 +241,72 @@ void phys_write(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size)
 		break;
 	case SPAN_SPLIT:
 		for (unsigned i = 0; i < size && pa + i >= pa; i++)
-			phys_write(pm, pa + i, (value >> (8 * i)) & 0xff, 1);
+			write_span(pm, pa + i, (value >> (8 * i)) & 0xff, 1, watched);
 		break;
 	}
+}
+
+void phys_write(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size)
+{
+	write_span(pm, pa, value, size, true);
+}
+
+void phys_write_unwatched(struct phys_map *pm, uint64_t pa, uint64_t value, unsigned size)
+{
+	write_span(pm, pa, value, size, false);
+}
+
+/* ---- watched ranges ---- */
+
+static void mark_watch_pages(struct phys_map *pm, uint64_t base, uint64_t size)
+{
+	for (uint64_t pn = base >> PAGE_SHIFT; pn <= (base + size - 1) >> PAGE_SHIFT; pn++)
+		pm->code_page[pn] |= PHYS_PAGE_WATCH;
+}
+
+int phys_watch_add(struct phys_map *pm, uint64_t base, uint64_t size, void *tag, unsigned kind)
+{
+	if (size == 0 || base >= pm->ram_size || size > pm->ram_size - base || first_overlap(pm, base, size))
+		return -1;
+	if (pm->nwatches == pm->watch_cap) {
+		int cap = pm->watch_cap ? 2 * pm->watch_cap : 8;
+		struct phys_watch *w = realloc(pm->watches, (size_t)cap * sizeof(*w));
+		if (!w)
+			return -1;
+		pm->watches = w;
+		pm->watch_cap = cap;
+	}
+	pm->watches[pm->nwatches++] = (struct phys_watch){ .base = base, .size = size, .tag = tag, .kind = kind };
+	mark_watch_pages(pm, base, size);
+	return 0;
+}
+
+/* Drop entry i, then re-mark its pages that another range still covers. */
+static void remove_watch(struct phys_map *pm, int i)
+{
+	struct phys_watch gone = pm->watches[i];
+	uint64_t first = gone.base & PAGE_MASK, end = ((gone.base + gone.size - 1) | (PAGE_SIZE - 1)) + 1;
+
+	pm->watches[i] = pm->watches[--pm->nwatches];
+	for (uint64_t pn = first >> PAGE_SHIFT; pn < end >> PAGE_SHIFT; pn++)
+		pm->code_page[pn] &= (uint8_t)~PHYS_PAGE_WATCH;
+	for (int k = 0; k < pm->nwatches; k++)
+		if (ranges_overlap(first, end - first, pm->watches[k].base, pm->watches[k].size))
+			mark_watch_pages(pm, pm->watches[k].base, pm->watches[k].size);
+}
+
+void phys_unwatch(struct phys_map *pm, uint64_t base, void *tag)
+{
+	for (int i = pm->nwatches - 1; i >= 0; i--)
+		if (pm->watches[i].base == base && pm->watches[i].tag == tag)
+			remove_watch(pm, i);
+}
+
+void phys_unwatch_tag(struct phys_map *pm, void *tag)
+{
+	for (int i = pm->nwatches - 1; i >= 0; i--)
+		if (pm->watches[i].tag == tag)
+			remove_watch(pm, i);
 }
 
 /* Host bytes backing pa: a pointer and, in *avail, how many contiguous bytes

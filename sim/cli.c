@@ -302,6 +302,13 @@ static int opt_version(struct cli *cl, const char *opt, const char *arg, char *e
 	return 1;
 }
 
+static int opt_vmcs_layout(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->action = CLI_VMCS_LAYOUT;
+	return 1;
+}
+
 static const struct cli_option cli_options[] = {
 	{ "-kernel", "FILE", opt_kernel, "multiboot 1 kernel to boot (ELF32, ELF64 or a.out kludge)" },
 	{ "-append", "STR", opt_append, "kernel command line; the kernel sees \"FILE STR\"" },
@@ -323,6 +330,7 @@ static const struct cli_option cli_options[] = {
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
 	{ "--version", NULL, opt_version, "print the version" },
+	{ "--vmcs-layout", NULL, opt_vmcs_layout, "print the VMCS region layout (docs/vmcs-layout.md)" },
 };
 
 #define CLI_NOPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))

@@ -27,7 +27,7 @@ enum {
 	CLI_EXIT_INTERNAL = 10,
 };
 
-enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP };
+enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP, CLI_VMCS_LAYOUT };
 
 /* -display: where the VGA text screen goes (QEMU's spelling). */
 enum cli_display { CLI_DISPLAY_NONE, CLI_DISPLAY_SDL };

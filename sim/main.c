@@ -7,6 +7,7 @@
 #include "devices/vga.h"
 #include "sim/cli.h"
 #include "sim/machine.h"
+#include "vmx/vmcs.h"
 
 static void print_stats(const struct machine *m)
 {
@@ -80,6 +81,9 @@ int main(int argc, char **argv)
 		break;
 	case CLI_CPU_HELP:
 		cli_print_cpu_models(stdout);
+		break;
+	case CLI_VMCS_LAYOUT:
+		vmcs_layout_markdown(stdout);
 		break;
 	case CLI_RUN:
 		cl.cfg.display = cl.display == CLI_DISPLAY_SDL;

@@ -69,6 +69,23 @@
 #define PROC2_TSC_SCALING       (1u << 25)
 #define PROC2_USER_WAIT_PAUSE   (1u << 26)
 #define PROC2_ENCLV_EXITING     (1u << 28)
+#define PROC2_PASID_TRANSLATION (1u << 21)
+#define PROC2_PCONFIG           (1u << 27)    /* enable PCONFIG */
+#define PROC2_INSTRUCTION_TIMEOUT (1u << 31)
+
+/* Tertiary processor-based VM-execution controls (24.6.2; 64 bits,
+ * IA32_VMX_PROCBASED_CTLS3). */
+#define PROC3_LOADIWKEY_EXITING (1ull << 0)
+#define PROC3_HLAT              (1ull << 1)   /* enable HLAT */
+#define PROC3_EPT_PAGING_WRITE  (1ull << 2)
+#define PROC3_GUEST_PAGING_VERIFY (1ull << 3)
+#define PROC3_IPI_VIRT          (1ull << 4)
+#define PROC3_SEAM_GPAW         (1ull << 5)   /* SEAM guest-physical address width */
+#define PROC3_MSR_LIST          (1ull << 6)   /* enable MSR-list instructions */
+#define PROC3_VIRT_SPEC_CTRL    (1ull << 7)   /* virtualize IA32_SPEC_CTRL */
+
+/* VM-function controls (24.6.14, Table 24-9). */
+#define VMFUNC_EPTP_SWITCHING   (1ull << 0)
 
 /* Primary VM-exit controls (24.7.1, Table 24-11). */
 #define EXIT_SAVE_DEBUG_CTLS    (1u << 2)
@@ -83,9 +100,16 @@
 #define EXIT_CLEAR_BNDCFGS      (1u << 23)
 #define EXIT_CONCEAL_FROM_PT    (1u << 24)
 #define EXIT_CLEAR_RTIT_CTL     (1u << 25)
+#define EXIT_CLEAR_LBR_CTL      (1u << 26)
+#define EXIT_CLEAR_UINV         (1u << 27)
 #define EXIT_LOAD_CET           (1u << 28)
 #define EXIT_LOAD_PKRS          (1u << 29)
 #define EXIT_SECONDARY_CTLS     (1u << 31)
+
+/* Secondary VM-exit controls (64 bits, IA32_VMX_EXIT_CTLS2). */
+#define EXIT2_SAVE_FRED         (1ull << 0)
+#define EXIT2_LOAD_FRED         (1ull << 1)
+#define EXIT2_LOAD_SPEC_CTRL    (1ull << 2)
 
 /* VM-entry controls (24.8.1, Table 24-13). */
 #define ENTRY_LOAD_DEBUG_CTLS   (1u << 2)
@@ -98,8 +122,12 @@
 #define ENTRY_LOAD_BNDCFGS      (1u << 16)
 #define ENTRY_CONCEAL_FROM_PT   (1u << 17)
 #define ENTRY_LOAD_RTIT_CTL     (1u << 18)
+#define ENTRY_LOAD_UINV         (1u << 19)
 #define ENTRY_LOAD_CET          (1u << 20)
+#define ENTRY_LOAD_LBR_CTL      (1u << 21)    /* load guest IA32_LBR_CTL */
 #define ENTRY_LOAD_PKRS         (1u << 22)
+#define ENTRY_LOAD_FRED         (1u << 23)
+#define ENTRY_LOAD_SPEC_CTRL    (1u << 24)
 
 /* Basic exit reasons (Appendix C, Table C-1). */
 #define EXIT_REASON_TABLE(X)                              \

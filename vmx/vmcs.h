@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 
@@ -24,6 +25,9 @@
 #define VMCS_OFF_LAUNCH 8u
 #define VMCS_OFF_FIELDS 16u
 #define VMCS_SHADOW_INDICATOR (1u << 31)
+/* The memory type IA32_VMX_BASIC[53:50] reports for VMCS regions and the
+ * structures they point to: 6, write-back (Appendix A.1). */
+#define VMCS_MEMORY_TYPE_WB 6u
 /* Launch-state word at offset 8: what VMCLEAR leaves. Anything else means
  * the region was never VMCLEARed (VMPTRLD of it is then a software error,
  * SDM 24.11.3, which vtxsim warns about). */
@@ -48,13 +52,21 @@ static inline enum vmcs_type vmcs_enc_type(uint32_t enc)
 	return (enum vmcs_type)((enc >> 10) & 3);
 }
 
+/* Which capability makes a field exist (the "This field exists only on
+ * processors that support the 1-setting of ..." notes of Appendix B). The
+ * row's ctl column holds the control's mask from vmx/controls.h; for the
+ * two-way notes ("either the 1-setting of the X VM-entry control or that of
+ * the Y VM-exit control") it holds VMCS_DEP_EITHER(entry mask, exit mask). */
 enum vmcs_dep {
-	DEP_ALWAYS, DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY,
-	DEP_VMFUNC, DEP_MISC, DEP_EPT_VPID,
+	DEP_ALWAYS,             /* every VMX processor has it (ctl 0) */
+	DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY, DEP_VMFUNC,
+	DEP_ENTRY_OR_EXIT,      /* a VM-entry control or a primary VM-exit control */
+	DEP_ENTRY_OR_EXIT2,     /* a VM-entry control or a secondary VM-exit control */
 };
+#define VMCS_DEP_EITHER(entry, exit) ((uint64_t)(exit) << 32 | (uint32_t)(entry))
 
 enum vmcs_field {
-#define VMCS_FIELD(enc, name, title, dep, bit) VF_##name,
+#define VMCS_FIELD(enc, name, title, dep, ctl) VF_##name,
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 	VF_COUNT
@@ -67,7 +79,8 @@ struct vmcs_field_info {
 	const char *name;       /* "GUEST_RIP" */
 	const char *title;      /* "Guest RIP", as Appendix B names it */
 	enum vmcs_dep dep;
-	uint8_t bit;
+	uint64_t ctl;           /* the control mask(s) dep names, 0 for DEP_ALWAYS */
+	const char *ctl_text;   /* the ctl column as written: "PROC2_VPID" */
 };
 
 extern const struct vmcs_field_info vmcs_fields[VF_COUNT];
@@ -89,9 +102,16 @@ bool vmcs_field_exists(const struct cpu *c, enum vmcs_field f);
  * guest-state", ... (from the encoding). */
 const char *vmcs_group_name(uint32_t enc);
 
+/* docs/vmcs-layout.md: the region header and every field with its offset,
+ * encoding, name, title, width, type, Appendix B section and the control
+ * that makes it exist (vmx/vmcs_doc.c; `vtxsim --vmcs-layout`). */
+void vmcs_layout_markdown(FILE *out);
+
 /* Raw access to field f of the VMCS region at pa (guest-physical), width
- * applied: reads zero-extend, writes truncate. The caller has checked that
- * the region lies in RAM. */
+ * applied: reads zero-extend, writes truncate and fill the field's whole
+ * 8-byte slot (the bytes past a narrow field stay zero). The caller has
+ * checked that the region lies in RAM. These are VMX's own accesses: they
+ * never trigger the direct-write warning of vmx_watch_region(). */
 uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f);
 void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v);
 

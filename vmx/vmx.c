@@ -8,6 +8,7 @@
 #include "vmx/caps.h"
 #include "vmx/insn.h"
 #include "vmx/vmcs.h"
+#include "vmx/watch.h"
 
 void vmx_reset(struct cpu *c)
 {
@@ -17,6 +18,8 @@ void vmx_reset(struct cpu *c)
 	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	c->vmx.nactive = 0;
 	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };
+	if (c->phys)
+		vmx_unwatch_all(c);
 }
 
 /* 23.8: in VMX operation, bits fixed by IA32_VMX_CR0_FIXED0/1 and

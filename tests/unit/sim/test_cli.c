@@ -203,6 +203,9 @@ static void test_actions(void)
 	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "-cpu", "help", NULL), 0);
 	CU_ASSERT_EQUAL(cl.action, CLI_CPU_HELP);
 	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "--vmcs-layout", NULL), 0);
+	CU_ASSERT_EQUAL(cl.action, CLI_VMCS_LAYOUT);
+	cli_free(&cl);
 }
 
 /* The help and the model list go where they are told and say what matters. */
