@@ -9,6 +9,7 @@
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"
 #include "vmx/vmcs.h"
+#include "vmx/watch.h"
 
 bool vmx_ptr_ok(const struct cpu *c, uint64_t pa)
 {
@@ -38,6 +39,7 @@ static void vmxon_enter(struct cpu *c, uint64_t pa)
 	c->vmx.vmxon_ptr = pa;
 	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	c->vmx.nactive = 0;
+	vmx_watch_region(c, pa, VMCS_REGION_SIZE, VMX_WATCH_VMXON);   /* 24.11.5 */
 	cpu_mode_changed(c);
 	cpu_end_block(c);
 	vmx_succeed(c);
@@ -89,6 +91,7 @@ enum exec_status op_vmxoff(struct cpu *c, const struct insn *i)
 	if (c->cpl > 0)
 		return cpu_gp0(c);
 	vmx_active_flush_vmxoff(c);
+	vmx_unwatch_region(c, c->vmx.vmxon_ptr);
 	c->vmx.on = false;
 	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	c->vmx.vmxon_ptr = 0;

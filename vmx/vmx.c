@@ -54,14 +54,17 @@ struct vmx_active *vmx_active_find(struct cpu *c, uint64_t pa)
 	return NULL;
 }
 
+/* VMX's own write into a region it watches (vmx/watch.h): no warning. */
 static void write_launch_word(struct cpu *c, uint64_t pa, uint32_t word)
 {
-	phys_write(c->phys, pa + VMCS_OFF_LAUNCH, word, 4);
+	phys_write_unwatched(c->phys, pa + VMCS_OFF_LAUNCH, word, 4);
 }
 
+/* The VMCS stops being active: ordinary writes to it are allowed again. */
 static void drop(struct cpu *c, struct vmx_active *a)
 {
 	unsigned k = (unsigned)(a - c->vmx.active);
+	vmx_unwatch_region(c, a->pa);
 	memmove(a, a + 1, (c->vmx.nactive - k - 1) * sizeof(*a));
 	c->vmx.nactive--;
 }
@@ -98,6 +101,7 @@ struct vmx_active *vmx_active_add(struct cpu *c, uint64_t pa)
 	uint32_t word = (uint32_t)phys_read(c->phys, pa + VMCS_OFF_LAUNCH, 4);
 	struct vmx_active *a = &c->vmx.active[c->vmx.nactive++];
 	*a = (struct vmx_active){ .pa = pa };
+	vmx_watch_region(c, pa, VMCS_REGION_SIZE, VMX_WATCH_VMCS);
 	if (word == VMCS_LAUNCH_LAUNCHED) {
 		a->launched = true;
 	} else if (word == VMCS_LAUNCH_VMXOFF) {
@@ -118,6 +122,7 @@ void vmx_active_flush_vmxoff(struct cpu *c)
 		cpu_warn(c, "VMXOFF with the VMCS at %#llx still active (SDM 24.11.1: software should VMCLEAR "
 			 "every active VMCS before VMXOFF)", (unsigned long long)a->pa);
 		write_launch_word(c, a->pa, a->launched ? VMCS_LAUNCH_VMXOFF : VMCS_LAUNCH_CLEAR);
+		vmx_unwatch_region(c, a->pa);
 	}
 	c->vmx.nactive = 0;
 }
@@ -142,7 +147,7 @@ void vmx_set_current_launched(struct cpu *c, bool launched)
 	int k = current_index(c);
 	if (k < 0 && c->vmx.nactive < VMX_ACTIVE_MAX) {
 		k = (int)c->vmx.nactive++;
-		c->vmx.active[k].pa = c->vmx.vmcs_ptr;
+		c->vmx.active[k] = (struct vmx_active){ .pa = c->vmx.vmcs_ptr };
 	}
 	if (k >= 0)
 		c->vmx.active[k].launched = launched;

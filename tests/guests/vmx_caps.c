@@ -8,6 +8,7 @@
 #include "guest.h"
 #include "vmx/caps_bits.h"
 #include "vmx/controls.h"
+#include "vmx_insn.h"
 
 /* MSR numbers from the one table (cpu/msrs.def), prefixed to keep clear of
  * x86.h's names. */
@@ -21,14 +22,6 @@ enum {
 #undef MSR_VMX_CAP
 };
 
-/* Which capability makes a VMCS field exist (vmx/vmcs_fields.def). */
-enum { DEP_ALWAYS, DEP_PIN, DEP_PROC, DEP_PROC2, DEP_PROC3, DEP_EXIT, DEP_EXIT2, DEP_ENTRY, DEP_VMFUNC,
-       DEP_MISC, DEP_EPT_VPID };
-static const struct { uint32_t enc; uint8_t dep, bit; } fields[] = {
-#define VMCS_FIELD(enc, name, title, dep, bit) { (enc), (dep), (bit) },
-#include "vmx/vmcs_fields.def"
-#undef VMCS_FIELD
-};
 
 #define FC_LOCK (1ul << 0)
 #define FC_VMX_SMX (1ul << 1)
@@ -185,33 +178,15 @@ static void check_fixed(void)
 	report(!(k.cr4f1 & CR4_SMXE), "CR4_FIXED1.SMXE = 0: no SMX");
 }
 
-static bool field_exists(unsigned dep, unsigned bit)
-{
-	uint64_t b = 1ull << bit;
-	switch (dep) {
-	case DEP_ALWAYS: return true;
-	case DEP_PIN: return hi(k.pin) & b;
-	case DEP_PROC: return hi(k.proc) & b;
-	case DEP_PROC2: return k.has_proc2 && (hi(k.proc2) & b);
-	case DEP_PROC3: return k.has_proc3 && (k.proc3 & b);
-	case DEP_EXIT: return hi(k.exit) & b;
-	case DEP_EXIT2: return k.has_exit2 && (k.exit2 & b);
-	case DEP_ENTRY: return hi(k.entry) & b;
-	case DEP_VMFUNC: return k.has_vmfunc && (k.vmfunc & b);
-	case DEP_MISC: return k.misc & b;
-	case DEP_EPT_VPID: return k.has_ept_vpid && (k.ept_vpid & b);
-	}
-	return false;
-}
 
 /* A.9: the highest index of a field this CPU supports, recomputed from the
  * field table and the MSRs read above. */
 static void check_vmcs_enum(void)
 {
 	uint64_t top = 0;
-	for (unsigned i = 0; i < ARRAY_SIZE(fields); i++) {
-		uint64_t index = (fields[i].enc >> 1) & 0x1ff;
-		if (index > top && field_exists(fields[i].dep, fields[i].bit))
+	for (unsigned i = 0; i < ARRAY_SIZE(vmx_field_rows); i++) {
+		uint64_t index = (vmx_field_rows[i].enc >> 1) & 0x1ff;
+		if (index > top && vmx_field_exists(&vmx_field_rows[i]))
 			top = index;
 	}
 	report_eq(k.vmcs_enum, top << 1, "VMCS_ENUM[9:1] is the highest index of a supported field");

@@ -13,7 +13,7 @@
 /* ---- what the capability MSRs allow (Appendix A) ---- */
 
 static uint64_t cap_misc, cap_ept_vpid;
-static uint64_t allowed[VMX_DEP_EPT_VPID + 1];
+static uint64_t allowed[VMX_DEP_ENTRY_OR_EXIT2 + 1];
 
 static uint64_t high32(uint32_t msr)
 {
@@ -36,15 +36,13 @@ static void read_caps(void)
 	if (allowed[VMX_DEP_PROC2] & PROC2_VMFUNC)
 		allowed[VMX_DEP_VMFUNC] = rdmsr(MSR_IA32_VMX_VMFUNC);
 	cap_misc = rdmsr(MSR_IA32_VMX_MISC);
-	allowed[VMX_DEP_MISC] = cap_misc;
 	if (allowed[VMX_DEP_PROC2] & (PROC2_EPT | PROC2_VPID))
 		cap_ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	allowed[VMX_DEP_EPT_VPID] = cap_ept_vpid;
 }
 
 static bool field_exists(const struct vmx_field_row *r)
 {
-	return r->dep == VMX_DEP_ALWAYS || (allowed[r->dep] >> r->bit & 1);
+	return vmx_field_exists(r);
 }
 
 /* ---- expecting exceptions ---- */

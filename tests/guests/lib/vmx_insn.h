@@ -91,25 +91,34 @@ static inline enum vmx_result invvpid(uint64_t type, uint64_t lo, uint64_t la)
 }
 
 /* Every field of vmx/vmcs_fields.def, with the capability that makes it
- * exist as a name (VMX_DEP_ALWAYS, VMX_DEP_PROC2, ...) and its bit: what a
- * test needs to iterate the table and decide "error 12 expected". */
+ * exist: the control word (VMX_DEP_*) and the control's mask, or for the
+ * ENTRY_OR_EXIT kinds a VM-entry mask (bits 31:0) and a VM-exit mask (bits
+ * 63:32). What a test needs to iterate the table and decide "error 12
+ * expected" (vmx_field_exists, lib/vmx_setup.c, reads the capability MSRs
+ * as a hypervisor would). */
 enum vmx_field_dep {
 	VMX_DEP_ALWAYS, VMX_DEP_PIN, VMX_DEP_PROC, VMX_DEP_PROC2, VMX_DEP_PROC3, VMX_DEP_EXIT, VMX_DEP_EXIT2,
-	VMX_DEP_ENTRY, VMX_DEP_VMFUNC, VMX_DEP_MISC, VMX_DEP_EPT_VPID,
+	VMX_DEP_ENTRY, VMX_DEP_VMFUNC, VMX_DEP_ENTRY_OR_EXIT, VMX_DEP_ENTRY_OR_EXIT2,
 };
 
 struct vmx_field_row {
 	uint32_t enc;
 	const char *name;
 	enum vmx_field_dep dep;
-	uint8_t bit;
+	uint64_t ctl;
 };
 
+#define VMCS_DEP_EITHER(entry, exit) ((uint64_t)(exit) << 32 | (uint32_t)(entry))
 static const struct vmx_field_row vmx_field_rows[] = {
-#define VMCS_FIELD(enc, name, title, dep, bit) { (enc), #name, VMX_##dep, (bit) },
+#define VMCS_FIELD(enc, name, title, dep, ctl) { (enc), #name, VMX_##dep, (ctl) },
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };
+
+/* Does the field exist on this CPU, by its capability MSRs (Appendix A:
+ * the allowed-1 halves; secondary/tertiary words only when their
+ * activating control may be 1). */
+bool vmx_field_exists(const struct vmx_field_row *r);
 
 /* Width and type from the encoding (24.11.2, Table 24-17). */
 enum { VMX_W16 = 0, VMX_W64 = 1, VMX_W32 = 2, VMX_WNAT = 3 };

@@ -63,3 +63,31 @@ int vmx_enable(void)
 		vmxon_region = vmx_alloc_vmcs();
 	return vmxon_region && vmxon(vmxon_region) == VMX_OK ? 0 : -3;
 }
+
+/* Appendix A: the allowed-1 settings are the high halves of the *_CTLS
+ * MSRs (the TRUE MSRs have the same allowed-1 halves); the secondary and
+ * tertiary words exist only when their activating control may be 1. */
+bool vmx_field_exists(const struct vmx_field_row *r)
+{
+	uint64_t proc = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS) >> 32;
+	uint64_t exit = rdmsr(MSR_IA32_VMX_EXIT_CTLS) >> 32;
+	uint64_t entry = rdmsr(MSR_IA32_VMX_ENTRY_CTLS) >> 32;
+	uint64_t proc2 = proc & PROC_SECONDARY_CTLS ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32 : 0;
+	uint64_t proc3 = proc & PROC_TERTIARY_CTLS ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS3) : 0;
+	uint64_t exit2 = exit & EXIT_SECONDARY_CTLS ? rdmsr(MSR_IA32_VMX_EXIT_CTLS2) : 0;
+
+	switch (r->dep) {
+	case VMX_DEP_ALWAYS: return true;
+	case VMX_DEP_PIN: return (rdmsr(MSR_IA32_VMX_PINBASED_CTLS) >> 32) & r->ctl;
+	case VMX_DEP_PROC: return proc & r->ctl;
+	case VMX_DEP_PROC2: return proc2 & r->ctl;
+	case VMX_DEP_PROC3: return proc3 & r->ctl;
+	case VMX_DEP_EXIT: return exit & r->ctl;
+	case VMX_DEP_EXIT2: return exit2 & r->ctl;
+	case VMX_DEP_ENTRY: return entry & r->ctl;
+	case VMX_DEP_VMFUNC: return (proc2 & PROC2_VMFUNC) && (rdmsr(MSR_IA32_VMX_VMFUNC) & r->ctl);
+	case VMX_DEP_ENTRY_OR_EXIT: return (entry & (uint32_t)r->ctl) || (exit & (r->ctl >> 32));
+	case VMX_DEP_ENTRY_OR_EXIT2: return (entry & (uint32_t)r->ctl) || (exit2 & (r->ctl >> 32));
+	}
+	return false;
+}
