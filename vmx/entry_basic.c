@@ -70,3 +70,15 @@ bool chk_BASIC_RESUME_LAUNCHED(struct entry_ctx *e)
 	e->expected = 1;
 	return e->actual;
 }
+
+/* Error 6 (30.4, Table 30-1): the VMCS was launched, then VMXOFF wrote it
+ * back without VMCLEAR; after VMXON and VMPTRLD it is not resumable
+ * (vmx/vmx.c keeps the mark in the region's launch word). */
+bool chk_BASIC_RESUME_AFTER_VMXOFF(struct entry_ctx *e)
+{
+	if (e->c->vmx.nonroot || e->launch)
+		return true;
+	e->actual = vmx_current_after_vmxoff(e->c);
+	e->expected = 0;
+	return !e->actual;
+}

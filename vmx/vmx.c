@@ -149,6 +149,14 @@ void vmx_set_current_launched(struct cpu *c, bool launched)
 		k = (int)c->vmx.nactive++;
 		c->vmx.active[k] = (struct vmx_active){ .pa = c->vmx.vmcs_ptr };
 	}
-	if (k >= 0)
+	if (k >= 0) {
 		c->vmx.active[k].launched = launched;
+		c->vmx.active[k].after_vmxoff = false;  /* a new VMLAUNCH makes it resumable */
+	}
+}
+
+bool vmx_current_after_vmxoff(const struct cpu *c)
+{
+	int k = current_index(c);
+	return k >= 0 && c->vmx.active[k].after_vmxoff;
 }

@@ -97,6 +97,8 @@ bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4);
  * work; the VMX-instruction work (VMPTRLD/VMCLEAR) owns the list. */
 bool vmx_current_launched(const struct cpu *c);
 void vmx_set_current_launched(struct cpu *c, bool launched);
+/* The current VMCS was launched before a VMXOFF/VMXON pair (VMRESUME: error 6). */
+bool vmx_current_after_vmxoff(const struct cpu *c);
 
 /* A VM exit caused by the instruction of insn_len bytes being executed
  * (c->next_rip - insn_len is its address), with no exit qualification:

@@ -208,6 +208,12 @@ static void test_vmfail_basic(void)
 	run(v, vmresume);
 	assert_vmfail_valid(v, VMERR_ENTRY_MOV_SS_BLOCKING, ENTRY_CHECK_BASIC_MOV_SS_BLOCKING);
 	CU_ASSERT_FALSE(c->mov_ss_shadow);
+	/* Launched, then VMXOFF/VMXON/VMPTRLD without VMCLEAR: error 6. */
+	for (unsigned k = 0; k < c->vmx.nactive; k++)
+		if (c->vmx.active[k].pa == c->vmx.vmcs_ptr)
+			c->vmx.active[k].after_vmxoff = true;
+	run(v, vmresume);
+	assert_vmfail_valid(v, VMERR_VMRESUME_AFTER_VMXOFF, ENTRY_CHECK_BASIC_RESUME_AFTER_VMXOFF);
 	env_destroy(v);
 }
 
