@@ -5,8 +5,8 @@
  */
 #include "vmx_vmcs.h"
 
-#define PAGE_SIZE 4096
-#define PAGE_ALIGNED __attribute__((aligned(PAGE_SIZE)))
+#define VMX_PAGE 4096
+#define VMX_PAGE_ALIGNED __attribute__((aligned(VMX_PAGE)))
 
 /* The library's GDT: the boot code and data descriptors at the selectors
  * the kernel already uses, a 32-bit code segment for the 32-bit guest and
@@ -51,13 +51,13 @@ enum { SEL_CODE64 = KERNEL_CS, SEL_DATA = KERNEL_DS, SEL_CODE32 = 0x18, SEL_TSS 
 
 static uint64_t lib_gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static uint8_t lib_tss[TSS_LIMIT + 1] __attribute__((aligned(16)));
-static uint8_t vmxon_region[PAGE_SIZE] PAGE_ALIGNED;
-static uint8_t vmcs_region[PAGE_SIZE] PAGE_ALIGNED;
-static uint32_t guest32_pd[1024] PAGE_ALIGNED;
-static uint8_t host_stack[2 * PAGE_SIZE] PAGE_ALIGNED;
-static uint8_t guest_stack[2 * PAGE_SIZE] PAGE_ALIGNED;
-static uint64_t ept_pml4[512] PAGE_ALIGNED, ept_pdpt[512] PAGE_ALIGNED, ept_pd[4][512] PAGE_ALIGNED;
-static uint8_t scratch[VMX_SCRATCH_PAGES][PAGE_SIZE] PAGE_ALIGNED;
+static uint8_t vmxon_region[VMX_PAGE] VMX_PAGE_ALIGNED;
+static uint8_t vmcs_region[VMX_PAGE] VMX_PAGE_ALIGNED;
+static uint32_t guest32_pd[1024] VMX_PAGE_ALIGNED;
+static uint8_t host_stack[2 * VMX_PAGE] VMX_PAGE_ALIGNED;
+static uint8_t guest_stack[2 * VMX_PAGE] VMX_PAGE_ALIGNED;
+static uint64_t ept_pml4[512] VMX_PAGE_ALIGNED, ept_pdpt[512] VMX_PAGE_ALIGNED, ept_pd[4][512] VMX_PAGE_ALIGNED;
+static uint8_t scratch[VMX_SCRATCH_PAGES][VMX_PAGE] VMX_PAGE_ALIGNED;
 static int vmx_started;                 /* 0: not tried, 1: in VMX operation, -1: cannot */
 
 uint64_t vmx_guest_regs[16];
@@ -443,6 +443,6 @@ uint64_t vmx_scratch_page(int n)
 		report(false, "vmx_scratch_page(%d): only %d pages", n, VMX_SCRATCH_PAGES);
 		n = 0;
 	}
-	memset(scratch[n], 0, PAGE_SIZE);
+	memset(scratch[n], 0, VMX_PAGE);
 	return pa_of(scratch[n]);
 }
