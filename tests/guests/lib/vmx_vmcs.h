@@ -69,14 +69,15 @@
 #define MSR_IA32_VMX_CR0_FIXED1         0x00000487u
 #define MSR_IA32_VMX_CR4_FIXED0         0x00000488u
 #define MSR_IA32_VMX_CR4_FIXED1         0x00000489u
-#define MSR_IA32_VMX_VMCS_ENUM          0x0000048au
 #define MSR_IA32_VMX_PROCBASED_CTLS2    0x0000048bu
 #define MSR_IA32_VMX_EPT_VPID_CAP       0x0000048cu
+#endif
+#ifndef MSR_IA32_VMX_TRUE_PINBASED_CTLS
+#define MSR_IA32_VMX_VMCS_ENUM          0x0000048au
 #define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x0000048du
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x0000048eu
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS     0x0000048fu
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS    0x00000490u
-#define MSR_IA32_VMX_VMFUNC             0x00000491u
 #endif
 
 /* The control words whose settings the capability MSRs report. */
