@@ -289,6 +289,11 @@ void cpu_set_rflags(struct cpu *c, uint64_t v);
  * SDM says) flushes the whole TLB. */
 void cpu_mode_changed(struct cpu *c);
 
+/* The CR4 bits the model's CPUID features let software set (cpu/system.c;
+ * SDM vol. 3A 2.5): MOV to CR4 setting any other bit is #GP(0). VMX reports
+ * them as IA32_VMX_CR4_FIXED1 (SDM vol. 3C A.8). */
+uint64_t cpu_cr4_valid(const struct cpu *c);
+
 /* The platform's A20 gate (the A20M# input): off masks physical address
  * bit 20 of this CPU's accesses, as an 8086 wraps at 1 MiB. */
 void cpu_set_a20(struct cpu *c, bool enabled);

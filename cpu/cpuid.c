@@ -10,6 +10,8 @@
 bool cpu_model_has(const struct cpu_model *m, unsigned f)
 {
 	uint32_t w;
+	if (f == FEAT_VMX)      /* one source of truth: the model's VMX column */
+		return m->vmx.revision != 0;
 	switch (f >> 5) {
 	case CPUID_1_ECX: w = m->leaf1_ecx; break;
 	case CPUID_1_EDX: w = m->leaf1_edx; break;
@@ -48,8 +50,10 @@ static void leaf_1(const struct cpu *c, uint32_t r[4])
 {
 	r[0] = c->model->signature;
 	r[1] = ((uint32_t)c->id << 24) | (1u << 16) | (8u << 8);
-	r[2] = c->model->leaf1_ecx;
+	r[2] = c->model->leaf1_ecx & ~(1u << (FEAT_VMX & 31));
 	r[3] = c->model->leaf1_edx;
+	if (cpu_has(c, FEAT_VMX))       /* ECX[5] VMX: the model row's VMX column has a revision */
+		r[2] |= 1u << (FEAT_VMX & 31);
 	if (c->cr4 & CR4_OSXSAVE)       /* ECX[27] OSXSAVE mirrors CR4.OSXSAVE */
 		r[2] |= 1u << (FEAT_OSXSAVE & 31);
 	if (!(c->msr.misc_enable & MISC_ENABLE_MONITOR))        /* ECX[3] MONITOR: MISC_ENABLE[18] */

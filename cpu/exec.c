@@ -197,13 +197,17 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 {
 	bool tf = c->rflags & FL_TF, shadowed = c->mov_ss_shadow;
 	enum exec_status st = EXEC_FAULT;
-	c->mov_ss_shadow = false;
-	c->sti_shadow = false;          /* STI's shadow covers this instruction only */
+	/* The MOV SS shadow stays visible while the instruction runs
+	 * (VMLAUNCH/VMRESUME fail with error 26 in it, SDM vol. 3C 26.1) and
+	 * ends after it; STI's shadow covers this instruction only. */
+	c->sti_shadow = false;
 	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
 		cpu_gp0(c);
 	else
 		st = exec_one(c, i);
 	if (st == EXEC_FAULT) {
+		if (shadowed)
+			c->mov_ss_shadow = false;
 		cpu_debug_drop_pending(c);
 		return st;
 	}

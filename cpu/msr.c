@@ -55,15 +55,17 @@ static bool chk_apic_base(struct cpu *c, uint64_t v)
 	return (v & ~ok) == 0;
 }
 
-/* Once the lock bit is set, WRMSR faults until reset; the VMX enables exist
- * only with VMX (SDM vol. 3C 23.7). */
+/* Once the lock bit is set, WRMSR faults until reset (SDM vol. 3C 23.7;
+ * vol. 4 Table 2-2, MSR 3AH). "Enable VMX outside SMX" (bit 2) exists only
+ * with VMX; "enable VMX inside SMX" (bit 1) needs SMX as well, which no
+ * model has, so it is reserved; so are the SENTER, SGX and LMCE bits. */
 static bool chk_feature_control(struct cpu *c, uint64_t v)
 {
 	uint64_t ok = FEATURE_CONTROL_LOCK;
 	if (c->msr.feature_control & FEATURE_CONTROL_LOCK)
 		return false;
 	if (cpu_has(c, FEAT_VMX))
-		ok |= FEATURE_CONTROL_VMX_SMX | FEATURE_CONTROL_VMX;
+		ok |= FEATURE_CONTROL_VMX;
 	return (v & ~ok) == 0;
 }
 
@@ -273,9 +275,11 @@ bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 	case idx: if (!present(c, feat)) return false; *v = c->msr.field; return true;
 #define MSR_FN(idx, nm, feat, rd, wr) \
 	case idx: if (!present(c, feat)) return false; *v = rd(c); return true;
+#define MSR_VMX_CAP(idx, nm) case idx: return vmx_cap_msr(c, idx, v);
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+#undef MSR_VMX_CAP
 	default:
 		return false;
 	}
@@ -295,9 +299,11 @@ bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v)
 	case idx: if (!present(c, feat) || !check(c, v)) return false; c->msr.field = v; return true;
 #define MSR_FN(idx, nm, feat, rd, wr) \
 	case idx: return present(c, feat) && wr(c, v);
+#define MSR_VMX_CAP(idx, nm) case idx: return false;    /* read-only (SDM vol. 3C Appendix A) */
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+#undef MSR_VMX_CAP
 	default:
 		return false;
 	}
@@ -307,9 +313,11 @@ void cpu_msr_reset(struct cpu *c)
 {
 #define MSR_FIELD(idx, nm, feat, field, reset, check) c->msr.field = reset;
 #define MSR_FN(idx, nm, feat, rd, wr)
+#define MSR_VMX_CAP(idx, nm)
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+#undef MSR_VMX_CAP
 	/* ENABLE MONITOR FSM is set by default where MONITOR exists. */
 	if (!cpu_model_has(c->model, FEAT_MONITOR))
 		c->msr.misc_enable &= ~MISC_ENABLE_MONITOR;
@@ -326,9 +334,11 @@ const char *cpu_msr_name(uint32_t msr)
 	switch (msr) {
 #define MSR_FIELD(idx, nm, feat, field, reset, check) case idx: return #nm;
 #define MSR_FN(idx, nm, feat, rd, wr) case idx: return #nm;
+#define MSR_VMX_CAP(idx, nm) case idx: return #nm;
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+#undef MSR_VMX_CAP
 	default:
 		return NULL;
 	}

@@ -14,9 +14,11 @@
 enum msr_index {
 #define MSR_FIELD(idx, nm, feat, field, reset, check) MSR_##nm = idx,
 #define MSR_FN(idx, nm, feat, rd, wr) MSR_##nm = idx,
+#define MSR_VMX_CAP(idx, nm) MSR_##nm = idx,
 #include "cpu/msrs.def"
 #undef MSR_FIELD
 #undef MSR_FN
+#undef MSR_VMX_CAP
 };
 
 /* IA32_APIC_BASE bits (SDM vol. 3A 10.4.4). */

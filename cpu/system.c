@@ -26,7 +26,7 @@ static const struct { uint64_t bit; unsigned feat; } cr4_bits[] = {
 	{ CR4_SMEP, FEAT_SMEP }, { CR4_SMAP, FEAT_SMAP }, { CR4_PKE, FEAT_PKU },
 };
 
-static uint64_t cr4_valid(const struct cpu *c)
+uint64_t cpu_cr4_valid(const struct cpu *c)
 {
 	uint64_t ok = 0;
 	for (unsigned k = 0; k < sizeof(cr4_bits) / sizeof(cr4_bits[0]); k++)
@@ -82,6 +82,8 @@ static bool write_cr0(struct cpu *c, uint64_t v)
 	if (v >> 32)
 		return false;
 	v = (v & CR0_WRITABLE) | CR0_ET;
+	if (!vmx_cr0_write_ok(c, v))     /* fixed bits in VMX operation (SDM vol. 3C 23.8) */
+		return false;
 	if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
 		return false;
 	bool pg_on = (v & CR0_PG) && !(c->cr0 & CR0_PG), pg_off = !(v & CR0_PG) && (c->cr0 & CR0_PG);
@@ -146,7 +148,9 @@ static bool write_cr4(struct cpu *c, uint64_t v)
 {
 	uint64_t pdpte[4] = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] };
 	uint64_t changed = v ^ c->cr4;
-	if (v & ~cr4_valid(c))
+	if (v & ~cpu_cr4_valid(c))
+		return false;
+	if (!vmx_cr4_write_ok(c, v))     /* fixed bits in VMX operation (SDM vol. 3C 23.8) */
 		return false;
 	if (cpu_lma(c) && (!(v & CR4_PAE) || (changed & CR4_LA57)))
 		return false;
@@ -207,13 +211,14 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 enum exec_status op_clts(struct cpu *c, const struct insn *i)
 {
 	(void)i;
-	if (!cpu_supervisor(c))
+	if (!cpu_supervisor(c) || !vmx_cr0_write_ok(c, c->cr0 & ~CR0_TS))
 		return cpu_gp0(c);
 	c->cr0 &= ~CR0_TS;
 	return EXEC_OK;
 }
 
-/* LMSW loads PE, MP, EM and TS; it can set PE but not clear it (vol. 2 LMSW). */
+/* LMSW loads PE, MP, EM and TS; it can set PE but not clear it (vol. 2 LMSW).
+ * CLTS, LMSW and MOV to CR0/CR4 keep the VMX fixed bits (SDM vol. 3C 23.8). */
 enum exec_status op_lmsw_Ew(struct cpu *c, const struct insn *i)
 {
 	uint64_t v;
@@ -221,8 +226,10 @@ enum exec_status op_lmsw_Ew(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	if (!rm_read_sz(c, i, SZ16, &v))
 		return EXEC_FAULT;
-	uint64_t old = c->cr0;
-	c->cr0 = (old & ~0xeull) | (v & 0xe) | ((old | v) & CR0_PE);
+	uint64_t old = c->cr0, cr0 = (old & ~0xeull) | (v & 0xe) | ((old | v) & CR0_PE);
+	if (!vmx_cr0_write_ok(c, cr0))   /* fixed bits in VMX operation (SDM vol. 3C 23.8) */
+		return cpu_gp0(c);
+	c->cr0 = cr0;
 	if ((old ^ c->cr0) & CR0_PE)
 		cpu_mode_changed(c);
 	return EXEC_OK;
@@ -468,7 +475,10 @@ static void write_edx_eax(struct cpu *c, uint64_t v)
 enum exec_status op_cpuid(struct cpu *c, const struct insn *i)
 {
 	uint32_t r[4];
-	(void)i;
+	if (c->vmx.nonroot) {   /* SDM vol. 3C 25.1.2: CPUID exits unconditionally */
+		vmx_exit_insn(c, EXIT_REASON_CPUID, i->len);
+		return EXEC_OK;
+	}
 	cpu_cpuid(c, (uint32_t)c->gpr[R_AX], (uint32_t)c->gpr[R_CX], r);
 	reg_write(c, R_AX, SZ32, r[0]);
 	reg_write(c, R_BX, SZ32, r[1]);

@@ -253,6 +253,15 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 	return 0;
 }
 
+/* --trace CATEGORY: only "vmx" so far. */
+static int opt_trace(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "vmx") != 0)
+		return cli_fail(err, errlen, "%s '%s': unknown trace category; give vmx", opt, arg);
+	cl->cfg.trace_vmx = true;
+	return 0;
+}
+
 /* QEMU's -rtc base=...: a fixed start time only (host time would make runs
  * differ). */
 static int opt_rtc(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
@@ -310,6 +319,7 @@ static const struct cli_option cli_options[] = {
 	{ "--record", "FILE", opt_record, "write external input (serial, keys) with its cycles to FILE" },
 	{ "--replay", "FILE", opt_replay, "deliver the input FILE recorded, at the same cycles (stdin unused)" },
 	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },
+	{ "--trace", "vmx", opt_trace, "print VM entries, VM exits and the VM-entry check that failed on stderr" },
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
 	{ "--version", NULL, opt_version, "print the version" },

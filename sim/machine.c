@@ -122,6 +122,14 @@ static void machine_warn(void *ctx, const char *msg)
 	fprintf(stderr, "vtxsim: cpu%d: %s\n", c->id, msg);
 }
 
+/* --trace vmx: one line per event on stderr, prefixed with the CPU. */
+static void machine_trace_vmx(void *ctx, const char *line)
+{
+	const struct cpu *c = ctx;
+
+	fprintf(stderr, "vtxsim: cpu%d: vmx: %s\n", c->id, line);
+}
+
 /* Devices end the run through here (from inside cpu_run): remember the first
  * event and stop the running vCPU at the next instruction boundary. */
 static void machine_power(void *opaque, enum power_event ev, uint32_t value)
@@ -196,6 +204,10 @@ static int machine_build_core(struct machine *m, char *err, size_t errlen)
 		c->rng_state = machine_rng_seed(m->cfg.seed, i);
 		c->warn = machine_warn;
 		c->warn_ctx = c;
+		if (m->cfg.trace_vmx) {
+			c->vmx.trace = machine_trace_vmx;
+			c->vmx.trace_ctx = c;
+		}
 	}
 	if (clock_init(&m->clock, (uint64_t)m->model->tsc_khz * 1000) ||
 	    sched_init(&m->sched, m->cpus, m->ncpus, m->cfg.max_cycles, &m->clock))

@@ -58,6 +58,7 @@ struct machine_config {
 	const char *replay_path;        /* --replay: external input log to deliver */
 	bool display;                   /* -display sdl: an SDL window shows the VGA screen */
 	int64_t rtc_base;               /* -rtc base=: the RTC's time (Unix seconds, UTC) at cycle 0 */
+	bool trace_vmx;                 /* --trace vmx: VM entries, exits and failed checks on stderr */
 };
 
 /* Defaults: 256 MiB, 1 CPU, default model, serial on stdio. */

@@ -14,6 +14,7 @@
 #include "devices/pit8254.h"
 #include "devices/resetctl.h"
 #include "devices/rtc.h"
+#include "devices/testdev.h"
 #include "devices/vga.h"
 #include "sim/machine.h"
 
@@ -247,6 +248,19 @@ int platform_build(struct machine *m, char *err, size_t errlen)
 	p->vga = vga_create(m->pio, &m->phys, &m->clock);
 	if (!p->vga)
 		return platform_fail(err, errlen, "the VGA (ports 0x3b4-0x3da)");
+	_Static_assert(TESTDEV_IRQ_LINES == IOAPIC_NPINS, "pc-testdev drives every IOAPIC pin");
+	const struct irq_line *lines[TESTDEV_IRQ_LINES];
+	for (int i = 0; i < TESTDEV_IRQ_LINES; i++) {
+		if (i < ISA_IRQS) {
+			lines[i] = &p->isa[i];
+		} else {
+			p->ioapic_pci[i - ISA_IRQS] = (struct irq_line){ ioapic_irq_handler, p->ioapic, i };
+			lines[i] = &p->ioapic_pci[i - ISA_IRQS];
+		}
+	}
+	p->testdev = testdev_create(m->pio, lines);
+	if (!p->testdev)
+		return platform_fail(err, errlen, "the pc-testdev (ports 0xe0-0xe3, 0x2000-0x2017)");
 	return 0;
 }
 
@@ -254,6 +268,8 @@ void platform_destroy(struct machine *m)
 {
 	struct platform *p = &m->plat;
 
+	if (p->testdev)
+		testdev_destroy(p->testdev);
 	if (p->vga)
 		vga_destroy(p->vga);
 	if (p->rtc)
@@ -288,6 +304,7 @@ void platform_reset(struct machine *m)
 	vga_reset(p->vga);
 	pit_reset(p->pit);
 	rtc_reset(p->rtc);
+	testdev_reset(p->testdev);
 }
 
 int platform_firmware_setup(struct machine *m, char *err, size_t errlen)

@@ -5,6 +5,8 @@
  * and IOAPIC pin n, except IRQ0 (the PIT), which is IOAPIC pin 2. ISA lines
  * are active high. The 8259 pair's INTR goes to the BSP's local APIC LINT0.
  * The A20 gate is open while the i8042 output port or port 92H opens it.
+ * QEMU's pc-testdev (ports 0x2000-0x2017) drives ISA IRQs 0-15 the same way
+ * and IOAPIC pins 16-23 directly.
  */
 #ifndef SIM_PLATFORM_H
 #define SIM_PLATFORM_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 
 #include "devices/device.h"
+#include "devices/ioapic.h"
 
 #define ISA_IRQS 16
 #define PIC_BASE_MASTER 0x20
@@ -38,6 +41,8 @@ struct platform {
 	struct vga *vga;
 	struct pit *pit;
 	struct rtc *rtc;
+	struct testdev *testdev;
+	struct irq_line ioapic_pci[IOAPIC_NPINS - ISA_IRQS];    /* IOAPIC pins 16-23, driven directly */
 	struct irq_line isa[ISA_IRQS];  /* what ISA devices drive */
 	struct irq_line pic_intr;       /* 8259 INTR output */
 	struct irq_line a20[2];         /* i8042 output port, port 92H */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "vmx/caps_bits.h"
 
 /* The control words of the VMCS whose settings capability MSRs report. */
 enum vmx_ctl {
@@ -31,9 +32,18 @@ bool vmx_supported(const struct cpu *c);
 uint64_t vmx_allowed1(const struct cpu *c, enum vmx_ctl ctl);
 uint64_t vmx_must_be1(const struct cpu *c, enum vmx_ctl ctl);
 
-/* The value of capability MSR msr (0x480-0x493); false when the model does
- * not have it (RDMSR then raises #GP(0)). */
-bool vmx_cap_msr(const struct cpu *c, uint32_t msr, uint64_t *v);
+/* vmx_cap_msr(c, msr, &v), the RDMSR of a capability MSR, is declared in
+ * vmx/vmx.h because cpu/msr.c calls it. */
+
+/* Activity states the model supports (IA32_VMX_MISC[8:6]; state 0,
+ * active, always), and its CR3-target count (IA32_VMX_MISC[24:16]). */
+bool vmx_activity_state_supported(const struct cpu *c, unsigned state);
+unsigned vmx_cr3_target_count(const struct cpu *c);
+
+/* IA32_FEATURE_CONTROL lets VMXON run outside SMX operation: lock (bit 0)
+ * and "enable VMX outside SMX" (bit 2) both 1 (SDM vol. 3C 23.7; VMXON is
+ * #GP(0) otherwise). */
+bool vmx_feature_control_allows_vmxon(const struct cpu *c);
 
 /* IA32_VMX_CR0_FIXED0/1 and CR4_FIXED0/1 as the model reports them. */
 uint64_t vmx_cr0_fixed0(const struct cpu *c);

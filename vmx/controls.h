@@ -207,4 +207,44 @@ enum vm_insn_error {
 #undef X
 };
 
+/* Guest interruptibility state (24.4.2, Table 24-3). */
+#define INTR_BLOCK_STI          (1u << 0)
+#define INTR_BLOCK_MOV_SS       (1u << 1)
+#define INTR_BLOCK_SMI          (1u << 2)
+#define INTR_BLOCK_NMI          (1u << 3)
+#define INTR_BLOCK_ENCLAVE      (1u << 4)
+
+/* Guest activity state (24.4.2). */
+enum vmx_activity {
+	ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WAIT_SIPI = 3,
+};
+
+/* Interruption-information fields: VM-entry (24.8.3, Table 24-16),
+ * VM-exit (24.9.2) and IDT-vectoring (24.9.3) share the layout. */
+#define INTR_INFO_VECTOR_MASK   0xffu
+#define INTR_INFO_TYPE_SHIFT    8
+#define INTR_INFO_TYPE_MASK     (7u << 8)
+#define INTR_INFO_HAS_ERROR     (1u << 11)
+#define INTR_INFO_NMI_UNBLOCKED (1u << 12)      /* exit/IDT-vectoring: NMI unblocking due to IRET */
+#define INTR_INFO_VALID         (1u << 31)
+enum vmx_intr_type {
+	INTR_TYPE_EXT_INTR = 0, INTR_TYPE_NMI = 2, INTR_TYPE_HW_EXCEPTION = 3, INTR_TYPE_SW_INTR = 4,
+	INTR_TYPE_PRIV_SW_EXCEPTION = 5, INTR_TYPE_SW_EXCEPTION = 6, INTR_TYPE_OTHER = 7,
+};
+
+/* VMX-abort indicators (27.7), written at offset 4 of the VMCS region. */
+#define VMX_ABORT_TABLE(X)                                                      \
+	X(1, SAVE_GUEST_MSRS, "failure in saving guest MSRs (VM-exit MSR-store area)") \
+	X(2, HOST_PDPTE, "host checking of the PDPTEs failed")                  \
+	X(3, VMCS_CORRUPT, "the current VMCS has been corrupted")               \
+	X(4, LOAD_HOST_MSRS, "failure on loading host MSRs (VM-exit MSR-load area)") \
+	X(5, MACHINE_CHECK, "machine-check event during VM exit")               \
+	X(6, HOST_ADDR_SPACE, "IA-32e mode before the VM exit with host address-space size 0")
+
+enum vmx_abort_indicator {
+#define X(n, id, text) VMX_ABORT_##id = n,
+	VMX_ABORT_TABLE(X)
+#undef X
+};
+
 #endif

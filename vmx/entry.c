@@ -1,19 +1,107 @@
-/* VMLAUNCH and VMRESUME (SDM vol. 3C 30.3, chapter 26). A first cut: the
- * VM-entry work replaces this with the checks, guest-state loading, MSR
- * loading and event injection. Until then both are #UD, as on a CPU
- * without VMX. */
+/* VMLAUNCH and VMRESUME (SDM vol. 3C 30.3, chapter 26): the basic checks
+ * (26.1), then the checks on controls (26.2.1, VMfailValid 7), host state
+ * (26.2.2-26.2.4, VMfailValid 8) and guest state (26.3.1, VM-entry failure
+ * with reason 33), then loading: guest state (26.3.2), MSRs (26.4, reason
+ * 34 on failure), non-register state and event injection (26.5, 26.6). */
+#include <assert.h>
+
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "vmx/entry.h"
+#include "vmx/entry_load.h"
+#include "vmx/exit.h"
+#include "vmx/insn.h"
+#include "vmx/trace.h"
+
+/* The outcome of a failed check of the basic, control or host phase. */
+static enum exec_status fail_before_loading(struct cpu *c, int id)
+{
+	const struct entry_outcome *o = &entry_checks[id].outcome;
+	vmx_trace_verdict(c);
+	switch (o->kind) {
+	case OUTCOME_FAULT:
+		return o->number == VEC_GP ? cpu_gp0(c) : cpu_ud(c);
+	case OUTCOME_FAIL_INVALID:
+		vmx_fail_invalid(c);
+		return EXEC_OK;
+	case OUTCOME_FAIL_VALID:
+		vmx_fail_valid(c, o->number);
+		return EXEC_OK;
+	case OUTCOME_FAIL_EXIT:
+		break;
+	}
+	assert(0 && "a VM-entry failure exit before guest-state checks");
+	return EXEC_OK;
+}
+
+/* 26.7: the VM-entry failure exit after a guest-state check failed. */
+static enum exec_status fail_guest_check(struct cpu *c, int id)
+{
+	const struct entry_outcome *o = &entry_checks[id].outcome;
+	struct vmx_exit_info x = { .reason = o->number | EXIT_REASON_ENTRY_FAILURE, .qual = o->qual };
+	vmx_trace_verdict(c);
+	vmx_vmexit(c, &x);
+	return EXEC_OK;
+}
+
+/* 26.1-26.3.1: false when the instruction ended here (*st says how). */
+static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum exec_status *st)
+{
+	struct cpu *c = e->c;
+	int id = entry_run_phase(e, PHASE_BASIC);
+	*st = EXEC_OK;
+	if (id >= 0 && entry_checks[id].outcome.kind == OUTCOME_FAULT && entry_checks[id].outcome.number == VEC_UD) {
+		*st = fail_before_loading(c, id);
+		return false;
+	}
+	if (c->vmx.nonroot) {   /* 25.1.2: VMLAUNCH/VMRESUME exit unconditionally */
+		vmx_exit_insn(c, e->launch ? EXIT_REASON_VMLAUNCH : EXIT_REASON_VMRESUME, i->len);
+		return false;
+	}
+	if (id < 0)
+		id = entry_run_phase(e, PHASE_CONTROLS);
+	if (id < 0)
+		id = entry_run_phase(e, PHASE_HOST);
+	if (id >= 0) {
+		*st = fail_before_loading(c, id);
+		return false;
+	}
+	id = entry_run_phase(e, PHASE_GUEST);
+	if (id >= 0) {
+		*st = fail_guest_check(c, id);
+		return false;
+	}
+	return true;
+}
+
+static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launch)
+{
+	struct entry_ctx e = { .c = c, .launch = launch };
+	struct vmx_exit_info fail;
+	enum exec_status st;
+	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };
+	if (!entry_checks_pass(&e, i, &st))
+		return st;
+	cpu_end_block(c);
+	if (!entry_load_guest(c, &fail) || !entry_load_msrs(&e, &fail)) {
+		vmx_vmexit(c, &fail);
+		return EXEC_OK;
+	}
+	if (launch)
+		vmx_set_current_launched(c, true);
+	c->vmx.nonroot = true;
+	entry_load_nonregister(c);
+	vmx_trace_entry(c, launch);
+	entry_inject_event(c);
+	return EXEC_OK;
+}
 
 enum exec_status op_vmlaunch(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_ud(c);
+	return vm_entry(c, i, true);
 }
 
 enum exec_status op_vmresume(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_ud(c);
+	return vm_entry(c, i, false);
 }

@@ -50,6 +50,13 @@ struct entry_ctx {
 	uint64_t actual, expected;
 	int field;              /* overrides the row's field when >= 0 */
 	uint32_t index;         /* MSR-load entry / segment, where it applies */
+	/* MSR_LOAD phase (26.4): the VM-entry MSR-load entry being checked,
+	 * set by the loader (vmx/entry_load.c) before each run of the phase. */
+	uint32_t msr_entry;     /* 1-based index in the area */
+	uint32_t msr_index;     /* bits 31:0: the MSR */
+	uint32_t msr_reserved;  /* bits 63:32 */
+	uint64_t msr_value;     /* bits 127:64 */
+	bool msr_write_failed;  /* the loader's WRMSR of this entry faulted */
 };
 
 #define CHECK(id, phase, sec, out, field, rule) bool chk_##id(struct entry_ctx *e);

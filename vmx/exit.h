@@ -3,9 +3,11 @@
 #ifndef VMX_EXIT_H
 #define VMX_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
+#include "vmx/controls.h"
 
 /* The exit-information fields a cause provides (27.2). Fields a cause does
  * not use are left as they are, as the SDM says ("undefined" is written as
@@ -26,5 +28,23 @@ struct vmx_exit_info {
  * runs the host at HOST_RIP, or is in shutdown after a VMX abort. The
  * caller must not touch guest state afterwards. */
 void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x);
+
+/* The guest RIP a VM exit saves: for an exit caused by an instruction
+ * (x->has_insn) the instruction's own address, c->next_rip - x->insn_len
+ * (call from its handler before moving next_rip); otherwise c->rip (an
+ * exit at an instruction boundary). Afterwards c->rip = c->next_rip =
+ * HOST_RIP and the decoded block ends, so a handler returns EXEC_OK. */
+
+/* VMX abort (27.7): write the indicator at offset 4 of the current VMCS
+ * region, warn on the host, enter shutdown. */
+void vmx_abort(struct cpu *c, enum vmx_abort_indicator a);
+
+/* CR0 as VM entry/exit load it: the bits never modified (ET, NW, CD and
+ * the reserved ones; 26.3.2.1, 27.5.1) kept from old. */
+uint64_t vmx_cr0_merge(uint64_t old, uint64_t field);
+
+/* Is count within the recommended maximum of an MSR area (24.7.2,
+ * 24.8.2)? Warns naming the rule when not. */
+bool vmx_msr_count_ok(struct cpu *c, uint32_t count, const char *area);
 
 #endif

@@ -13,26 +13,33 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmx/controls.h"
+
 struct cpu;
 
 /* What a CPU model offers of VMX: the model row's VMX column
  * (cpu/models.def); vmx/caps.c turns it into the capability MSRs
  * (SDM vol. 3C Appendix A). revision == 0: the model has no VMX (CPUID.1:
- * ECX.VMX reads 0, VMXON is #UD, the capability MSRs are #GP).
+ * ECX.VMX reads 0, CR4.VMXE is reserved, VMXON is #UD, the capability MSRs
+ * are #GP). Bit names: vmx/controls.h (controls), vmx/caps_bits.h (MISC,
+ * EPT_VPID_CAP, VMFUNC).
  * The *_allowed1 words are the controls the model lets software set to 1
  * (the high halves of IA32_VMX_{TRUE_}*_CTLS); the default1 bits of
- * Appendix A.3-A.5 are architectural and added by vmx/caps.c. */
+ * Appendix A.3-A.5 are architectural and added by vmx/caps.c. The
+ * *_true_must1 words are the default1 bits the model still requires to be 1
+ * (the low halves of the TRUE MSRs; meaningful only with true_ctls). */
 struct vmx_model {
 	uint32_t revision;              /* IA32_VMX_BASIC[30:0] */
 	uint32_t pin_allowed1, proc_allowed1, proc2_allowed1, exit_allowed1, entry_allowed1;
+	uint32_t pin_true_must1, proc_true_must1, exit_true_must1, entry_true_must1;
 	uint64_t proc3_allowed1;        /* IA32_VMX_PROCBASED_CTLS3 */
 	uint64_t exit2_allowed1;        /* IA32_VMX_EXIT_CTLS2 */
 	bool true_ctls;                 /* IA32_VMX_BASIC[55]: the TRUE_ MSRs exist */
+	bool ins_outs_info;             /* IA32_VMX_BASIC[54]: INS/OUTS exits report instruction information */
 	bool no_errcode_check;          /* IA32_VMX_BASIC[56]: hardware exceptions injected without the error-code consistency checks */
 	uint64_t misc;                  /* IA32_VMX_MISC, whole */
 	uint64_t ept_vpid_cap;          /* IA32_VMX_EPT_VPID_CAP, whole */
 	uint64_t vmfunc;                /* IA32_VMX_VMFUNC, whole */
-	uint64_t cr0_fixed1_mask;       /* bits of CR0 the model lets be 1 in VMX operation (beyond FIXED0) */
 };
 
 /* "No VMCS": the current-VMCS pointer after VMXON and VMCLEAR of the
@@ -81,6 +88,26 @@ void vmx_reset(struct cpu *c);
  * 23.8); CR4.VMXE cannot be cleared in VMX operation. */
 bool vmx_cr0_write_ok(const struct cpu *c, uint64_t cr0);
 bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4);
+
+/* Launch state of the current VMCS (SDM vol. 3C 24.1: processor state
+ * while the VMCS is active; VMLAUNCH needs "clear", VMRESUME "launched").
+ * A current VMCS missing from c->vmx.active[] reads as clear; setting it
+ * adds the entry when there is room. Minimal versions for the VM-entry
+ * work; the VMX-instruction work (VMPTRLD/VMCLEAR) owns the list. */
+bool vmx_current_launched(const struct cpu *c);
+void vmx_set_current_launched(struct cpu *c, bool launched);
+
+/* A VM exit caused by the instruction of insn_len bytes being executed
+ * (c->next_rip - insn_len is its address), with no exit qualification:
+ * the unconditional exits of 25.1.2 (CPUID, VMCALL, ...). Call it in
+ * non-root operation before any side effect; the handler then returns
+ * EXEC_OK and the host runs at HOST_RIP. */
+void vmx_exit_insn(struct cpu *c, enum vmx_exit_reason reason, unsigned insn_len);
+
+/* RDMSR of capability MSR msr (0x480-0x493, the MSR_VMX_CAP rows of
+ * cpu/msrs.def): false when the model does not have it, and RDMSR raises
+ * #GP(0) (SDM vol. 3C Appendix A; vmx/caps.c). WRMSR to them is #GP(0). */
+bool vmx_cap_msr(const struct cpu *c, uint32_t msr, uint64_t *v);
 
 /* INIT is blocked in VMX root operation (SDM vol. 3C 23.8). */
 static inline bool vmx_init_blocked(const struct vmx_state *v)

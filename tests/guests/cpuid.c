@@ -1,7 +1,5 @@
 /* cpuid: what the CPUID leaves report (SDM Vol. 2A, CPUID). The vendor
- * string is vtxsim's CPU model (an Intel part). The VMX bit stays clear
- * until VMX operation is implemented: a model never advertises what the
- * simulator does not do. */
+ * string is vtxsim's CPU model (an Intel part), which has VMX. */
 #include "guest.h"
 
 /* CPUID.1:EDX */
@@ -56,7 +54,7 @@ static void check_leaf1(void)
 	       "CPUID.1:EDX has PSE TSC MSR PAE CX8 APIC PGE CMOV (%#x, missing %#x)", r.d,
 	       need & ~r.d);
 	report_info("CPUID.1:EDX FXSR %s", r.d & ID1_FXSR ? "set" : "clear");
-	report(!(r.c & ID1C_VMX), "CPUID.1:ECX.VMX[5] is clear until VMX lands (%#x)", r.c);
+	report(r.c & ID1C_VMX, "CPUID.1:ECX.VMX[5] is set: the default model has VMX (%#x)", r.c);
 	report((r.b >> 24) == 0, "initial APIC ID of the boot CPU is 0");
 	if (r.d & ID1_CLFSH)
 		report(((r.b >> 8) & 0xff) == 8, "CLFLUSH line size is 8 qwords (64 bytes)");

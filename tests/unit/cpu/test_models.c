@@ -27,8 +27,9 @@ static void test_model_lookup(void)
 		CU_ASSERT(strlen(m->brand) > 0 && strlen(m->brand) < 48);
 		/* Every model can run the guest library: long mode with PAE. */
 		CU_ASSERT(cpu_model_has(m, FEAT_LM) && cpu_model_has(m, FEAT_PAE));
-		/* VMX is a later issue: no model may claim it yet. */
-		CU_ASSERT_FALSE(cpu_model_has(m, FEAT_VMX));
+		/* CPUID.1:ECX.VMX comes from the VMX column alone, never the row's leaf 1. */
+		CU_ASSERT_EQUAL(cpu_model_has(m, FEAT_VMX), m->vmx.revision != 0);
+		CU_ASSERT_FALSE(m->leaf1_ecx & (1u << (FEAT_VMX & 31)));
 	}
 }
 
@@ -58,7 +59,7 @@ static void test_leaf1(void)
 	CU_ASSERT_EQUAL((r[1] >> 8) & 0xff, 8);         /* CLFLUSH: 8 x 8 bytes */
 	CU_ASSERT(r[3] & (1u << 6));                    /* PAE */
 	CU_ASSERT(r[3] & (1u << 0));                    /* FPU */
-	CU_ASSERT_FALSE(r[2] & (1u << 5));              /* no VMX yet */
+	CU_ASSERT(r[2] & (1u << 5));                    /* VMX */
 	CU_ASSERT(r[2] & (1u << 30));                   /* RDRAND */
 	harness_destroy(h);
 }
@@ -193,7 +194,7 @@ static void test_feature_control_lock(void)
 {
 	struct harness *h = harness_create(false);
 	struct cpu *c = &h->cpu;
-	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_VMX)); /* no VMX */
+	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_VMX_SMX)); /* no SMX */
 	CU_ASSERT(cpu_msr_write(c, MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCK));
 	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_FEATURE_CONTROL, FEATURE_CONTROL_LOCK));
 	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_FEATURE_CONTROL, 0));

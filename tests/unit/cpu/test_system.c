@@ -85,7 +85,7 @@ static void test_cr_64bit(void)
 	c->gpr[R_AX] = 0xf;
 	CU_ASSERT_EQUAL(EXEC(c, mov_cr8_rax), EXEC_OK);
 	CU_ASSERT_EQUAL(c->cr8, 0xf);
-	c->gpr[R_AX] = c->cr4 | CR4_VMXE;                       /* no VMX in the model yet */
+	c->gpr[R_AX] = c->cr4 | (1ull << 14);                   /* SMXE: no SMX in the model */
 	CU_ASSERT_EQUAL(EXEC(c, mov_cr4_rax), EXEC_FAULT);
 	c->gpr[R_AX] = c->cr4 | CR4_PCIDE;
 	CU_ASSERT_EQUAL(EXEC(c, mov_cr4_rax), EXEC_OK);

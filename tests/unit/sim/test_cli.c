@@ -278,6 +278,23 @@ static void test_exit_message(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "powered off"));
 }
 
+/* --trace vmx turns the VMX trace on; another category is refused by name. */
+static void test_trace_option(void)
+{
+	struct cli cl;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-kernel", "k", NULL), 0);
+	CU_ASSERT_FALSE(cl.cfg.trace_vmx);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "--trace", "vmx", "-kernel", "k", NULL), 0);
+	CU_ASSERT_TRUE(cl.cfg.trace_vmx);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "--trace", "mmu", "-kernel", "k", NULL), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown trace category"));
+	cli_free(&cl);
+}
+
 void suite_sim_cli(void)
 {
 	CU_pSuite s = CU_add_suite("sim_cli", NULL, NULL);
@@ -292,4 +309,5 @@ void suite_sim_cli(void)
 	CU_add_test(s, "help text", test_help_text);
 	CU_add_test(s, "exit statuses", test_exit_status);
 	CU_add_test(s, "exit messages", test_exit_message);
+	CU_add_test(s, "--trace vmx", test_trace_option);
 }

@@ -1,0 +1,406 @@
+/* vmx/entry.c, entry_load.c, exit.c: VMLAUNCH/VMRESUME through the
+ * executor on a unit-test CPU with a VMX model, a 64-bit host and a 64-bit
+ * guest sharing the sysenv GDT/IDT/TSS and page tables. The guest leaves
+ * through CPUID (exit reason 10, unconditional in non-root operation). */
+#include <CUnit/CUnit.h>
+#include <string.h>
+
+#include "cpu/msr.h"
+#include "tests/unit/cpu/sysenv.h"
+#include "vmx/controls.h"
+#include "vmx/entry.h"
+#include "vmx/vmcs.h"
+
+#define VMCS_PA 0x100000u
+#define MSR_AREA 0x101000u
+#define HOST_CODE 0x38000u
+#define HOST_STACK 0x58000u
+#define GUEST_CODE 0x40000u
+#define GUEST_STACK 0x48000u
+#define GUEST_HANDLER 0x42000u
+
+/* Controls with the default1 bits of Appendix A.3-A.5 set (true controls
+ * off), host 64-bit, guest IA-32e. */
+#define PIN_BASE 0x16u
+#define PROC_BASE 0x0401e172u
+#define EXIT_BASE (0x36dffu | EXIT_HOST_ADDR_SPACE)
+#define ENTRY_BASE (0x11ffu | ENTRY_IA32E_GUEST)
+
+static const uint8_t vmlaunch[] = { 0x0f, 0x01, 0xc2, 0xf4 };  /* VMLAUNCH; HLT on VMfail */
+static const uint8_t vmresume[] = { 0x0f, 0x01, 0xc3, 0xf4 };
+/* mov eax, 0x1234; cpuid; mov ebx, 0x5678; cpuid */
+static const uint8_t guest_code[] = { 0xb8, 0x34, 0x12, 0, 0, 0x0f, 0xa2, 0xbb, 0x78, 0x56, 0, 0, 0x0f, 0xa2 };
+
+struct vmx_env {
+	struct harness *h;
+	struct cpu_model model;
+};
+
+static void write_host_state(struct cpu *c)
+{
+	vmcs_write(c, VF_HOST_CR0, c->cr0);
+	vmcs_write(c, VF_HOST_CR3, c->cr3);
+	vmcs_write(c, VF_HOST_CR4, c->cr4);
+	vmcs_write(c, VF_HOST_CS_SELECTOR, K_CS);
+	vmcs_write(c, VF_HOST_SS_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_DS_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_ES_SELECTOR, K_DS);
+	vmcs_write(c, VF_HOST_TR_SELECTOR, TSS_SEL);
+	vmcs_write(c, VF_HOST_TR_BASE, TSS_BASE);
+	vmcs_write(c, VF_HOST_GDTR_BASE, GDT_BASE);
+	vmcs_write(c, VF_HOST_IDTR_BASE, IDT_BASE);
+	vmcs_write(c, VF_HOST_RSP, HOST_STACK);
+	vmcs_write(c, VF_HOST_RIP, HOST_CODE);
+}
+
+static void write_guest_segments(struct cpu *c)
+{
+	for (unsigned k = SEG_ES; k <= SEG_GS; k++) {
+		bool fsgs = k == SEG_FS || k == SEG_GS;
+		vmcs_write(c, VF_GUEST_ES_SELECTOR + k, k == SEG_CS ? K_CS : fsgs ? 0 : K_DS);
+		vmcs_write(c, VF_GUEST_ES_LIMIT + k, 0xffffffff);
+		vmcs_write(c, VF_GUEST_ES_AR + k, k == SEG_CS ? 0xa09b : fsgs ? AR_UNUSABLE : 0xc093);
+	}
+	vmcs_write(c, VF_GUEST_FS_BASE, 0x7000);
+	vmcs_write(c, VF_GUEST_LDTR_AR, AR_UNUSABLE);
+	vmcs_write(c, VF_GUEST_TR_SELECTOR, TSS_SEL);
+	vmcs_write(c, VF_GUEST_TR_BASE, TSS_BASE);
+	vmcs_write(c, VF_GUEST_TR_LIMIT, 0x67);
+	vmcs_write(c, VF_GUEST_TR_AR, AR_P | SYS_TSS_BUSY);
+	vmcs_write(c, VF_GUEST_GDTR_BASE, GDT_BASE);
+	vmcs_write(c, VF_GUEST_GDTR_LIMIT, 0x3f);
+	vmcs_write(c, VF_GUEST_IDTR_BASE, IDT_BASE);
+	vmcs_write(c, VF_GUEST_IDTR_LIMIT, 256 * 16 - 1);
+}
+
+static void write_guest_state(struct cpu *c)
+{
+	vmcs_write(c, VF_GUEST_CR0, c->cr0);
+	vmcs_write(c, VF_GUEST_CR3, c->cr3);
+	vmcs_write(c, VF_GUEST_CR4, c->cr4);
+	vmcs_write(c, VF_GUEST_DR7, 0x400);
+	vmcs_write(c, VF_GUEST_RSP, GUEST_STACK);
+	vmcs_write(c, VF_GUEST_RIP, GUEST_CODE);
+	vmcs_write(c, VF_GUEST_RFLAGS, FL_FIXED1);
+	vmcs_write(c, VF_GUEST_IA32_SYSENTER_CS, 0x99);
+	vmcs_write(c, VF_VMCS_LINK_PTR, ~0ull);
+	write_guest_segments(c);
+}
+
+/* A CPU in VMX root operation (state set directly: VMXON is another
+ * helper's) with a current, clear VMCS holding a valid baseline. */
+static struct vmx_env *env_create(void)
+{
+	struct vmx_env *v = calloc(1, sizeof(*v));
+	v->h = sysenv_long();
+	struct cpu *c = &v->h->cpu;
+	v->model = *c->model;
+	v->model.vmx = (struct vmx_model){ .revision = 1, .pin_allowed1 = 0xff, .proc_allowed1 = 0xffffffff,
+					   .exit_allowed1 = 0xffffffff, .entry_allowed1 = 0xffffffff };
+	c->model = &v->model;
+	c->cr0 |= CR0_NE;
+	c->cr4 |= CR4_VMXE;
+	cpu_mode_changed(c);
+	c->vmx.on = true;
+	c->vmx.vmcs_ptr = VMCS_PA;
+	phys_write(c->phys, VMCS_PA, 1, 4);
+	vmcs_write(c, VF_PIN_CONTROLS, PIN_BASE);
+	vmcs_write(c, VF_PROC_CONTROLS, PROC_BASE);
+	vmcs_write(c, VF_EXIT_CONTROLS, EXIT_BASE);
+	vmcs_write(c, VF_ENTRY_CONTROLS, ENTRY_BASE);
+	write_host_state(c);
+	write_guest_state(c);
+	put_code(v->h, GUEST_CODE, guest_code, sizeof(guest_code));
+	put_code(v->h, HOST_CODE, (const uint8_t[]){ 0xf4 }, 1);
+	return v;
+}
+
+static void env_destroy(struct vmx_env *v)
+{
+	harness_destroy(v->h);
+	free(v);
+}
+
+/* Run VMLAUNCH/VMRESUME at CODE_BASE until the host (or the guest) halts. */
+static void run(struct vmx_env *v, const uint8_t *insn)
+{
+	harness_run(v->h, insn, 4);
+}
+
+static uint64_t rd(struct vmx_env *v, enum vmcs_field f)
+{
+	return vmcs_read(&v->h->cpu, f);
+}
+
+/* Launch: the guest runs (RAX), exits on CPUID with reason 10, the exit
+ * saves its state and the host resumes at HOST_RIP with RFLAGS = 2. */
+static void test_launch_and_exit(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	run(v, vmlaunch);
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+	CU_ASSERT_EQUAL(c->rip, HOST_CODE + 1);
+	CU_ASSERT_EQUAL(c->gpr[R_AX], 0x1234);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_QUALIFICATION), 0);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_INSTRUCTION_LEN), 2);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_INTR_INFO), 0);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RIP), GUEST_CODE + 5);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RSP), GUEST_STACK);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RFLAGS), FL_FIXED1);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_FS_BASE), 0x7000);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_FS_AR) & AR_UNUSABLE, AR_UNUSABLE);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_CS_AR), 0xa09b);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_IA32_SYSENTER_CS), 0x99);
+	CU_ASSERT_EQUAL(c->gpr[R_SP], HOST_STACK);
+	CU_ASSERT_EQUAL(cpu_get_rflags(c), FL_FIXED1);
+	CU_ASSERT_EQUAL(c->seg[SEG_CS].sel, K_CS);
+	CU_ASSERT_EQUAL(c->seg[SEG_FS].ar & AR_UNUSABLE, AR_UNUSABLE);  /* host FS selector 0 */
+	CU_ASSERT_EQUAL(c->gdtr.limit, 0xffff);
+	CU_ASSERT_EQUAL(c->dr[7], 0x400);
+	CU_ASSERT_EQUAL(c->ldtr.ar & AR_UNUSABLE, AR_UNUSABLE);
+	CU_ASSERT_TRUE(c->code64);
+	CU_ASSERT_TRUE(vmx_current_launched(c));
+	env_destroy(v);
+}
+
+/* VMRESUME after advancing GUEST_RIP past the CPUID: the guest goes on. */
+static void test_resume(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	run(v, vmlaunch);
+	vmcs_write(c, VF_GUEST_RIP, rd(v, VF_GUEST_RIP) + rd(v, VF_EXIT_INSTRUCTION_LEN));
+	run(v, vmresume);
+	CU_ASSERT_EQUAL(c->gpr[R_BX], 0x5678);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RIP), GUEST_CODE + 12);
+	CU_ASSERT_EQUAL(c->rip, HOST_CODE + 1);
+	env_destroy(v);
+}
+
+static void assert_vmfail_valid(struct vmx_env *v, unsigned err, int check)
+{
+	struct cpu *c = &v->h->cpu;
+	CU_ASSERT_EQUAL(cpu_get_rflags(c) & FL_ARITH, FL_ZF);
+	CU_ASSERT_EQUAL(rd(v, VF_VM_INSTRUCTION_ERROR), err);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, check);
+	CU_ASSERT_EQUAL(c->rip, CODE_BASE + 4);         /* fell through to the HLT */
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+}
+
+/* 26.1: VMLAUNCH of a launched VMCS is error 4, VMRESUME of a clear one 5,
+ * and VM entry right after MOV SS is error 26. */
+static void test_vmfail_basic(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	run(v, vmresume);
+	assert_vmfail_valid(v, VMERR_VMRESUME_NOT_LAUNCHED, ENTRY_CHECK_BASIC_RESUME_LAUNCHED);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	run(v, vmlaunch);
+	assert_vmfail_valid(v, VMERR_VMLAUNCH_NOT_CLEAR, ENTRY_CHECK_BASIC_LAUNCH_CLEAR);
+	c->mov_ss_shadow = true;
+	run(v, vmresume);
+	assert_vmfail_valid(v, VMERR_ENTRY_MOV_SS_BLOCKING, ENTRY_CHECK_BASIC_MOV_SS_BLOCKING);
+	CU_ASSERT_FALSE(c->mov_ss_shadow);
+	env_destroy(v);
+}
+
+/* No current VMCS: VMfailInvalid (CF only). */
+static void test_vmfail_invalid(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(cpu_get_rflags(c) & FL_ARITH, FL_CF);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_BASIC_CURRENT_VMCS);
+	env_destroy(v);
+}
+
+/* #UD outside VMX operation comes before #GP at CPL 3 (30.3). */
+static void test_faults(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	c->cpl = 3;
+	CU_ASSERT_EQUAL(exec_insn(c, vmlaunch, 3), EXEC_FAULT);
+	CU_ASSERT_EQUAL(c->exc.vector, VEC_GP);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_BASIC_CPL);
+	c->vmx.on = false;
+	CU_ASSERT_EQUAL(exec_insn(c, vmlaunch, 3), EXEC_FAULT);
+	CU_ASSERT_EQUAL(c->exc.vector, VEC_UD);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_BASIC_VMX_OPERATION);
+	env_destroy(v);
+}
+
+/* 26.4: the second MSR-load entry names an MSR WRMSR refuses: exit 34 with
+ * qualification 2, the first entry was loaded, the VMCS stays clear. */
+static void test_msr_load_failure(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	put64(v->h, MSR_AREA, MSR_IA32_SYSENTER_EIP);
+	put64(v->h, MSR_AREA + 8, 0x1234000);
+	put64(v->h, MSR_AREA + 16, 0xdeadbeef);
+	put64(v->h, MSR_AREA + 24, 1);
+	vmcs_write(c, VF_ENTRY_MSR_LOAD_ADDR, MSR_AREA);
+	vmcs_write(c, VF_ENTRY_MSR_LOAD_COUNT, 2);
+	vmcs_write(c, VF_HOST_IA32_SYSENTER_EIP, 0x5000);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_QUALIFICATION), 2);
+	CU_ASSERT_EQUAL(c->vmx.verdict.check, ENTRY_CHECK_MSRLOAD_WRMSR);
+	CU_ASSERT_EQUAL(c->vmx.verdict.index, 2);
+	CU_ASSERT_EQUAL(c->rip, HOST_CODE + 1);
+	CU_ASSERT_EQUAL(c->msr.sysenter_eip, 0x5000);   /* host state loaded over it */
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RIP), GUEST_CODE); /* guest area untouched */
+	CU_ASSERT_FALSE(vmx_current_launched(c));
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+	/* Fixed: the entry succeeds and the first entry's value is the guest's. */
+	vmcs_write(c, VF_ENTRY_MSR_LOAD_COUNT, 1);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_IA32_SYSENTER_EIP), 0x1234000);
+	env_destroy(v);
+}
+
+/* 26.3.1.6 / 26.7: a 32-bit PAE guest whose PDPTE has reserved bits set:
+ * exit 33 with qualification 2, host state loaded. */
+static void test_pdpte_failure(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	put64(v->h, 0x9000, 0x0a000 | 1 | 6);   /* P with reserved bits 2:1 */
+	vmcs_write(c, VF_ENTRY_CONTROLS, ENTRY_BASE & ~ENTRY_IA32E_GUEST);
+	vmcs_write(c, VF_GUEST_CR3, 0x9000);
+	vmcs_write(c, VF_GUEST_CS_AR, 0xc09b);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_QUALIFICATION), 2);
+	CU_ASSERT_EQUAL(c->rip, HOST_CODE + 1);
+	CU_ASSERT_TRUE(c->code64);
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+	env_destroy(v);
+}
+
+/* Inject an event whose guest handler does CPUID: the exit shows the
+ * guest at the handler, with the frame the injection pushed. */
+static void inject(struct vmx_env *v, uint32_t info, uint32_t err, uint32_t len)
+{
+	struct cpu *c = &v->h->cpu;
+	unsigned vec = info & 0xff;
+	idt_put64(v->h, vec, GUEST_HANDLER, SYS_INT_GATE, 0, 0);
+	put_code(v->h, GUEST_HANDLER, (const uint8_t[]){ 0x0f, 0xa2 }, 2);
+	vmcs_write(c, VF_ENTRY_INTR_INFO, info | INTR_INFO_VALID);
+	vmcs_write(c, VF_ENTRY_EXCEPTION_ERROR_CODE, err);
+	vmcs_write(c, VF_ENTRY_INSTRUCTION_LEN, len);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RIP), GUEST_HANDLER);
+	CU_ASSERT_EQUAL(rd(v, VF_ENTRY_INTR_INFO) & INTR_INFO_VALID, 0);  /* cleared by the exit */
+}
+
+static void test_inject_exception(void)
+{
+	struct vmx_env *v = env_create();
+	inject(v, VEC_GP | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT | INTR_INFO_HAS_ERROR, 0x1234, 0);
+	uint64_t rsp = rd(v, VF_GUEST_RSP);
+	CU_ASSERT_EQUAL(rsp, GUEST_STACK - 48);         /* error code + 5 qwords */
+	CU_ASSERT_EQUAL(get64(v->h, rsp), 0x1234);
+	CU_ASSERT_EQUAL(get64(v->h, rsp + 8), GUEST_CODE);
+	CU_ASSERT_EQUAL(get64(v->h, rsp + 16), K_CS);
+	env_destroy(v);
+}
+
+static void test_inject_external_interrupt(void)
+{
+	struct vmx_env *v = env_create();
+	inject(v, 0x40 | INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT, 0, 0);
+	uint64_t rsp = rd(v, VF_GUEST_RSP);
+	CU_ASSERT_EQUAL(rsp, GUEST_STACK - 40);
+	CU_ASSERT_EQUAL(get64(v->h, rsp), GUEST_CODE);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_RFLAGS) & FL_IF, 0);     /* interrupt gate */
+	env_destroy(v);
+}
+
+/* A software interrupt returns past the instruction: RIP + entry length. */
+static void test_inject_software_interrupt(void)
+{
+	struct vmx_env *v = env_create();
+	inject(v, 0x41 | INTR_TYPE_SW_INTR << INTR_INFO_TYPE_SHIFT, 0, 2);
+	CU_ASSERT_EQUAL(get64(v->h, rd(v, VF_GUEST_RSP)), GUEST_CODE + 2);
+	env_destroy(v);
+}
+
+/* Activity state HLT: the guest sleeps in non-root operation; the
+ * interruptibility state comes from the field. */
+static void test_activity_hlt(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	vmcs_write(c, VF_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	vmcs_write(c, VF_GUEST_INTERRUPTIBILITY, INTR_BLOCK_NMI);
+	CU_ASSERT_EQUAL(harness_run(v->h, vmlaunch, 4), CPU_STOP_HALTED);
+	CU_ASSERT_TRUE(c->vmx.nonroot);
+	CU_ASSERT_TRUE(c->halted);
+	CU_ASSERT_TRUE(c->nmi_blocked);
+	CU_ASSERT_EQUAL(c->rip, GUEST_CODE);
+	env_destroy(v);
+}
+
+struct trace_buf {
+	char text[4096];
+	size_t len;
+};
+
+static void trace_sink(void *ctx, const char *line)
+{
+	struct trace_buf *t = ctx;
+	size_t n = strlen(line);
+	if (t->len + n + 2 < sizeof(t->text)) {
+		memcpy(t->text + t->len, line, n);
+		t->len += n;
+		t->text[t->len++] = '\n';
+		t->text[t->len] = 0;
+	}
+}
+
+/* --trace vmx: the failed check as a human line and a JSON line. */
+static void test_trace(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	struct trace_buf t = { .len = 0 };
+	c->vmx.trace = trace_sink;
+	c->vmx.trace_ctx = &t;
+	run(v, vmresume);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t.text, "VM entry failed: BASIC_RESUME_LAUNCHED (26.1)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t.text, "{\"event\":\"vmentry-fail\",\"check\":\"BASIC_RESUME_LAUNCHED\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t.text, "\"outcome\":\"VMfailValid(5)\""));
+	run(v, vmlaunch);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t.text, "VM entry (VMLAUNCH)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t.text, "VM exit: reason 10 (CPUID)"));
+	env_destroy(v);
+}
+
+void suite_vmx_entry(void);
+void suite_vmx_entry(void)
+{
+	CU_pSuite s = CU_add_suite("vmx_entry", NULL, NULL);
+	CU_add_test(s, "launch, CPUID exit, host state", test_launch_and_exit);
+	CU_add_test(s, "VMRESUME continues the guest", test_resume);
+	CU_add_test(s, "VMfail 4, 5, 26", test_vmfail_basic);
+	CU_add_test(s, "VMfailInvalid without a current VMCS", test_vmfail_invalid);
+	CU_add_test(s, "#UD before #GP", test_faults);
+	CU_add_test(s, "MSR-load failure: exit 34 with the index", test_msr_load_failure);
+	CU_add_test(s, "PDPTE failure: exit 33 qualification 2", test_pdpte_failure);
+	CU_add_test(s, "inject #GP with error code", test_inject_exception);
+	CU_add_test(s, "inject an external interrupt", test_inject_external_interrupt);
+	CU_add_test(s, "inject a software interrupt", test_inject_software_interrupt);
+	CU_add_test(s, "activity state HLT", test_activity_hlt);
+	CU_add_test(s, "--trace vmx lines", test_trace);
+}

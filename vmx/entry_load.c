@@ -1,0 +1,227 @@
+/* VM entry after the checks of 26.2/26.3.1 have passed (SDM vol. 3C 26.3.2
+ * loading guest state, 26.4 MSR loading, 26.5 event injection, 26.6
+ * special features: activity states). Check and load stay apart: every
+ * rule was checked before anything here runs, except the PDPTEs and the
+ * MSR-load entries, which the SDM checks while loading. */
+#include "vmx/entry_load.h"
+
+#include "cpu/debug.h"
+#include "cpu/msr.h"
+#include "cpu/seg.h"
+#include "vmx/caps.h"
+#include "vmx/trace.h"
+
+/* 26.3.2.1. IA32_DEBUGCTL and IA32_PERF_GLOBAL_CTRL are not modelled by
+ * the CPU (their fields were checked; nothing is loaded). */
+static void load_guest_regs(struct cpu *c, uint32_t entc)
+{
+	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_read(c, VF_GUEST_CR0));
+	c->cr3 = vmcs_read(c, VF_GUEST_CR3);
+	c->cr4 = vmcs_read(c, VF_GUEST_CR4);
+	/* DR7 bit 12 and bits 15:14 are loaded as 0, bit 10 as 1. */
+	if (entc & ENTRY_LOAD_DEBUG_CTLS)
+		c->dr[7] = (vmcs_read(c, VF_GUEST_DR7) & ~0xd000ull) | DR7_FIXED1;
+	c->msr.sysenter_cs = (uint32_t)vmcs_read(c, VF_GUEST_IA32_SYSENTER_CS);
+	c->msr.sysenter_esp = vmcs_read(c, VF_GUEST_IA32_SYSENTER_ESP);
+	c->msr.sysenter_eip = vmcs_read(c, VF_GUEST_IA32_SYSENTER_EIP);
+	if (entc & ENTRY_LOAD_PAT)
+		c->msr.pat = vmcs_read(c, VF_GUEST_IA32_PAT);
+	if (entc & ENTRY_LOAD_EFER)
+		c->efer = vmcs_read(c, VF_GUEST_IA32_EFER);
+	else    /* LMA and LME follow "IA-32e mode guest" */
+		c->efer = (c->efer & ~(EFER_LMA | EFER_LME)) |
+			  ((entc & ENTRY_IA32E_GUEST) ? EFER_LMA | EFER_LME : 0);
+}
+
+/* 26.3.2.2: everything is loaded from the fields, the unusable bit with
+ * the rest; of an unusable segment the SDM leaves base, limit and the other
+ * attributes undefined except SS.DPL and the FS/GS bases: vtxsim loads
+ * the fields as they are, with bits 63:32 of the SS/DS/ES base cleared. */
+static void load_segment(struct cpu *c, unsigned k, struct segment *s)
+{
+	s->sel = (uint16_t)vmcs_read(c, VF_GUEST_ES_SELECTOR + k);
+	s->base = vmcs_read(c, VF_GUEST_ES_BASE + k);
+	s->limit = (uint32_t)vmcs_read(c, VF_GUEST_ES_LIMIT + k);
+	s->ar = (uint32_t)vmcs_read(c, VF_GUEST_ES_AR + k) & 0x1f0ffu;
+	if ((s->ar & AR_UNUSABLE) && (k == SEG_SS || k == SEG_DS || k == SEG_ES))
+		s->base &= 0xffffffffull;
+}
+
+static void load_guest_segments(struct cpu *c)
+{
+	for (unsigned k = SEG_ES; k <= SEG_GS; k++)
+		load_segment(c, k, &c->seg[k]);
+	load_segment(c, VF_GUEST_LDTR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->ldtr);
+	load_segment(c, VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->tr);
+	c->gdtr = (struct dtable){ .base = vmcs_read(c, VF_GUEST_GDTR_BASE),
+				   .limit = (uint16_t)vmcs_read(c, VF_GUEST_GDTR_LIMIT) };
+	c->idtr = (struct dtable){ .base = vmcs_read(c, VF_GUEST_IDTR_BASE),
+				   .limit = (uint16_t)vmcs_read(c, VF_GUEST_IDTR_LIMIT) };
+	c->cpl = (uint8_t)ar_dpl(c->seg[SEG_SS].ar);      /* SS.DPL is the CPL */
+}
+
+/* 26.3.2.4: PAE paging outside IA-32e mode. With EPT the PDPTEs come from
+ * the guest-state fields; otherwise from guest CR3, and a bad one fails
+ * the entry (26.3.1.6, qualification 2). */
+static bool load_guest_pdptes(struct cpu *c)
+{
+	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PAE) || (c->efer & EFER_LMA))
+		return true;
+	bool ept = (vmcs_read(c, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) &&
+		   (vmcs_read(c, VF_PROC2_CONTROLS) & PROC2_EPT);
+	if (!ept)
+		return paging_load_pdptes(c->phys, c->cr3, c->xc.maxphyaddr, c->pdpte);
+	for (unsigned k = 0; k < 4; k++)
+		c->pdpte[k] = vmcs_read(c, VF_GUEST_PDPTE0 + k);
+	return true;
+}
+
+bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
+{
+	load_guest_regs(c, (uint32_t)vmcs_read(c, VF_ENTRY_CONTROLS));
+	load_guest_segments(c);
+	c->gpr[R_SP] = vmcs_read(c, VF_GUEST_RSP);
+	c->rip = c->next_rip = vmcs_read(c, VF_GUEST_RIP);
+	cpu_set_rflags(c, vmcs_read(c, VF_GUEST_RFLAGS));
+	if (!load_guest_pdptes(c)) {
+		*fail = (struct vmx_exit_info){ .reason = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE,
+						.qual = 2 };
+		vmx_tracef(c, "VM entry failed: the PDPTEs at guest CR3 %#llx cannot be loaded (26.3.1.6)",
+			   (unsigned long long)c->cr3);
+		return false;
+	}
+	cpu_mode_changed(c);
+	tlb_flush_all(&c->tlb);         /* 28.3.3.1: no VPID, every entry flushes */
+	return true;
+}
+
+/* ---- 26.4 the VM-entry MSR-load area ---- */
+
+/* The row of the last 26.4 bullet: the loader attempts the write only
+ * after the phase held, so in the phase run this is true; a faulting write
+ * sets msr_write_failed and records this row (msr_entry_fails). */
+bool chk_MSRLOAD_WRMSR(struct entry_ctx *e)
+{
+	e->actual = e->msr_value;
+	e->index = e->msr_entry;
+	return !e->msr_write_failed;
+}
+
+static bool msr_entry_fails(struct entry_ctx *e)
+{
+	if (entry_run_phase(e, PHASE_MSR_LOAD) >= 0)
+		return true;
+	if (cpu_msr_write(e->c, e->msr_index, e->msr_value))
+		return false;
+	e->msr_write_failed = true;
+	chk_MSRLOAD_WRMSR(e);
+	e->c->vmx.verdict = (struct vmx_verdict){
+		.check = ENTRY_CHECK_MSRLOAD_WRMSR, .field = vmcs_fields[VF_ENTRY_MSR_LOAD_ADDR].enc,
+		.actual = e->actual, .index = e->msr_entry,
+	};
+	return true;
+}
+
+bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
+{
+	struct cpu *c = e->c;
+	uint32_t count = (uint32_t)vmcs_read(c, VF_ENTRY_MSR_LOAD_COUNT);
+	uint64_t pa = vmcs_read(c, VF_ENTRY_MSR_LOAD_ADDR);
+	if (!vmx_msr_count_ok(c, count, "VM-entry MSR-load")) {
+		*fail = (struct vmx_exit_info){ .reason = EXIT_REASON_MACHINE_CHECK | EXIT_REASON_ENTRY_FAILURE };
+		return false;
+	}
+	for (uint32_t n = 1; n <= count; n++, pa += 16) {
+		e->msr_entry = n;
+		e->msr_index = (uint32_t)phys_read(c->phys, pa, 4);
+		e->msr_reserved = (uint32_t)phys_read(c->phys, pa + 4, 4);
+		e->msr_value = phys_read(c->phys, pa + 8, 8);
+		e->msr_write_failed = false;
+		if (msr_entry_fails(e)) {
+			c->vmx.verdict.index = n;
+			*fail = (struct vmx_exit_info){
+				.reason = EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE, .qual = n };
+			vmx_trace_verdict(c);
+			return false;
+		}
+	}
+	cpu_mode_changed(c);            /* EFER, PAT, ... may have changed */
+	return true;
+}
+
+/* ---- 26.3.2.5 non-register state, 26.6 activity states ---- */
+
+void entry_load_nonregister(struct cpu *c)
+{
+	uint32_t intr = (uint32_t)vmcs_read(c, VF_GUEST_INTERRUPTIBILITY);
+	c->sti_shadow = intr & INTR_BLOCK_STI;
+	c->mov_ss_shadow = intr & INTR_BLOCK_MOV_SS;
+	/* With "virtual NMIs" the bit is virtual-NMI blocking (issue 6/7). */
+	if (!(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+		c->nmi_blocked = intr & INTR_BLOCK_NMI;
+	c->pending_dbg = vmcs_read(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
+	cpu_debug_update(c);
+	c->halted = c->shutdown = c->wait_sipi = false;
+	switch ((enum vmx_activity)vmcs_read(c, VF_GUEST_ACTIVITY_STATE)) {
+	case ACTIVITY_ACTIVE:
+		break;
+	case ACTIVITY_HLT:
+		c->halted = true;
+		break;
+	case ACTIVITY_SHUTDOWN:
+		/* 26.6.2: only NMI/INIT/SMI leave it, as VM exits (issue 6). */
+		cpu_warn(c, "VM entry to the shutdown activity state (SDM 26.6.2): the guest stops here");
+		c->shutdown = true;
+		break;
+	case ACTIVITY_WAIT_SIPI:
+		c->wait_sipi = true;
+		c->sipi_vector = -1;
+		break;
+	}
+}
+
+/* ---- 26.5 event injection ---- */
+
+static enum int_kind injected_kind(enum vmx_intr_type t)
+{
+	switch (t) {
+	case INTR_TYPE_NMI: return INT_NMI;
+	case INTR_TYPE_HW_EXCEPTION: return INT_EXCEPTION;
+	case INTR_TYPE_SW_INTR: return INT_SOFTWARE;
+	case INTR_TYPE_PRIV_SW_EXCEPTION: return INT_PRIV_SOFTWARE;
+	case INTR_TYPE_SW_EXCEPTION: return INT_SOFT_EXCEPTION;
+	default: return INT_EXTERNAL;
+	}
+}
+
+/* 26.5.1: the event is delivered through the guest IDT as if it had
+ * occurred right after the entry; software interrupts and exceptions push
+ * RIP + VM-entry instruction length. A fault during delivery is delivered
+ * as the SDM's 26.5.1.2 says for a guest without exception exiting (the
+ * nested-exception VM exit and IDT-vectoring information: issue 6). */
+void entry_inject_event(struct cpu *c)
+{
+	uint32_t info = (uint32_t)vmcs_read(c, VF_ENTRY_INTR_INFO);
+	if (!(info & INTR_INFO_VALID))
+		return;
+	enum vmx_intr_type type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	if (type == INTR_TYPE_OTHER) {
+		cpu_warn(c, "VM entry injects 'other event' (pending MTF VM exit, SDM 26.5.2): not implemented (issue 7)");
+		return;
+	}
+	enum int_kind kind = injected_kind(type);
+	bool soft = kind == INT_SOFTWARE || kind == INT_SOFT_EXCEPTION || kind == INT_PRIV_SOFTWARE;
+	c->next_rip = c->rip + (soft ? vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);
+	c->sti_shadow = c->mov_ss_shadow = false;
+	if (type == INTR_TYPE_NMI && !(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+		c->nmi_blocked = true;
+	vmx_tracef(c, "VM entry injects vector %u type %u%s", info & INTR_INFO_VECTOR_MASK, (unsigned)type,
+		   (info & INTR_INFO_HAS_ERROR) ? " with error code" : "");
+	c->delivering = 1;
+	enum exec_status st = cpu_interrupt(c, info & INTR_INFO_VECTOR_MASK, kind, info & INTR_INFO_HAS_ERROR,
+					    (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE));
+	c->delivering = 0;
+	if (st != EXEC_OK)
+		cpu_deliver_exception(c);
+	c->next_rip = c->rip;
+}

@@ -1,0 +1,89 @@
+/* `--trace vmx` lines (vmx/trace.h). */
+#include "vmx/trace.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vmx/entry.h"
+#include "vmx/vmcs.h"
+
+void vmx_tracef(struct cpu *c, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	if (!c->vmx.trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	c->vmx.trace(c->vmx.trace_ctx, line);
+}
+
+static void outcome_text(const struct entry_outcome *o, uint32_t index, char *buf, size_t n)
+{
+	switch (o->kind) {
+	case OUTCOME_FAULT:
+		snprintf(buf, n, o->number == VEC_GP ? "#GP(0)" : o->number == VEC_UD ? "#UD" : "fault %u", o->number);
+		return;
+	case OUTCOME_FAIL_INVALID:
+		snprintf(buf, n, "VMfailInvalid");
+		return;
+	case OUTCOME_FAIL_VALID:
+		snprintf(buf, n, "VMfailValid(%u)", o->number);
+		return;
+	case OUTCOME_FAIL_EXIT:
+		snprintf(buf, n, "VM-entry failure: exit reason %u, qualification %u", o->number,
+			 o->number == EXIT_REASON_MSR_LOADING ? index : o->qual);
+		return;
+	}
+	snprintf(buf, n, "?");
+}
+
+void vmx_trace_verdict(struct cpu *c)
+{
+	const struct vmx_verdict *v = &c->vmx.verdict;
+	if (!c->vmx.trace || v->check < 0 || v->check >= ENTRY_CHECK_COUNT)
+		return;
+	const struct entry_check *k = &entry_checks[v->check];
+	char out[96];
+	bool high;
+	int f = v->field == UINT32_MAX ? -1 : vmcs_field_lookup(v->field, &high);
+	const char *field = f >= 0 ? vmcs_fields[f].name : "none";
+	outcome_text(&k->outcome, v->index, out, sizeof(out));
+	vmx_tracef(c, "VM entry failed: %s (%s): %s; field %s = %#llx, expected %#llx; %s", k->id, k->section,
+		   k->rule, field, (unsigned long long)v->actual, (unsigned long long)v->expected, out);
+	vmx_tracef(c, "{\"event\":\"vmentry-fail\",\"check\":\"%s\",\"section\":\"%s\",\"field\":\"%s\","
+		   "\"encoding\":\"%#x\",\"actual\":\"%#llx\",\"expected\":\"%#llx\",\"index\":%u,\"outcome\":\"%s\"}",
+		   k->id, k->section, field, f >= 0 ? v->field : 0, (unsigned long long)v->actual,
+		   (unsigned long long)v->expected, v->index, out);
+}
+
+void vmx_trace_entry(struct cpu *c, bool launch)
+{
+	vmx_tracef(c, "VM entry (%s): VMCS %#llx, guest RIP %#llx RSP %#llx RFLAGS %#llx CS %#x CR0 %#llx CR3 %#llx%s",
+		   launch ? "VMLAUNCH" : "VMRESUME", (unsigned long long)c->vmx.vmcs_ptr, (unsigned long long)c->rip,
+		   (unsigned long long)c->gpr[R_SP], (unsigned long long)cpu_get_rflags(c), c->seg[SEG_CS].sel,
+		   (unsigned long long)c->cr0, (unsigned long long)c->cr3, c->code64 ? ", 64-bit" : "");
+}
+
+static const char *reason_text(uint32_t basic)
+{
+	switch (basic) {
+#define X(n, id, text) case n: return text;
+	EXIT_REASON_TABLE(X)
+#undef X
+	}
+	return "unknown";
+}
+
+void vmx_trace_exit(struct cpu *c, const struct vmx_exit_info *x, uint64_t guest_rip)
+{
+	uint32_t basic = x->reason & 0xffff;
+	if (x->reason & EXIT_REASON_ENTRY_FAILURE)
+		vmx_tracef(c, "VM exit: reason %#x (%s), qualification %#llx, host RIP %#llx", x->reason,
+			   reason_text(basic), (unsigned long long)x->qual, (unsigned long long)c->rip);
+	else
+		vmx_tracef(c, "VM exit: reason %u (%s), qualification %#llx, guest RIP %#llx, host RIP %#llx", basic,
+			   reason_text(basic), (unsigned long long)x->qual, (unsigned long long)guest_rip,
+			   (unsigned long long)c->rip);
+}
