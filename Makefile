@@ -8,6 +8,8 @@
 #   make difftest   differential test against the host CPU: N=instructions
 #                   (default 1000000), SEED=n; prints mismatches and coverage
 #   make diffgen    regenerate tests/diff/templates.gen.c (needs python3)
+#   make genmatrix  regenerate tests/guests/vmx_entry_matrix.gen.c, the VM-entry
+#                   conformance matrix (needs python3; tests/gen/README.md)
 
 SAN ?= 0
 ifeq ($(SAN),1)
@@ -99,6 +101,11 @@ difftest: deps
 
 diffgen:
 	python3 tests/diff/gen.py
+
+.PHONY: genmatrix
+genmatrix:
+	python3 tests/gen/test_gen_entry_matrix.py
+	python3 tests/gen/gen_entry_matrix.py
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,54 @@
+/* The code the baseline VMCS runs (lib/vmx_vmcs.h): the guest, in 64-bit
+ * and in 32-bit form, and the host entry point every VM exit lands on.
+ */
+#include "vmx_vmcs.h"
+
+	.text
+/* Guest of vmx_baseline(64): a VMCALL first, so that a successful entry
+ * ends in exit reason 18 with GUEST_RIP pointing at it (SDM vol. 3C
+ * 27.3.3: RIP saved is that of the instruction causing the exit). */
+	.code64
+	.globl vmx_guest64_code
+vmx_guest64_code:
+	vmcall
+	mov $VMX_GUEST_MAGIC, %eax
+	vmcall
+	jmp vmx_guest64_code
+
+/* Guest of vmx_baseline(32): the same in 32-bit protected mode. */
+	.code32
+	.globl vmx_guest32_code
+vmx_guest32_code:
+	vmcall
+	mov $VMX_GUEST_MAGIC, %eax
+	vmcall
+	jmp vmx_guest32_code
+	.code64
+
+/* HOST_RIP: RSP = HOST_RSP (the library's host stack), RFLAGS = 2 (27.5.3).
+ * Saves the guest's general registers in vmx_guest_regs[] (the encoding
+ * order), then returns into vmx_try_launch/vmx_try_resume through
+ * guest_longjmp(&vmx_host_jb, 1). */
+	.globl vmx_host_entry
+vmx_host_entry:
+	mov %rax, vmx_guest_regs + 0 * 8(%rip)
+	mov %rcx, vmx_guest_regs + 1 * 8(%rip)
+	mov %rdx, vmx_guest_regs + 2 * 8(%rip)
+	mov %rbx, vmx_guest_regs + 3 * 8(%rip)
+	mov %rbp, vmx_guest_regs + 5 * 8(%rip)
+	mov %rsi, vmx_guest_regs + 6 * 8(%rip)
+	mov %rdi, vmx_guest_regs + 7 * 8(%rip)
+	mov %r8, vmx_guest_regs + 8 * 8(%rip)
+	mov %r9, vmx_guest_regs + 9 * 8(%rip)
+	mov %r10, vmx_guest_regs + 10 * 8(%rip)
+	mov %r11, vmx_guest_regs + 11 * 8(%rip)
+	mov %r12, vmx_guest_regs + 12 * 8(%rip)
+	mov %r13, vmx_guest_regs + 13 * 8(%rip)
+	mov %r14, vmx_guest_regs + 14 * 8(%rip)
+	mov %r15, vmx_guest_regs + 15 * 8(%rip)
+	cld
+	lea vmx_host_jb(%rip), %rdi
+	mov $1, %esi
+	call guest_longjmp
+
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,137 @@
+/* The guest VMX library: a VALID baseline VMCS built from the capability
+ * MSRs, and VM entries that come back to C with their outcome.
+ *
+ * vmx_start() enters VMX operation once (CR0/CR4 fixed bits, IA32_FEATURE_
+ * CONTROL, VMXON) and installs the library's GDT (with a TSS, so that TR is
+ * a valid host selector). vmx_baseline(64 or 32) then VMCLEARs and VMPTRLDs a
+ * fresh VMCS and fills it so that VMLAUNCH enters the guest, which executes
+ * VMCALL at once: a successful entry ends in exit reason 18. A test (or a
+ * generated conformance case, tests/gen/) changes fields with vmwrite() and
+ * calls vmx_try_launch() / vmx_try_resume().
+ *
+ * Nothing here is hard-coded for one CPU model: the controls are the
+ * must-be-1 bits of the (TRUE) capability MSRs, the CR0/CR4 values the
+ * FIXED0/FIXED1 MSRs allow (SDM vol. 3C Appendix A).
+ */
+#ifndef GUEST_VMX_VMCS_H
+#define GUEST_VMX_VMCS_H
+
+/* The guest code (lib/vmx_guest.S), the same in both modes:
+ *   vmx_guest*_code:   VMCALL                     (VMX_VMCALL_LEN bytes)
+ *                      mov $VMX_GUEST_MAGIC, %eax (5 bytes)
+ *                      VMCALL
+ *                      jmp vmx_guest*_code
+ * so the first exit reports GUEST_RIP = vmx_guest*_code, and after
+ * GUEST_RIP += exit instruction length and VMRESUME the second exit
+ * reports RAX = VMX_GUEST_MAGIC at vmx_guest*_code + VMX_GUEST_SECOND_VMCALL. */
+#define VMX_GUEST_MAGIC 0x600dc0de
+#define VMX_VMCALL_LEN 3
+#define VMX_GUEST_SECOND_VMCALL 8
+
+#ifndef __ASSEMBLER__
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "guest.h"
+#include "vmx_insn.h"
+
+/* Bits the baseline needs that x86.h does not name (yet). */
+#ifndef CR0_NE
+#define CR0_NE (1ul << 5)
+#endif
+#ifndef CR4_PSE
+#define CR4_PSE (1ul << 4)
+#endif
+#ifndef CR4_VMXE
+#define CR4_VMXE (1ul << 13)
+#endif
+#ifndef CR4_PCIDE
+#define CR4_PCIDE (1ul << 17)
+#endif
+
+/* VMX MSRs (SDM vol. 4 Table 2-2; vol. 3C Appendix A). */
+#ifndef MSR_IA32_FEATURE_CONTROL
+#define MSR_IA32_FEATURE_CONTROL        0x0000003au
+#endif
+#ifndef MSR_IA32_SYSENTER_CS
+#define MSR_IA32_SYSENTER_CS            0x00000174u
+#define MSR_IA32_SYSENTER_ESP           0x00000175u
+#define MSR_IA32_SYSENTER_EIP           0x00000176u
+#endif
+#ifndef MSR_IA32_VMX_BASIC
+#define MSR_IA32_VMX_BASIC              0x00000480u
+#define MSR_IA32_VMX_PINBASED_CTLS      0x00000481u
+#define MSR_IA32_VMX_PROCBASED_CTLS     0x00000482u
+#define MSR_IA32_VMX_EXIT_CTLS          0x00000483u
+#define MSR_IA32_VMX_ENTRY_CTLS         0x00000484u
+#define MSR_IA32_VMX_MISC               0x00000485u
+#define MSR_IA32_VMX_CR0_FIXED0         0x00000486u
+#define MSR_IA32_VMX_CR0_FIXED1         0x00000487u
+#define MSR_IA32_VMX_CR4_FIXED0         0x00000488u
+#define MSR_IA32_VMX_CR4_FIXED1         0x00000489u
+#define MSR_IA32_VMX_PROCBASED_CTLS2    0x0000048bu
+#define MSR_IA32_VMX_EPT_VPID_CAP       0x0000048cu
+#endif
+#ifndef MSR_IA32_VMX_TRUE_PINBASED_CTLS
+#define MSR_IA32_VMX_VMCS_ENUM          0x0000048au
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x0000048du
+#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x0000048eu
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS     0x0000048fu
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS    0x00000490u
+#endif
+
+/* The control words whose settings the capability MSRs report. */
+enum vmx_ctl_msr { VMX_CTL_PIN, VMX_CTL_PROC, VMX_CTL_PROC2, VMX_CTL_EXIT, VMX_CTL_ENTRY };
+
+/* Bits that may be 1 / must be 1 in a control word, from the TRUE MSR when
+ * IA32_VMX_BASIC[55] is 1 (A.3-A.5); PROC2 is 0/0 when the secondary
+ * controls cannot be enabled (A.3.3). */
+uint64_t vmx_allowed1(enum vmx_ctl_msr ctl);
+uint64_t vmx_must1(enum vmx_ctl_msr ctl);
+uint64_t vmx_msr(uint32_t index);
+/* CPUID.80000008H:EAX[7:0] (MAXPHYADDR). */
+unsigned vmx_phys_bits(void);
+
+/* Enter VMX operation (once; later calls return the first result): false,
+ * with a report line, when the CPU cannot (no CPUID.1:ECX.VMX, IA32_FEATURE_
+ * CONTROL locked without VMX, VMXON failed). Until the "insn" helper's
+ * vmx_enable()/vmx_alloc_vmcs() (lib/vmx_setup.c) are on main, this file
+ * has its own minimal static versions. */
+bool vmx_start(void);
+
+/* VMCLEAR + VMPTRLD a fresh VMCS and fill a valid baseline (see the .c
+ * file for every field): guest_bits 64 = a 64-bit guest (IA-32e mode guest,
+ * CS.L = 1, the host's CR3), 32 = a 32-bit protected-mode guest with its own
+ * 32-bit paging (PAE off, 4 MiB pages identity-mapping 4 GiB). Either guest
+ * starts at vmx_guest64_code / vmx_guest32_code. */
+void vmx_baseline(int guest_bits);
+
+extern char vmx_guest64_code[], vmx_guest32_code[];
+
+/* A VM-entry attempt: res is VMX_OK when the CPU left through a VM exit
+ * (successful entry and later exit, or a VM-entry failure: exit_reason
+ * bit 31), otherwise VMfailInvalid / VMfailValid with error. */
+struct vmx_outcome {
+	enum vmx_result res;
+	uint32_t error;         /* VM-instruction error after VMfailValid */
+	uint32_t exit_reason;   /* EXIT_REASON after a VM exit */
+	uint64_t qual;          /* EXIT_QUALIFICATION after a VM exit */
+};
+
+struct vmx_outcome vmx_try_launch(void);
+struct vmx_outcome vmx_try_resume(void);
+
+/* The guest's general registers as the host entry point saved them at the
+ * last VM exit, indexed by their encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX,
+ * 4 unused (RSP is GUEST_RSP), 5 RBP, 6 RSI, 7 RDI, 8..15 R8..R15). */
+extern uint64_t vmx_guest_regs[16];
+
+/* A valid identity EPT over the low 4 GiB and its EPTP written to the
+ * current VMCS (for cases that turn on "enable EPT"). */
+void vmx_setup_ept(void);
+/* The n-th (n < VMX_SCRATCH_PAGES) 4 KiB page, zeroed on each call. */
+#define VMX_SCRATCH_PAGES 16
+uint64_t vmx_scratch_page(int n);
+
+#endif /* !__ASSEMBLER__ */
+#endif
