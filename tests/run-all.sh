@@ -2,7 +2,8 @@
 # run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
 # (tests/guests/run.sh) under $B/vtxsim, the determinism and record/replay
 # tests (tests/guests/determinism.sh), then the differential test against
-# the host CPU ($B/difftest, fixed seed). Ends with one line
+# the host CPU ($B/difftest, fixed seed) and, with python3, that the
+# generated VM-entry matrix is up to date. Ends with one line
 # "N passed, M failed" summing all four, and a non-zero status if anything
 # failed or a runner did not print its summary.
 set -u
@@ -65,6 +66,22 @@ if [ -x "$B/difftest" ]; then
 else
 	echo "run-all: $B/difftest not built" | tee "$diff_log"
 	tally difftest "$diff_log" diff: 127
+fi
+
+# The generated VM-entry matrix must match vmx/entry_checks.def and the
+# recipes (tests/gen/). Python is only for generating tests: without it the
+# check is skipped, never failed.
+gen_log=$B/gen-check.log
+if command -v python3 >/dev/null 2>&1; then
+	if python3 "$HERE/gen/gen_entry_matrix.py" --check >"$gen_log" 2>&1; then
+		echo "gen: 1 passed, 0 failed" | tee -a "$gen_log"
+	else
+		cat "$gen_log"
+		echo "gen: 0 passed, 1 failed (run make genmatrix)" | tee -a "$gen_log"
+	fi
+	tally "matrix check" "$gen_log" gen: 0
+else
+	echo "run-all: python3 not installed; the generated-matrix check is skipped"
 fi
 
 rm -f "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status"

@@ -162,8 +162,8 @@ RECIPES = {
     **{f"HOST_{b}_BASE_CANONICAL": R(brk=[W(f"HOST_{b}_BASE", "RH_NONCANON")]) for b in ("FS", "GS", "GDTR", "IDTR", "TR")},
 
     # 26.2.4 address-space size
-    "HOST_IA32E_GUEST_OUTSIDE_LM": R(brk=[], requires=HOST_OUTSIDE_LM, note=HOST_OUTSIDE_LM_NOTE),
-    "HOST_ADDR_SPACE_OUTSIDE_LM": R(brk=[], requires=HOST_OUTSIDE_LM, guest=32, note=HOST_OUTSIDE_LM_NOTE),
+    "HOST_IA32E_GUEST_OUTSIDE_LM": R(brk=[OR("ENTRY_CONTROLS", "ENTRY_IA32E_GUEST")], requires=HOST_OUTSIDE_LM, note=HOST_OUTSIDE_LM_NOTE),
+    "HOST_ADDR_SPACE_OUTSIDE_LM": R(brk=[OR("EXIT_CONTROLS", "EXIT_HOST_ADDR_SPACE")], requires=HOST_OUTSIDE_LM, guest=32, note=HOST_OUTSIDE_LM_NOTE),
     "HOST_ADDR_SPACE_IN_LM": R(brk=[AND("EXIT_CONTROLS", "~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER)")], guest=32,
                                note="load IA32_EFER cleared too, so the host EFER rows (26.2.2) do not fail first"),
     "HOST_32_CR4_PCIDE": R(brk=[AND("EXIT_CONTROLS", "~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER)"), OR("HOST_CR4", "RH_CR4_PCIDE")],

@@ -10,6 +10,7 @@
  */
 #include "guest.h"
 #include "vmx_vmcs.h"
+#include "tests/gen/recipe_helpers.h"
 
 enum matrix_kind { MATRIX_FAULT, MATRIX_FAIL_INVALID, MATRIX_FAIL_VALID, MATRIX_FAIL_EXIT };
 
@@ -83,22 +84,4071 @@ static __attribute__((unused)) void expect_fixed(const struct matrix_row *row, s
 #undef CHECK
 #undef MATRIX_ROW
 
-/* MSRLOAD_WRMSR (26.4): writing bits 127:64 to the MSR would not cause #GP if done by WRMSR at CPL 0 */
-/* entry 1 reloads SYSENTER_CS unchanged, entry 2 would #GP: qualification 2 */
-void case_MSRLOAD_WRMSR(const struct matrix_row *row)
+/* CTL_PIN_RSVD (26.2.1.1): reserved bits of the pin-based VM-execution controls must be set as IA32_VMX_(TRUE_)PINBASED_CTLS allow */
+void case_CTL_PIN_RSVD(const struct matrix_row *row)
 {
+	if (!(rh_reserved_bit(VMX_CTL_PIN))) {
+		skip(row, "rh_reserved_bit(VMX_CTL_PIN)");
+		return;
+	}
 	vmx_baseline(64);
-	vmwrite(VMCS_ENTRY_MSR_LOAD_ADDR, vmx_scratch_page(0));
-	uint32_t *e = (uint32_t *)vmread(VMCS_ENTRY_MSR_LOAD_ADDR);
-	e[0] = MSR_IA32_SYSENTER_CS;
-	*(uint64_t *)&e[2] = rdmsr(MSR_IA32_SYSENTER_CS);
-	e[4] = MSR_IA32_PAT;
-	*(uint64_t *)&e[6] = 0x0202020202020202ull;
-	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
-	expect_failure(row, vmx_try_launch(), (uint64_t)(2));
+	rh_or(VMCS_PIN_CONTROLS, rh_reserved_bit(VMX_CTL_PIN));
+	expect_failure(row, vmx_try_launch(), row->qual);
 	/* The same without the break: the entry must succeed. */
 	vmx_baseline(64);
-	vmwrite(VMCS_ENTRY_MSR_LOAD_ADDR, vmx_scratch_page(0));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PROC_RSVD (26.2.1.1): reserved bits of the primary processor-based VM-execution controls must be set as IA32_VMX_(TRUE_)PROCBASED_CTLS allow */
+void case_CTL_PROC_RSVD(const struct matrix_row *row)
+{
+	if (!(rh_reserved_bit(VMX_CTL_PROC))) {
+		skip(row, "rh_reserved_bit(VMX_CTL_PROC)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, rh_reserved_bit(VMX_CTL_PROC));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PROC2_RSVD (26.2.1.1): if 'activate secondary controls' is 1, reserved bits of the secondary processor-based VM-execution controls must be 0 */
+void case_CTL_PROC2_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(rh_reserved_bit(VMX_CTL_PROC2))) {
+		skip(row, "rh_reserved_bit(VMX_CTL_PROC2)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(rh_reserved_bit(VMX_CTL_PROC2));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PROC3_RSVD (26.2.1.1): if 'activate tertiary controls' is 1, reserved bits of the tertiary processor-based VM-execution controls must be 0 */
+void case_CTL_PROC3_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TERTIARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TERTIARY_CTLS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_TERTIARY_CTLS);
+	vmwrite(VMCS_TERTIARY_CONTROLS, rh_lowest_clear(vmx_msr(RH_MSR_PROC3)));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_CR3_TARGET_COUNT (26.2.1.1): the CR3-target count must not be greater than the number of CR3-target values IA32_VMX_MISC[24:16] reports */
+void case_CTL_CR3_TARGET_COUNT(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_CR3_TARGET_COUNT, ((vmx_msr(RH_MSR_MISC) >> 16) & 0x1ff) + 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_IO_BITMAP_A_ALIGN (26.2.1.1): if 'use I/O bitmaps' is 1, bits 11:0 of the I/O-bitmap A address must be 0 */
+void case_CTL_IO_BITMAP_A_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_IO_BITMAP_A_WIDTH (26.2.1.1): if 'use I/O bitmaps' is 1, the I/O-bitmap A address must not set any bit beyond the physical-address width */
+void case_CTL_IO_BITMAP_A_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	vmwrite(VMCS_IO_BITMAP_A, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_IO_BITMAP_B_ALIGN (26.2.1.1): if 'use I/O bitmaps' is 1, bits 11:0 of the I/O-bitmap B address must be 0 */
+void case_CTL_IO_BITMAP_B_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_IO_BITMAP_B_WIDTH (26.2.1.1): if 'use I/O bitmaps' is 1, the I/O-bitmap B address must not set any bit beyond the physical-address width */
+void case_CTL_IO_BITMAP_B_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_IO_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	vmwrite(VMCS_IO_BITMAP_B, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_IO_BITMAPS);
+	vmwrite(VMCS_IO_BITMAP_A, vmx_scratch_page(6));
+	vmwrite(VMCS_IO_BITMAP_B, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_MSR_BITMAP_ALIGN (26.2.1.1): if 'use MSR bitmaps' is 1, bits 11:0 of the MSR-bitmap address must be 0 */
+void case_CTL_MSR_BITMAP_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_MSR_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_MSR_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS);
+	vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS);
+	vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_MSR_BITMAP_WIDTH (26.2.1.1): if 'use MSR bitmaps' is 1, the MSR-bitmap address must not set any bit beyond the physical-address width */
+void case_CTL_MSR_BITMAP_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_MSR_BITMAPS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_MSR_BITMAPS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS);
+	vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_MSR_BITMAP, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS);
+	vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VAPIC_ALIGN (26.2.1.1): if 'use TPR shadow' is 1, bits 11:0 of the virtual-APIC address must be 0 */
+void case_CTL_VAPIC_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vmx_scratch_page(0) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VAPIC_WIDTH (26.2.1.1): if 'use TPR shadow' is 1, the virtual-APIC address must not set any bit beyond the physical-address width */
+void case_CTL_VAPIC_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	vmwrite(VMCS_VIRTUAL_APIC_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_TPR_THRESHOLD_RSVD (26.2.1.1): if 'use TPR shadow' is 1 and 'virtual-interrupt delivery' is 0, bits 31:4 of the TPR threshold must be 0 */
+void case_CTL_TPR_THRESHOLD_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	vmwrite(VMCS_TPR_THRESHOLD, 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_TPR_THRESHOLD_VTPR (26.2.1.1): if 'use TPR shadow' is 1 and 'virtual-interrupt delivery' and 'virtualize APIC accesses' are 0, TPR threshold bits 3:0 must not be greater than VTPR bits 7:4 */
+/* VTPR is byte 80H of the virtual-APIC page */
+void case_CTL_TPR_THRESHOLD_VTPR(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	rh_put32(vmx_scratch_page(0) + 0x80, 0x20);
+	vmwrite(VMCS_TPR_THRESHOLD, 3);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_X2APIC_NEEDS_TPR_SHADOW (26.2.1.1): if 'use TPR shadow' is 0, 'virtualize x2APIC mode' must be 0 */
+void case_CTL_X2APIC_NEEDS_TPR_SHADOW(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_X2APIC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_X2APIC");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_X2APIC);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_APIC_REG_VIRT_NEEDS_TPR_SHADOW (26.2.1.1): if 'use TPR shadow' is 0, 'APIC-register virtualization' must be 0 */
+void case_CTL_APIC_REG_VIRT_NEEDS_TPR_SHADOW(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_APIC_REG_VIRT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_APIC_REG_VIRT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_APIC_REG_VIRT);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VID_NEEDS_TPR_SHADOW (26.2.1.1): if 'use TPR shadow' is 0, 'virtual-interrupt delivery' must be 0 */
+void case_CTL_VID_NEEDS_TPR_SHADOW(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_INTR_DELIVERY);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VNMI_NEEDS_NMI_EXITING (26.2.1.1): if 'NMI exiting' is 0, 'virtual NMIs' must be 0 */
+void case_CTL_VNMI_NEEDS_NMI_EXITING(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS");
+		return;
+	}
+	if (!(!(vmx_must1(VMX_CTL_PIN) & PIN_NMI_EXITING))) {
+		skip(row, "!(vmx_must1(VMX_CTL_PIN) & PIN_NMI_EXITING)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_and(VMCS_PIN_CONTROLS, ~(uint64_t)PIN_NMI_EXITING);
+	rh_or(VMCS_PIN_CONTROLS, PIN_VIRTUAL_NMIS);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_NMI_WINDOW_NEEDS_VNMI (26.2.1.1): if 'virtual NMIs' is 0, 'NMI-window exiting' must be 0 */
+void case_CTL_NMI_WINDOW_NEEDS_VNMI(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_NMI_WINDOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_NMI_WINDOW");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_APIC_ACCESS_ALIGN (26.2.1.1): if 'virtualize APIC accesses' is 1, bits 11:0 of the APIC-access address must be 0 */
+void case_CTL_APIC_ACCESS_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_APIC_ACCESS);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_APIC_ACCESS);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_APIC_ACCESS_WIDTH (26.2.1.1): if 'virtualize APIC accesses' is 1, the APIC-access address must not set any bit beyond the physical-address width */
+void case_CTL_APIC_ACCESS_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_APIC_ACCESS);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_APIC_ACCESS_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VIRT_APIC_ACCESS);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_X2APIC_AND_APIC_ACCESS (26.2.1.1): if 'virtualize x2APIC mode' is 1, 'virtualize APIC accesses' must be 0 */
+void case_CTL_X2APIC_AND_APIC_ACCESS(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_X2APIC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_X2APIC");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_APIC_ACCESS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	rh_sec(PROC2_VIRT_X2APIC);
+	rh_sec(PROC2_VIRT_APIC_ACCESS);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(6));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	rh_sec(PROC2_VIRT_X2APIC);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VID_NEEDS_EXT_INTR_EXITING (26.2.1.1): if 'virtual-interrupt delivery' is 1, 'external-interrupt exiting' must be 1 */
+void case_CTL_VID_NEEDS_EXT_INTR_EXITING(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING");
+		return;
+	}
+	if (!(!(vmx_must1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING))) {
+		skip(row, "!(vmx_must1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_tpr_shadow();
+	rh_sec(PROC2_VIRT_INTR_DELIVERY);
+	rh_and(VMCS_PIN_CONTROLS, ~(uint64_t)PIN_EXT_INTR_EXITING);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PI_NEEDS_VID (26.2.1.1): if 'process posted interrupts' is 1, 'virtual-interrupt delivery' must be 1 */
+void case_CTL_PI_NEEDS_VID(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_ACK_INTR_ON_EXIT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_ACK_INTR_ON_EXIT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_posted(0, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PI_NEEDS_ACK_ON_EXIT (26.2.1.1): if 'process posted interrupts' is 1, the 'acknowledge interrupt on exit' VM-exit control must be 1 */
+void case_CTL_PI_NEEDS_ACK_ON_EXIT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING");
+		return;
+	}
+	if (!(!(vmx_must1(VMX_CTL_EXIT) & EXIT_ACK_INTR_ON_EXIT))) {
+		skip(row, "!(vmx_must1(VMX_CTL_EXIT) & EXIT_ACK_INTR_ON_EXIT)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_posted(1, 0);
+	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)EXIT_ACK_INTR_ON_EXIT);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PI_VECTOR (26.2.1.1): if 'process posted interrupts' is 1, the posted-interrupt notification vector must be in the range 0-255 (bits 15:8 0) */
+void case_CTL_PI_VECTOR(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	vmwrite(VMCS_POSTED_INTR_NV, 0x100);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PI_DESC_ALIGN (26.2.1.1): if 'process posted interrupts' is 1, bits 5:0 of the posted-interrupt descriptor address must be 0 */
+void case_CTL_PI_DESC_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	vmwrite(VMCS_POSTED_INTR_DESC_ADDR, vmx_scratch_page(1) + 0x20);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PI_DESC_WIDTH (26.2.1.1): if 'process posted interrupts' is 1, the posted-interrupt descriptor address must not set any bit beyond the physical-address width */
+void case_CTL_PI_DESC_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_POSTED_INTR");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VIRT_INTR_DELIVERY");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	vmwrite(VMCS_POSTED_INTR_DESC_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_posted(1, 1);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VPID_ZERO (26.2.1.1): if 'enable VPID' is 1, the VPID must not be 0000H */
+void case_CTL_VPID_ZERO(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VPID)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VPID");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VPID);
+	vmwrite(VMCS_VPID, 1);
+	vmwrite(VMCS_VPID, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VPID);
+	vmwrite(VMCS_VPID, 1);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_MEMTYPE (26.2.1.1): if 'enable EPT' is 1, EPTP bits 2:0 must be a memory type IA32_VMX_EPT_VPID_CAP reports as supported */
+/* memory type 1 (WC) is never a valid EPT paging-structure type */
+void case_CTL_EPTP_MEMTYPE(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	vmwrite(VMCS_EPT_POINTER, (vmread(VMCS_EPT_POINTER) & ~7ull) | 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_WALK_LENGTH (26.2.1.1): if 'enable EPT' is 1, EPTP bits 5:3 must be 1 less than a page-walk length the processor supports (3: 4 levels; 4: 5 levels) */
+void case_CTL_EPTP_WALK_LENGTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	vmwrite(VMCS_EPT_POINTER, (vmread(VMCS_EPT_POINTER) & ~0x38ull) | (1 << 3));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_AD (26.2.1.1): if 'enable EPT' is 1, EPTP bit 6 (accessed and dirty flags) must be 0 if IA32_VMX_EPT_VPID_CAP[21] is 0 */
+void case_CTL_EPTP_AD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(!(vmx_msr(RH_MSR_EPT_VPID_CAP) & VMX_EPT_AD_FLAGS))) {
+		skip(row, "!(vmx_msr(RH_MSR_EPT_VPID_CAP) & VMX_EPT_AD_FLAGS)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_or(VMCS_EPT_POINTER, EPTP_AD);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_RSVD (26.2.1.1): if 'enable EPT' is 1, EPTP reserved bits 11:7 and 63:N (N = physical-address width) must be 0 */
+void case_CTL_EPTP_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_or(VMCS_EPT_POINTER, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PML_NEEDS_EPT (26.2.1.1): if 'enable PML' is 1, 'enable EPT' must be 1 */
+void case_CTL_PML_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_PML);
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PML_ALIGN (26.2.1.1): if 'enable PML' is 1, bits 11:0 of the PML address must be 0 */
+void case_CTL_PML_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PML);
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PML);
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PML_WIDTH (26.2.1.1): if 'enable PML' is 1, the PML address must not set any bit beyond the physical-address width */
+void case_CTL_PML_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PML");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PML);
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_PML_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PML);
+	vmwrite(VMCS_PML_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_UNRESTRICTED_NEEDS_EPT (26.2.1.1): if 'unrestricted guest' is 1, 'enable EPT' must be 1 */
+void case_CTL_UNRESTRICTED_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_UNRESTRICTED);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_MBEC_NEEDS_EPT (26.2.1.1): if 'mode-based execute control for EPT' is 1, 'enable EPT' must be 1 */
+void case_CTL_MBEC_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_MBEC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_MBEC");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_MBEC);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_SPP_NEEDS_EPT (26.2.1.1): if 'sub-page write permissions for EPT' is 1, 'enable EPT' must be 1 */
+void case_CTL_SPP_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_SPP);
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_SPPTP_ALIGN (26.2.1.1): if 'sub-page write permissions for EPT' is 1, bits 11:0 of the SPPTP must be 0 */
+void case_CTL_SPPTP_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_SPP);
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6));
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_SPP);
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_SPPTP_WIDTH (26.2.1.1): if 'sub-page write permissions for EPT' is 1, the SPPTP must not set any bit beyond the physical-address width */
+void case_CTL_SPPTP_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_SPP");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_SPP);
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6));
+	vmwrite(VMCS_SPP_TABLE_PTR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_SPP);
+	vmwrite(VMCS_SPP_TABLE_PTR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PT_GPA_NEEDS_EPT (26.2.1.1): if 'Intel PT uses guest physical addresses' is 1, 'enable EPT' must be 1 */
+void case_CTL_PT_GPA_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_PT_USES_GPA);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PT_GPA_NEEDS_LOAD_RTIT (26.2.1.1): if 'Intel PT uses guest physical addresses' is 1, the 'load IA32_RTIT_CTL' VM-entry control must be 1 */
+void case_CTL_PT_GPA_NEEDS_LOAD_RTIT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PT_USES_GPA);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_PT_GPA_NEEDS_CLEAR_RTIT (26.2.1.1): if 'Intel PT uses guest physical addresses' is 1, the 'clear IA32_RTIT_CTL' VM-exit control must be 1 */
+void case_CTL_PT_GPA_NEEDS_CLEAR_RTIT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_PT_USES_GPA");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_RTIT_CTL)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_RTIT_CTL");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_PT_USES_GPA);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_RTIT_CTL);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VMFUNC_RSVD (26.2.1.1): if 'enable VM functions' is 1, reserved bits of the VM-function controls must be 0 (IA32_VMX_VMFUNC) */
+void case_CTL_VMFUNC_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, 0);
+	vmwrite(VMCS_VMFUNC_CONTROLS, rh_lowest_clear(vmx_msr(RH_MSR_VMFUNC)));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, 0);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_SWITCH_NEEDS_EPT (26.2.1.1): if 'enable VM functions' and the 'EPTP switching' VM function are 1, 'enable EPT' must be 1 */
+void case_CTL_EPTP_SWITCH_NEEDS_EPT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC");
+		return;
+	}
+	if (!(vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING)) {
+		skip(row, "vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_LIST_ALIGN (26.2.1.1): if the 'EPTP switching' VM function is enabled, bits 11:0 of the EPTP-list address must be 0 */
+void case_CTL_EPTP_LIST_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC");
+		return;
+	}
+	if (!(vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING)) {
+		skip(row, "vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_EPTP_LIST_WIDTH (26.2.1.1): if the 'EPTP switching' VM function is enabled, the EPTP-list address must not set any bit beyond the physical-address width */
+void case_CTL_EPTP_LIST_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMFUNC");
+		return;
+	}
+	if (!(vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING)) {
+		skip(row, "vmx_msr(RH_MSR_VMFUNC) & VMX_VMFUNC_EPTP_SWITCHING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_EPTP_LIST_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_VMFUNC);
+	vmwrite(VMCS_VMFUNC_CONTROLS, VMX_VMFUNC_EPTP_SWITCHING);
+	vmwrite(VMCS_EPTP_LIST_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VMREAD_BITMAP_ALIGN (26.2.1.1): if 'VMCS shadowing' is 1, bits 11:0 of the VMREAD-bitmap address must be 0 */
+void case_CTL_VMREAD_BITMAP_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VMREAD_BITMAP_WIDTH (26.2.1.1): if 'VMCS shadowing' is 1, the VMREAD-bitmap address must not set any bit beyond the physical-address width */
+void case_CTL_VMREAD_BITMAP_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	vmwrite(VMCS_VMREAD_BITMAP, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VMWRITE_BITMAP_ALIGN (26.2.1.1): if 'VMCS shadowing' is 1, bits 11:0 of the VMWRITE-bitmap address must be 0 */
+void case_CTL_VMWRITE_BITMAP_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VMWRITE_BITMAP_WIDTH (26.2.1.1): if 'VMCS shadowing' is 1, the VMWRITE-bitmap address must not set any bit beyond the physical-address width */
+void case_CTL_VMWRITE_BITMAP_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_VMCS_SHADOWING");
+		return;
+	}
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	vmwrite(VMCS_VMWRITE_BITMAP, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_sec(PROC2_VMCS_SHADOWING);
+	vmwrite(VMCS_VMREAD_BITMAP, vmx_scratch_page(6));
+	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(7));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VE_INFO_ALIGN (26.2.1.1): if 'EPT-violation #VE' is 1, bits 11:0 of the virtualization-exception information address must be 0 */
+void case_CTL_VE_INFO_ALIGN(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT_VE)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT_VE");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_EPT_VE);
+	vmwrite(VMCS_VE_INFO_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_VE_INFO_ADDR, vmx_scratch_page(6) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_EPT_VE);
+	vmwrite(VMCS_VE_INFO_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* CTL_VE_INFO_WIDTH (26.2.1.1): if 'EPT-violation #VE' is 1, the virtualization-exception information address must not set any bit beyond the physical-address width */
+void case_CTL_VE_INFO_WIDTH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT_VE)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT_VE");
+		return;
+	}
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_EPT_VE);
+	vmwrite(VMCS_VE_INFO_ADDR, vmx_scratch_page(6));
+	vmwrite(VMCS_VE_INFO_ADDR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_ept();
+	rh_sec(PROC2_EPT_VE);
+	vmwrite(VMCS_VE_INFO_ADDR, vmx_scratch_page(6));
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_RSVD (26.2.1.2): reserved bits of the primary VM-exit controls must be set as IA32_VMX_(TRUE_)EXIT_CTLS allow */
+void case_EXIT_RSVD(const struct matrix_row *row)
+{
+	if (!(rh_reserved_bit(VMX_CTL_EXIT))) {
+		skip(row, "rh_reserved_bit(VMX_CTL_EXIT)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, rh_reserved_bit(VMX_CTL_EXIT));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT2_RSVD (26.2.1.2): if 'activate secondary controls' (VM-exit) is 1, reserved bits of the secondary VM-exit controls must be 0 */
+void case_EXIT2_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_SECONDARY_CTLS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_SECONDARY_CTLS);
+	vmwrite(VMCS_EXIT_CONTROLS2, rh_lowest_clear(vmx_msr(RH_MSR_EXIT2)));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_SAVE_PREEMPT_NEEDS_TIMER (26.2.1.2): if 'activate VMX-preemption timer' is 0, 'save VMX-preemption timer value' must be 0 */
+void case_EXIT_SAVE_PREEMPT_NEEDS_TIMER(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_SAVE_PREEMPT_TIMER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_SAVE_PREEMPT_TIMER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_SAVE_PREEMPT_TIMER);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_STORE_ALIGN (26.2.1.2): if the VM-exit MSR-store count is not 0, bits 3:0 of the VM-exit MSR-store address must be 0 */
+void case_EXIT_MSR_STORE_ALIGN(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_STORE_COUNT, VMCS_EXIT_MSR_STORE_ADDR, vmx_scratch_page(5) + 8, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_STORE_WIDTH (26.2.1.2): if the VM-exit MSR-store count is not 0, the VM-exit MSR-store address must not set any bit beyond the physical-address width */
+void case_EXIT_MSR_STORE_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_STORE_COUNT, VMCS_EXIT_MSR_STORE_ADDR, RH_FAR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_STORE_END_WIDTH (26.2.1.2): if the VM-exit MSR-store count is not 0, the last byte of the VM-exit MSR-store area (address + count * 16 - 1) must not set any bit beyond the physical-address width */
+void case_EXIT_MSR_STORE_END_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_STORE_COUNT, VMCS_EXIT_MSR_STORE_ADDR, rh_past_width() - 16, 2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_LOAD_ALIGN (26.2.1.2): if the VM-exit MSR-load count is not 0, bits 3:0 of the VM-exit MSR-load address must be 0 */
+void case_EXIT_MSR_LOAD_ALIGN(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_LOAD_COUNT, VMCS_EXIT_MSR_LOAD_ADDR, vmx_scratch_page(5) + 8, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_LOAD_WIDTH (26.2.1.2): if the VM-exit MSR-load count is not 0, the VM-exit MSR-load address must not set any bit beyond the physical-address width */
+void case_EXIT_MSR_LOAD_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_LOAD_COUNT, VMCS_EXIT_MSR_LOAD_ADDR, RH_FAR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* EXIT_MSR_LOAD_END_WIDTH (26.2.1.2): if the VM-exit MSR-load count is not 0, the last byte of the VM-exit MSR-load area (address + count * 16 - 1) must not set any bit beyond the physical-address width */
+void case_EXIT_MSR_LOAD_END_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_EXIT_MSR_LOAD_COUNT, VMCS_EXIT_MSR_LOAD_ADDR, rh_past_width() - 16, 2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_RSVD (26.2.1.3): reserved bits of the VM-entry controls must be set as IA32_VMX_(TRUE_)ENTRY_CTLS allow */
+void case_ENTRY_RSVD(const struct matrix_row *row)
+{
+	if (!(rh_reserved_bit(VMX_CTL_ENTRY))) {
+		skip(row, "rh_reserved_bit(VMX_CTL_ENTRY)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, rh_reserved_bit(VMX_CTL_ENTRY));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_TYPE_RSVD (26.2.1.3): an injected event's interruption type must not be 1, nor 7 (other event) unless 'monitor trap flag' may be 1 */
+void case_ENTRY_INTR_TYPE_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(1, 0x20, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_NMI_VECTOR (26.2.1.3): an injected NMI must have vector 2 */
+void case_ENTRY_INTR_NMI_VECTOR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_NMI, 3, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_HW_VECTOR (26.2.1.3): an injected hardware exception must have a vector of at most 31 */
+void case_ENTRY_INTR_HW_VECTOR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_HW_EXCEPTION, 32, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_OTHER_VECTOR (26.2.1.3): an injected other event must have vector 0 (pending MTF VM exit) */
+void case_ENTRY_INTR_OTHER_VECTOR(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_MTF)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_MTF");
+		return;
+	}
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_OTHER, 1, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_ERRCODE_REQUIRED (26.2.1.3): deliver-error-code must be 1 for a hardware exception that pushes an error code (8, 10-14, 17) when CR0.PE is 1 (or unrestricted guest is 0) and IA32_VMX_BASIC[56] is 0 */
+/* #GP injected without its error code */
+void case_ENTRY_INTR_ERRCODE_REQUIRED(const struct matrix_row *row)
+{
+	if (!(!((vmx_msr(RH_MSR_BASIC) >> 56) & 1))) {
+		skip(row, "!((vmx_msr(RH_MSR_BASIC) >> 56) & 1)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_HW_EXCEPTION, 13, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_ERRCODE_FORBIDDEN (26.2.1.3): deliver-error-code must be 0 for other than a hardware exception, with unrestricted guest and CR0.PE 0, or (IA32_VMX_BASIC[56] 0) for a vector that pushes no error code */
+/* an external interrupt never delivers an error code */
+void case_ENTRY_INTR_ERRCODE_FORBIDDEN(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_EXT_INTR, 0x20, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INTR_RSVD (26.2.1.3): reserved bits 30:12 of the VM-entry interruption-information field must be 0 */
+void case_ENTRY_INTR_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_HW_EXCEPTION, 6, 0);
+	rh_or(VMCS_ENTRY_INTR_INFO, 1u << 12);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_EXC_ERRCODE_RSVD (26.2.1.3): if deliver-error-code is 1, bits 31:16 of the VM-entry exception error code must be 0 */
+void case_ENTRY_EXC_ERRCODE_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_HW_EXCEPTION, 13, 1);
+	vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, 0x10000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INSN_LEN_RANGE (26.2.1.3): for a software interrupt, software exception or privileged software exception, the VM-entry instruction length must be in the range 0-15 */
+void case_ENTRY_INSN_LEN_RANGE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_SW_INTR, 0x80, 0);
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, 16);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_INSN_LEN_ZERO (26.2.1.3): for a software interrupt, software exception or privileged software exception, an instruction length of 0 is allowed only if IA32_VMX_MISC[30] is 1 */
+void case_ENTRY_INSN_LEN_ZERO(const struct matrix_row *row)
+{
+	if (!(!(vmx_msr(RH_MSR_MISC) & VMX_MISC_INJECT_LEN0))) {
+		skip(row, "!(vmx_msr(RH_MSR_MISC) & VMX_MISC_INJECT_LEN0)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_inject(INTR_TYPE_SW_EXCEPTION, 3, 0);
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_MSR_LOAD_ALIGN (26.2.1.3): if the VM-entry MSR-load count is not 0, bits 3:0 of the VM-entry MSR-load address must be 0 */
+void case_ENTRY_MSR_LOAD_ALIGN(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_ENTRY_MSR_LOAD_COUNT, VMCS_ENTRY_MSR_LOAD_ADDR, vmx_scratch_page(5) + 8, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_MSR_LOAD_WIDTH (26.2.1.3): if the VM-entry MSR-load count is not 0, the VM-entry MSR-load address must not set any bit beyond the physical-address width */
+void case_ENTRY_MSR_LOAD_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_ENTRY_MSR_LOAD_COUNT, VMCS_ENTRY_MSR_LOAD_ADDR, RH_FAR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_MSR_LOAD_END_WIDTH (26.2.1.3): if the VM-entry MSR-load count is not 0, the last byte of the VM-entry MSR-load area must not set any bit beyond the physical-address width */
+void case_ENTRY_MSR_LOAD_END_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_area(VMCS_ENTRY_MSR_LOAD_COUNT, VMCS_ENTRY_MSR_LOAD_ADDR, rh_past_width() - 16, 2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_TO_SMM_OUTSIDE_SMM (26.2.1.3): outside SMM, the 'entry to SMM' VM-entry control must be 0 */
+void case_ENTRY_TO_SMM_OUTSIDE_SMM(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_TO_SMM)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_TO_SMM");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_TO_SMM);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* ENTRY_DEACT_DUAL_OUTSIDE_SMM (26.2.1.3): outside SMM, the 'deactivate dual-monitor treatment' VM-entry control must be 0 */
+void case_ENTRY_DEACT_DUAL_OUTSIDE_SMM(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_DEACT_DUAL_MONITOR)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_DEACT_DUAL_MONITOR");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_DEACT_DUAL_MONITOR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_CR0_FIXED (26.2.2): the host CR0 must not set any bit to a value not supported in VMX operation (IA32_VMX_CR0_FIXED0/1) */
+void case_HOST_CR0_FIXED(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_CR0_FIXED0))) {
+		skip(row, "vmx_msr(RH_MSR_CR0_FIXED0)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_and(VMCS_HOST_CR0, ~vmx_msr(RH_MSR_CR0_FIXED0));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_CR4_FIXED (26.2.2): the host CR4 must not set any bit to a value not supported in VMX operation (IA32_VMX_CR4_FIXED0/1) */
+void case_HOST_CR4_FIXED(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_CR4_FIXED0))) {
+		skip(row, "vmx_msr(RH_MSR_CR4_FIXED0)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_and(VMCS_HOST_CR4, ~vmx_msr(RH_MSR_CR4_FIXED0));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_CR3_WIDTH (26.2.2): the host CR3 must not set any bit beyond the physical-address width */
+void case_HOST_CR3_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_CR3, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_SYSENTER_ESP_CANONICAL (26.2.2): the host IA32_SYSENTER_ESP must be canonical */
+void case_HOST_SYSENTER_ESP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_IA32_SYSENTER_ESP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_SYSENTER_EIP_CANONICAL (26.2.2): the host IA32_SYSENTER_EIP must be canonical */
+void case_HOST_SYSENTER_EIP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_IA32_SYSENTER_EIP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_PERF_GLOBAL_RSVD (26.2.2): if 'load IA32_PERF_GLOBAL_CTRL' (VM-exit) is 1, the reserved bits of that MSR must be 0 in the field */
+void case_HOST_PERF_GLOBAL_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_PERF_GLOBAL)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_PERF_GLOBAL");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_LOAD_PERF_GLOBAL);
+	vmwrite(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, 1ull << 63);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_PAT (26.2.2): if 'load IA32_PAT' (VM-exit) is 1, each byte of the host IA32_PAT must be 0, 1, 4, 5, 6 or 7 */
+void case_HOST_PAT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_PAT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_PAT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_LOAD_PAT);
+	vmwrite(VMCS_HOST_IA32_PAT, 0x0007040600070402ull);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_EFER_RSVD (26.2.2): if 'load IA32_EFER' (VM-exit) is 1, the reserved bits of the host IA32_EFER must be 0 */
+void case_HOST_EFER_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_LOAD_EFER);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(0xc0000080u) | 2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_EFER_LMA (26.2.2): if 'load IA32_EFER' (VM-exit) is 1, host EFER.LMA must equal 'host address-space size' */
+void case_HOST_EFER_LMA(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_LOAD_EFER);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(0xc0000080u) & ~EFER_LMA);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_EFER_LME (26.2.2): if 'load IA32_EFER' (VM-exit) is 1, host EFER.LME must equal 'host address-space size' */
+void case_HOST_EFER_LME(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_EXIT) & EXIT_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_LOAD_EFER);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(0xc0000080u) & ~EFER_LME);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_ES_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host ES selector must be 0 */
+void case_HOST_ES_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_ES_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_CS_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host CS selector must be 0 */
+void case_HOST_CS_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_CS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_SS_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host SS selector must be 0 */
+void case_HOST_SS_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_SS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_DS_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host DS selector must be 0 */
+void case_HOST_DS_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_DS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_FS_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host FS selector must be 0 */
+void case_HOST_FS_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_FS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_GS_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host GS selector must be 0 */
+void case_HOST_GS_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_GS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_TR_SEL_RPL_TI (26.2.3): the RPL (bits 1:0) and TI flag (bit 2) of the host TR selector must be 0 */
+void case_HOST_TR_SEL_RPL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_HOST_TR_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_CS_SEL_NULL (26.2.3): the host CS selector must not be 0000H */
+void case_HOST_CS_SEL_NULL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_CS_SELECTOR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_TR_SEL_NULL (26.2.3): the host TR selector must not be 0000H */
+void case_HOST_TR_SEL_NULL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_TR_SELECTOR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_SS_SEL_NULL (26.2.3): if 'host address-space size' is 0, the host SS selector must not be 0000H */
+/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+void case_HOST_SS_SEL_NULL(const struct matrix_row *row)
+{
+	if (!(!rh_host_in_ia32e())) {
+		skip(row, "!rh_host_in_ia32e()");
+		return;
+	}
+	vmx_baseline(32);
+	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	vmwrite(VMCS_HOST_SS_SELECTOR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_FS_BASE_CANONICAL (26.2.3): the host FS base address must be canonical */
+void case_HOST_FS_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_FS_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_GS_BASE_CANONICAL (26.2.3): the host GS base address must be canonical */
+void case_HOST_GS_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_GS_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_GDTR_BASE_CANONICAL (26.2.3): the host GDTR base address must be canonical */
+void case_HOST_GDTR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_GDTR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_IDTR_BASE_CANONICAL (26.2.3): the host IDTR base address must be canonical */
+void case_HOST_IDTR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_IDTR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_TR_BASE_CANONICAL (26.2.3): the host TR base address must be canonical */
+void case_HOST_TR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_TR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_IA32E_GUEST_OUTSIDE_LM (26.2.4): outside IA-32e mode (IA32_EFER.LMA 0), the 'IA-32e mode guest' VM-entry control must be 0 */
+/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+void case_HOST_IA32E_GUEST_OUTSIDE_LM(const struct matrix_row *row)
+{
+	if (!(!rh_host_in_ia32e())) {
+		skip(row, "!rh_host_in_ia32e()");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_ADDR_SPACE_OUTSIDE_LM (26.2.4): outside IA-32e mode, the 'host address-space size' VM-exit control must be 0 */
+/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+void case_HOST_ADDR_SPACE_OUTSIDE_LM(const struct matrix_row *row)
+{
+	if (!(!rh_host_in_ia32e())) {
+		skip(row, "!rh_host_in_ia32e()");
+		return;
+	}
+	vmx_baseline(32);
+	rh_or(VMCS_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_ADDR_SPACE_IN_LM (26.2.4): in IA-32e mode, the 'host address-space size' VM-exit control must be 1 */
+/* load IA32_EFER cleared too, so the host EFER rows (26.2.2) do not fail first */
+void case_HOST_ADDR_SPACE_IN_LM(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_32_CR4_PCIDE (26.2.4): if 'host address-space size' is 0, host CR4.PCIDE (bit 17) must be 0 */
+/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+void case_HOST_32_CR4_PCIDE(const struct matrix_row *row)
+{
+	if (!(!rh_host_in_ia32e())) {
+		skip(row, "!rh_host_in_ia32e()");
+		return;
+	}
+	vmx_baseline(32);
+	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	rh_or(VMCS_HOST_CR4, RH_CR4_PCIDE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_32_RIP_HIGH (26.2.4): if 'host address-space size' is 0, bits 63:32 of the host RIP must be 0 */
+/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+void case_HOST_32_RIP_HIGH(const struct matrix_row *row)
+{
+	if (!(!rh_host_in_ia32e())) {
+		skip(row, "!rh_host_in_ia32e()");
+		return;
+	}
+	vmx_baseline(32);
+	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	vmwrite(VMCS_HOST_RIP, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_64_CR4_PAE (26.2.4): if 'host address-space size' is 1, host CR4.PAE (bit 5) must be 1 */
+void case_HOST_64_CR4_PAE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_HOST_CR4, ~(uint64_t)CR4_PAE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* HOST_64_RIP_CANONICAL (26.2.4): if 'host address-space size' is 1, the host RIP must be canonical */
+void case_HOST_64_RIP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_HOST_RIP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CR0_FIXED (26.3.1.1): the guest CR0 must not set any bit to a value not supported in VMX operation (PE and PG exempt with unrestricted guest; NW and CD never checked) */
+/* clears CR0.NE */
+void case_GUEST_CR0_FIXED(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_CR0_FIXED0) & ~(CR0_PE | CR0_PG))) {
+		skip(row, "vmx_msr(RH_MSR_CR0_FIXED0) & ~(CR0_PE | CR0_PG)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CR0, ~(vmx_msr(RH_MSR_CR0_FIXED0) & ~(CR0_PE | CR0_PG)));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CR0_PG_WITHOUT_PE (26.3.1.1): if CR0.PG is 1, CR0.PE must be 1 */
+void case_GUEST_CR0_PG_WITHOUT_PE(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED");
+		return;
+	}
+	vmx_baseline(32);
+	rh_unrestricted();
+	rh_and(VMCS_GUEST_CR0, ~(uint64_t)CR0_PE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	rh_unrestricted();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CR4_FIXED (26.3.1.1): the guest CR4 must not set any bit to a value not supported in VMX operation (IA32_VMX_CR4_FIXED0/1) */
+void case_GUEST_CR4_FIXED(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_CR4_FIXED0))) {
+		skip(row, "vmx_msr(RH_MSR_CR4_FIXED0)");
+		return;
+	}
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CR4, ~vmx_msr(RH_MSR_CR4_FIXED0));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DEBUGCTL_RSVD (26.3.1.1): if 'load debug controls' is 1, the bits reserved in IA32_DEBUGCTL (5:2, 63:16) must be 0 */
+void case_GUEST_DEBUGCTL_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_DEBUG_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_DEBUG_CTLS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS);
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_IA32E_CR0_PG (26.3.1.1): if 'IA-32e mode guest' is 1, CR0.PG must be 1 */
+void case_GUEST_IA32E_CR0_PG(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED");
+		return;
+	}
+	vmx_baseline(64);
+	rh_unrestricted();
+	rh_and(VMCS_GUEST_CR0, ~(uint64_t)CR0_PG);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_unrestricted();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_IA32E_CR4_PAE (26.3.1.1): if 'IA-32e mode guest' is 1, CR4.PAE must be 1 */
+void case_GUEST_IA32E_CR4_PAE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CR4, ~(uint64_t)CR4_PAE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CR4_PCIDE_NOT_IA32E (26.3.1.1): if 'IA-32e mode guest' is 0, CR4.PCIDE must be 0 */
+void case_GUEST_CR4_PCIDE_NOT_IA32E(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_CR4_FIXED1) & RH_CR4_PCIDE)) {
+		skip(row, "vmx_msr(RH_MSR_CR4_FIXED1) & RH_CR4_PCIDE");
+		return;
+	}
+	vmx_baseline(32);
+	rh_or(VMCS_GUEST_CR4, RH_CR4_PCIDE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CR3_WIDTH (26.3.1.1): the guest CR3 must not set any bit beyond the physical-address width */
+void case_GUEST_CR3_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_CR3, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DR7_HIGH (26.3.1.1): if 'load debug controls' is 1, bits 63:32 of the guest DR7 must be 0 */
+void case_GUEST_DR7_HIGH(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_DEBUG_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_DEBUG_CTLS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS);
+	vmwrite(VMCS_GUEST_DR7, 0x400 | (1ull << 32));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SYSENTER_ESP_CANONICAL (26.3.1.1): the guest IA32_SYSENTER_ESP must be canonical */
+void case_GUEST_SYSENTER_ESP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_IA32_SYSENTER_ESP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SYSENTER_EIP_CANONICAL (26.3.1.1): the guest IA32_SYSENTER_EIP must be canonical */
+void case_GUEST_SYSENTER_EIP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_IA32_SYSENTER_EIP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PERF_GLOBAL_RSVD (26.3.1.1): if 'load IA32_PERF_GLOBAL_CTRL' (VM-entry) is 1, the reserved bits of that MSR must be 0 in the field */
+void case_GUEST_PERF_GLOBAL_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_PERF_GLOBAL)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_PERF_GLOBAL");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_PERF_GLOBAL);
+	vmwrite(VMCS_GUEST_IA32_PERF_GLOBAL_CTRL, 1ull << 63);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PAT (26.3.1.1): if 'load IA32_PAT' (VM-entry) is 1, each byte of the guest IA32_PAT must be 0, 1, 4, 5, 6 or 7 */
+void case_GUEST_PAT(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_PAT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_PAT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_PAT);
+	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070402ull);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_EFER_RSVD (26.3.1.1): if 'load IA32_EFER' (VM-entry) is 1, the reserved bits of the guest IA32_EFER must be 0 */
+void case_GUEST_EFER_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LMA | EFER_LME | 2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_EFER_LMA (26.3.1.1): if 'load IA32_EFER' (VM-entry) is 1, guest EFER.LMA must equal 'IA-32e mode guest' */
+void case_GUEST_EFER_LMA(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LME);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_EFER_LME (26.3.1.1): if 'load IA32_EFER' (VM-entry) is 1 and CR0.PG is 1, guest EFER.LME must equal 'IA-32e mode guest' */
+void case_GUEST_EFER_LME(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_EFER");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LMA);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_BNDCFGS_RSVD (26.3.1.1): if 'load IA32_BNDCFGS' is 1, the reserved bits 11:2 of the guest IA32_BNDCFGS must be 0 */
+void case_GUEST_BNDCFGS_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_BNDCFGS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_BNDCFGS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_BNDCFGS);
+	vmwrite(VMCS_GUEST_IA32_BNDCFGS, 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_BNDCFGS_CANONICAL (26.3.1.1): if 'load IA32_BNDCFGS' is 1, the base address (bits 63:12) of the guest IA32_BNDCFGS must be canonical */
+void case_GUEST_BNDCFGS_CANONICAL(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_BNDCFGS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_BNDCFGS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_BNDCFGS);
+	vmwrite(VMCS_GUEST_IA32_BNDCFGS, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_SEL_TI (26.3.1.2): the TI flag (bit 2) of the TR selector must be 0 */
+void case_GUEST_TR_SEL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_TR_SELECTOR, 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_SEL_TI (26.3.1.2): if LDTR is usable, the TI flag (bit 2) of its selector must be 0 */
+void case_GUEST_LDTR_SEL_TI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_or(VMCS_GUEST_LDTR_SELECTOR, 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_SEL_RPL (26.3.1.2): outside virtual-8086 mode with 'unrestricted guest' 0, the RPL of SS must equal the RPL of CS */
+void case_GUEST_SS_SEL_RPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_SS_SELECTOR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_BASE_V86 (26.3.1.2): in virtual-8086 mode, the CS base must be the CS selector shifted left 4 bits */
+void case_GUEST_CS_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_CS_BASE, (vmread(VMCS_GUEST_CS_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_BASE_V86 (26.3.1.2): in virtual-8086 mode, the SS base must be the SS selector shifted left 4 bits */
+void case_GUEST_SS_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_SS_BASE, (vmread(VMCS_GUEST_SS_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_BASE_V86 (26.3.1.2): in virtual-8086 mode, the DS base must be the DS selector shifted left 4 bits */
+void case_GUEST_DS_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_DS_BASE, (vmread(VMCS_GUEST_DS_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_BASE_V86 (26.3.1.2): in virtual-8086 mode, the ES base must be the ES selector shifted left 4 bits */
+void case_GUEST_ES_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_ES_BASE, (vmread(VMCS_GUEST_ES_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_BASE_V86 (26.3.1.2): in virtual-8086 mode, the FS base must be the FS selector shifted left 4 bits */
+void case_GUEST_FS_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_FS_BASE, (vmread(VMCS_GUEST_FS_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_BASE_V86 (26.3.1.2): in virtual-8086 mode, the GS base must be the GS selector shifted left 4 bits */
+void case_GUEST_GS_BASE_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_GS_BASE, (vmread(VMCS_GUEST_GS_SELECTOR) << 4) + 0x10);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_BASE_CANONICAL (26.3.1.2): the TR base must be canonical */
+void case_GUEST_TR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_TR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_BASE_CANONICAL (26.3.1.2): the FS base must be canonical */
+void case_GUEST_FS_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_FS_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_BASE_CANONICAL (26.3.1.2): the GS base must be canonical */
+void case_GUEST_GS_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_GS_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_BASE_CANONICAL (26.3.1.2): if LDTR is usable, its base must be canonical */
+void case_GUEST_LDTR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	vmwrite(VMCS_GUEST_LDTR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_BASE_HIGH (26.3.1.2): bits 63:32 of the CS base must be 0 */
+void case_GUEST_CS_BASE_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_CS_BASE, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_BASE_HIGH (26.3.1.2): if SS is usable, bits 63:32 of its base must be 0 */
+void case_GUEST_SS_BASE_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_SS_BASE, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_BASE_HIGH (26.3.1.2): if DS is usable, bits 63:32 of its base must be 0 */
+void case_GUEST_DS_BASE_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_DS_BASE, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_BASE_HIGH (26.3.1.2): if ES is usable, bits 63:32 of its base must be 0 */
+void case_GUEST_ES_BASE_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_ES_BASE, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the CS limit must be 0000FFFFH */
+void case_GUEST_CS_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_CS_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the SS limit must be 0000FFFFH */
+void case_GUEST_SS_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_SS_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the DS limit must be 0000FFFFH */
+void case_GUEST_DS_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_DS_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the ES limit must be 0000FFFFH */
+void case_GUEST_ES_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_ES_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the FS limit must be 0000FFFFH */
+void case_GUEST_FS_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_FS_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_LIMIT_V86 (26.3.1.2): in virtual-8086 mode, the GS limit must be 0000FFFFH */
+void case_GUEST_GS_LIMIT_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_GS_LIMIT, 0xfffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_V86 (26.3.1.2): in virtual-8086 mode, the CS access rights must be 000000F3H */
+void case_GUEST_CS_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_CS_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_V86 (26.3.1.2): in virtual-8086 mode, the SS access rights must be 000000F3H */
+void case_GUEST_SS_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_SS_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_V86 (26.3.1.2): in virtual-8086 mode, the DS access rights must be 000000F3H */
+void case_GUEST_DS_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_DS_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_V86 (26.3.1.2): in virtual-8086 mode, the ES access rights must be 000000F3H */
+void case_GUEST_ES_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_ES_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_V86 (26.3.1.2): in virtual-8086 mode, the FS access rights must be 000000F3H */
+void case_GUEST_FS_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_FS_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_V86 (26.3.1.2): in virtual-8086 mode, the GS access rights must be 000000F3H */
+void case_GUEST_GS_AR_V86(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_v86();
+	vmwrite(VMCS_GUEST_GS_AR, 0xf2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_TYPE (26.3.1.2): CS type must be 9, 11, 13 or 15 (accessed code), or 3 (accessed read/write data) with 'unrestricted guest' 1 */
+void case_GUEST_CS_AR_TYPE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_CS_AR, 0xa);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_TYPE (26.3.1.2): if SS is usable, its type must be 3 or 7 (read/write accessed data) */
+void case_GUEST_SS_AR_TYPE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_SS_AR, 0x1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_TYPE_ACCESSED (26.3.1.2): if DS is usable, its type must have bit 0 (accessed) set */
+void case_GUEST_DS_AR_TYPE_ACCESSED(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_DS_AR, 0x2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_TYPE_READABLE (26.3.1.2): if DS is usable and its type is code (bit 3), it must be readable (bit 1) */
+void case_GUEST_DS_AR_TYPE_READABLE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_DS_AR, 0x9);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_TYPE_ACCESSED (26.3.1.2): if ES is usable, its type must have bit 0 (accessed) set */
+void case_GUEST_ES_AR_TYPE_ACCESSED(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_ES_AR, 0x2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_TYPE_READABLE (26.3.1.2): if ES is usable and its type is code (bit 3), it must be readable (bit 1) */
+void case_GUEST_ES_AR_TYPE_READABLE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_ES_AR, 0x9);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_TYPE_ACCESSED (26.3.1.2): if FS is usable, its type must have bit 0 (accessed) set */
+void case_GUEST_FS_AR_TYPE_ACCESSED(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_FS_AR, 0x2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_TYPE_READABLE (26.3.1.2): if FS is usable and its type is code (bit 3), it must be readable (bit 1) */
+void case_GUEST_FS_AR_TYPE_READABLE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_FS_AR, 0x9);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_TYPE_ACCESSED (26.3.1.2): if GS is usable, its type must have bit 0 (accessed) set */
+void case_GUEST_GS_AR_TYPE_ACCESSED(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_GS_AR, 0x2);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_TYPE_READABLE (26.3.1.2): if GS is usable and its type is code (bit 3), it must be readable (bit 1) */
+void case_GUEST_GS_AR_TYPE_READABLE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_GS_AR, 0x9);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_S (26.3.1.2): the CS S bit must be 1 */
+void case_GUEST_CS_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CS_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_S (26.3.1.2): if SS is CS or usable, its S bit must be 1 */
+void case_GUEST_SS_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_SS_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_S (26.3.1.2): if DS is CS or usable, its S bit must be 1 */
+void case_GUEST_DS_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_DS_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_S (26.3.1.2): if ES is CS or usable, its S bit must be 1 */
+void case_GUEST_ES_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_ES_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_S (26.3.1.2): if FS is CS or usable, its S bit must be 1 */
+void case_GUEST_FS_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_FS_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_S (26.3.1.2): if GS is CS or usable, its S bit must be 1 */
+void case_GUEST_GS_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_GS_AR, ~(uint64_t)RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_DPL_TYPE3 (26.3.1.2): if the CS type is 3 (unrestricted guest), the CS DPL must be 0 */
+void case_GUEST_CS_AR_DPL_TYPE3(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED");
+		return;
+	}
+	vmx_baseline(32);
+	rh_unrestricted();
+	rh_set_type(VMCS_GUEST_CS_AR, 3);
+	rh_set_dpl(VMCS_GUEST_CS_AR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	rh_unrestricted();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_DPL_NONCONF (26.3.1.2): if the CS type is 9 or 11 (non-conforming code), the CS DPL must equal the SS DPL */
+void case_GUEST_CS_AR_DPL_NONCONF(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_dpl(VMCS_GUEST_CS_AR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_DPL_CONF (26.3.1.2): if the CS type is 13 or 15 (conforming code), the CS DPL must not be greater than the SS DPL */
+void case_GUEST_CS_AR_DPL_CONF(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_CS_AR, 15);
+	rh_set_dpl(VMCS_GUEST_CS_AR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_DPL_RPL (26.3.1.2): with 'unrestricted guest' 0, the SS DPL must equal the RPL of the SS selector */
+/* CS made conforming so the CS DPL rows before this one still hold */
+void case_GUEST_SS_AR_DPL_RPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_CS_AR, 15);
+	rh_set_dpl(VMCS_GUEST_SS_AR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_DPL_REAL (26.3.1.2): if the CS type is 3 or CR0.PE is 0, the SS DPL must be 0 */
+void case_GUEST_SS_AR_DPL_REAL(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_UNRESTRICTED");
+		return;
+	}
+	vmx_baseline(32);
+	rh_unrestricted();
+	rh_and(VMCS_GUEST_CR0, ~(uint64_t)(CR0_PE | CR0_PG));
+	rh_set_type(VMCS_GUEST_CS_AR, 15);
+	rh_set_dpl(VMCS_GUEST_SS_AR, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	rh_unrestricted();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_DPL (26.3.1.2): with 'unrestricted guest' 0, if DS is usable and its type is data or non-conforming code (0-11), its DPL must not be less than its selector's RPL */
+void case_GUEST_DS_AR_DPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_DS_SELECTOR, 3);
+	rh_set_dpl(VMCS_GUEST_DS_AR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_DPL (26.3.1.2): with 'unrestricted guest' 0, if ES is usable and its type is data or non-conforming code (0-11), its DPL must not be less than its selector's RPL */
+void case_GUEST_ES_AR_DPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_ES_SELECTOR, 3);
+	rh_set_dpl(VMCS_GUEST_ES_AR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_DPL (26.3.1.2): with 'unrestricted guest' 0, if FS is usable and its type is data or non-conforming code (0-11), its DPL must not be less than its selector's RPL */
+void case_GUEST_FS_AR_DPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_FS_SELECTOR, 3);
+	rh_set_dpl(VMCS_GUEST_FS_AR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_DPL (26.3.1.2): with 'unrestricted guest' 0, if GS is usable and its type is data or non-conforming code (0-11), its DPL must not be less than its selector's RPL */
+void case_GUEST_GS_AR_DPL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_GS_SELECTOR, 3);
+	rh_set_dpl(VMCS_GUEST_GS_AR, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_P (26.3.1.2): the CS P bit must be 1 */
+void case_GUEST_CS_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CS_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_P (26.3.1.2): if SS is usable, its P bit must be 1 */
+void case_GUEST_SS_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_SS_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_P (26.3.1.2): if DS is usable, its P bit must be 1 */
+void case_GUEST_DS_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_DS_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_P (26.3.1.2): if ES is usable, its P bit must be 1 */
+void case_GUEST_ES_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_ES_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_P (26.3.1.2): if FS is usable, its P bit must be 1 */
+void case_GUEST_FS_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_FS_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_P (26.3.1.2): if GS is usable, its P bit must be 1 */
+void case_GUEST_GS_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_GS_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_RSVD_11_8 (26.3.1.2): reserved access-rights bits 11:8 of CS must be 0 */
+void case_GUEST_CS_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_CS_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_RSVD_11_8 (26.3.1.2): if SS is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_SS_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_SS_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_RSVD_11_8 (26.3.1.2): if DS is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_DS_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_DS_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_RSVD_11_8 (26.3.1.2): if ES is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_ES_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_ES_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_RSVD_11_8 (26.3.1.2): if FS is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_FS_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_FS_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_RSVD_11_8 (26.3.1.2): if GS is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_GS_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_GS_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_DB (26.3.1.2): if 'IA-32e mode guest' is 1 and CS.L is 1, CS.D/B must be 0 */
+void case_GUEST_CS_AR_DB(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_CS_AR, RH_AR_DB);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_G_CLEAR (26.3.1.2): if any of bits 11:0 of the CS limit is 0, CS.G must be 0 */
+void case_GUEST_CS_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_CS_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_CS_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_G_SET (26.3.1.2): if any of bits 31:20 of the CS limit is 1, CS.G must be 1 */
+void case_GUEST_CS_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_CS_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_CS_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_G_CLEAR (26.3.1.2): if SS is usable, if any of bits 11:0 of the SS limit is 0, SS.G must be 0 */
+void case_GUEST_SS_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_SS_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_SS_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_G_SET (26.3.1.2): if SS is usable, if any of bits 31:20 of the SS limit is 1, SS.G must be 1 */
+void case_GUEST_SS_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_SS_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_SS_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_G_CLEAR (26.3.1.2): if DS is usable, if any of bits 11:0 of the DS limit is 0, DS.G must be 0 */
+void case_GUEST_DS_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_DS_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_DS_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_G_SET (26.3.1.2): if DS is usable, if any of bits 31:20 of the DS limit is 1, DS.G must be 1 */
+void case_GUEST_DS_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_DS_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_DS_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_G_CLEAR (26.3.1.2): if ES is usable, if any of bits 11:0 of the ES limit is 0, ES.G must be 0 */
+void case_GUEST_ES_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_ES_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_ES_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_G_SET (26.3.1.2): if ES is usable, if any of bits 31:20 of the ES limit is 1, ES.G must be 1 */
+void case_GUEST_ES_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_ES_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_ES_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_G_CLEAR (26.3.1.2): if FS is usable, if any of bits 11:0 of the FS limit is 0, FS.G must be 0 */
+void case_GUEST_FS_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_FS_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_FS_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_G_SET (26.3.1.2): if FS is usable, if any of bits 31:20 of the FS limit is 1, FS.G must be 1 */
+void case_GUEST_FS_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_FS_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_FS_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_G_CLEAR (26.3.1.2): if GS is usable, if any of bits 11:0 of the GS limit is 0, GS.G must be 0 */
+void case_GUEST_GS_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_GS_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_GS_LIMIT, 0xfffff000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_G_SET (26.3.1.2): if GS is usable, if any of bits 31:20 of the GS limit is 1, GS.G must be 1 */
+void case_GUEST_GS_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_GS_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_GS_LIMIT, 0xffffffff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_CS_AR_RSVD_31_17 (26.3.1.2): reserved access-rights bits 31:17 of CS must be 0 */
+void case_GUEST_CS_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_CS_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_SS_AR_RSVD_31_17 (26.3.1.2): if SS is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_SS_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_SS_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_DS_AR_RSVD_31_17 (26.3.1.2): if DS is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_DS_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_DS_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ES_AR_RSVD_31_17 (26.3.1.2): if ES is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_ES_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_ES_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_FS_AR_RSVD_31_17 (26.3.1.2): if FS is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_FS_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_FS_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GS_AR_RSVD_31_17 (26.3.1.2): if GS is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_GS_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_GS_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_TYPE (26.3.1.2): if 'IA-32e mode guest' is 0, the TR type must be 3 (16-bit busy TSS) or 11 (32-bit busy TSS) */
+void case_GUEST_TR_AR_TYPE(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_set_type(VMCS_GUEST_TR_AR, 9);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_TYPE_64 (26.3.1.2): if 'IA-32e mode guest' is 1, the TR type must be 11 (64-bit busy TSS) */
+void case_GUEST_TR_AR_TYPE_64(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_set_type(VMCS_GUEST_TR_AR, 3);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_S (26.3.1.2): the TR S bit must be 0 */
+void case_GUEST_TR_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_TR_AR, RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_P (26.3.1.2): the TR P bit must be 1 */
+void case_GUEST_TR_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_TR_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_RSVD_11_8 (26.3.1.2): reserved access-rights bits 11:8 of TR must be 0 */
+void case_GUEST_TR_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_TR_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_G_CLEAR (26.3.1.2): if any of bits 11:0 of the TR limit is 0, TR.G must be 0 */
+void case_GUEST_TR_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_TR_LIMIT, 0x67);
+	rh_or(VMCS_GUEST_TR_AR, RH_AR_G);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_G_SET (26.3.1.2): if any of bits 31:20 of the TR limit is 1, TR.G must be 1 */
+void case_GUEST_TR_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_TR_AR, ~(uint64_t)RH_AR_G);
+	vmwrite(VMCS_GUEST_TR_LIMIT, 0x100fff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_UNUSABLE (26.3.1.2): TR must be usable (unusable bit 16 0) */
+void case_GUEST_TR_AR_UNUSABLE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_TR_AR, RH_AR_UNUSABLE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_TR_AR_RSVD_31_17 (26.3.1.2): reserved access-rights bits 31:17 of TR must be 0 */
+void case_GUEST_TR_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_TR_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_TYPE (26.3.1.2): if LDTR is usable, its type must be 2 (LDT) */
+void case_GUEST_LDTR_AR_TYPE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_set_type(VMCS_GUEST_LDTR_AR, 3);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_S (26.3.1.2): if LDTR is usable, its S bit must be 0 */
+void case_GUEST_LDTR_AR_S(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_or(VMCS_GUEST_LDTR_AR, RH_AR_S);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_P (26.3.1.2): if LDTR is usable, its P bit must be 1 */
+void case_GUEST_LDTR_AR_P(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_and(VMCS_GUEST_LDTR_AR, ~(uint64_t)RH_AR_P);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_RSVD_11_8 (26.3.1.2): if LDTR is usable, its reserved access-rights bits 11:8 must be 0 */
+void case_GUEST_LDTR_AR_RSVD_11_8(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_or(VMCS_GUEST_LDTR_AR, 1u << 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_G_CLEAR (26.3.1.2): if LDTR is usable and any of bits 11:0 of its limit is 0, LDTR.G must be 0 */
+void case_GUEST_LDTR_AR_G_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_or(VMCS_GUEST_LDTR_AR, RH_AR_G);
+	vmwrite(VMCS_GUEST_LDTR_LIMIT, 0xffff0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_G_SET (26.3.1.2): if LDTR is usable and any of bits 31:20 of its limit is 1, LDTR.G must be 1 */
+void case_GUEST_LDTR_AR_G_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	vmwrite(VMCS_GUEST_LDTR_LIMIT, 0x100fff);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LDTR_AR_RSVD_31_17 (26.3.1.2): if LDTR is usable, its reserved access-rights bits 31:17 must be 0 */
+void case_GUEST_LDTR_AR_RSVD_31_17(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_ldtr_usable();
+	rh_or(VMCS_GUEST_LDTR_AR, 1u << 17);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GDTR_BASE_CANONICAL (26.3.1.3): the GDTR base must be canonical */
+void case_GUEST_GDTR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_GDTR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_IDTR_BASE_CANONICAL (26.3.1.3): the IDTR base must be canonical */
+void case_GUEST_IDTR_BASE_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_IDTR_BASE, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_GDTR_LIMIT_HIGH (26.3.1.3): bits 31:16 of the GDTR limit must be 0 */
+void case_GUEST_GDTR_LIMIT_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0x10000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_IDTR_LIMIT_HIGH (26.3.1.3): bits 31:16 of the IDTR limit must be 0 */
+void case_GUEST_IDTR_LIMIT_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0x10000);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RIP_HIGH (26.3.1.4): if 'IA-32e mode guest' is 0 or CS.L is 0, bits 63:32 of the guest RIP must be 0 */
+void case_GUEST_RIP_HIGH(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	vmwrite(VMCS_GUEST_RIP, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RIP_CANONICAL (26.3.1.4): if 'IA-32e mode guest' is 1 and CS.L is 1, bits 63:N of the guest RIP must be identical (N = linear-address width) */
+void case_GUEST_RIP_CANONICAL(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_RIP, RH_NONCANON);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RFLAGS_RSVD (26.3.1.4): reserved RFLAGS bits 63:22, 15, 5 and 3 must be 0 */
+void case_GUEST_RFLAGS_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_RFLAGS, 1u << 3);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RFLAGS_BIT1 (26.3.1.4): reserved RFLAGS bit 1 must be 1 */
+void case_GUEST_RFLAGS_BIT1(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_RFLAGS, ~2ull);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RFLAGS_VM (26.3.1.4): RFLAGS.VM must be 0 if 'IA-32e mode guest' is 1 or CR0.PE is 0 */
+/* virtual-8086 segments with IA-32e mode guest 1 */
+void case_GUEST_RFLAGS_VM(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_v86();
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_RFLAGS_IF_EXT_INTR (26.3.1.4): RFLAGS.IF must be 1 when an external interrupt is injected */
+void case_GUEST_RFLAGS_IF_EXT_INTR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_RFLAGS, ~(uint64_t)RFLAGS_IF);
+	rh_inject(INTR_TYPE_EXT_INTR, 0x20, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ACTIVITY_STATE_RANGE (26.3.1.5): the activity state must be 0-3 and one IA32_VMX_MISC[8:6] reports as supported */
+void case_GUEST_ACTIVITY_STATE_RANGE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ACTIVITY_HLT_SS_DPL (26.3.1.5): the activity state must not be HLT if the SS DPL is not 0 */
+void case_GUEST_ACTIVITY_HLT_SS_DPL(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT)) {
+		skip(row, "vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_CS_SELECTOR, 3);
+	rh_or(VMCS_GUEST_SS_SELECTOR, 3);
+	rh_set_dpl(VMCS_GUEST_CS_AR, 3);
+	rh_set_dpl(VMCS_GUEST_SS_AR, 3);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ACTIVITY_NOT_ACTIVE_BLOCKING (26.3.1.5): the activity state must be active if the interruptibility state indicates blocking by STI or by MOV SS */
+void case_GUEST_ACTIVITY_NOT_ACTIVE_BLOCKING(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT)) {
+		skip(row, "vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT");
+		return;
+	}
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_MOV_SS);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ACTIVITY_INJECTION (26.3.1.5): an injected event must not be one the activity state blocks (HLT: external interrupt, NMI, #DB, #MC, MTF; shutdown: NMI, #MC; wait-for-SIPI: none) */
+/* #GP cannot be injected into the HLT state */
+void case_GUEST_ACTIVITY_INJECTION(const struct matrix_row *row)
+{
+	if (!(vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT)) {
+		skip(row, "vmx_msr(RH_MSR_MISC) & VMX_MISC_ACT_HLT");
+		return;
+	}
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	rh_inject(INTR_TYPE_HW_EXCEPTION, 13, 1);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_ACTIVITY_SIPI_SMM (26.3.1.5): the activity state must not be wait-for-SIPI if 'entry to SMM' is 1 */
+/* unreachable outside SMM: ENTRY_TO_SMM_OUTSIDE_SMM fails first (the unit test checks the row alone) */
+void case_GUEST_ACTIVITY_SIPI_SMM(const struct matrix_row *row)
+{
+	if (!(0)) {
+		skip(row, "0");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_TO_SMM);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_SIPI);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_RSVD (26.3.1.5): reserved bits 31:5 of the interruptibility state must be 0 */
+void case_GUEST_INTR_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 1u << 5);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_STI_AND_MOVSS (26.3.1.5): blocking by STI and blocking by MOV SS must not both be 1 */
+void case_GUEST_INTR_STI_AND_MOVSS(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_RFLAGS, RFLAGS_IF);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI | INTR_BLOCK_MOV_SS);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_STI_IF (26.3.1.5): blocking by STI must be 0 if RFLAGS.IF is 0 */
+void case_GUEST_INTR_STI_IF(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_RFLAGS, ~(uint64_t)RFLAGS_IF);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_EXT_INTR_BLOCKED (26.3.1.5): blocking by STI and by MOV SS must be 0 when an external interrupt is injected */
+void case_GUEST_INTR_EXT_INTR_BLOCKED(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_RFLAGS, RFLAGS_IF);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI);
+	rh_inject(INTR_TYPE_EXT_INTR, 0x20, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_NMI_MOVSS (26.3.1.5): blocking by MOV SS must be 0 when an NMI is injected */
+void case_GUEST_INTR_NMI_MOVSS(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_MOV_SS);
+	rh_inject(INTR_TYPE_NMI, 2, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_SMI_OUTSIDE_SMM (26.3.1.5): blocking by SMI must be 0 outside SMM */
+void case_GUEST_INTR_SMI_OUTSIDE_SMM(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_SMI);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_NMI_STI (26.3.1.5): blocking by STI must be 0 when an NMI is injected (a processor may require it; vtxsim's models do) */
+void case_GUEST_INTR_NMI_STI(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_RFLAGS, RFLAGS_IF);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI);
+	rh_inject(INTR_TYPE_NMI, 2, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_VNMI_BLOCKING (26.3.1.5): blocking by NMI must be 0 when 'virtual NMIs' is 1 and an NMI is injected */
+void case_GUEST_INTR_VNMI_BLOCKING(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS");
+		return;
+	}
+	vmx_baseline(64);
+	rh_or(VMCS_PIN_CONTROLS, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_NMI);
+	rh_inject(INTR_TYPE_NMI, 2, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	rh_or(VMCS_PIN_CONTROLS, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_INTR_ENCLAVE (26.3.1.5): enclave interruption (bit 4) may be 1 only with blocking by MOV SS 0 on a processor with SGX */
+void case_GUEST_INTR_ENCLAVE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_ENCLAVE);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PENDING_DBG_RSVD (26.3.1.5): reserved bits 11:4, 13, 15 and 63:16 of the pending debug exceptions must be 0 (bit 16, RTM, is reserved: no model has RTM) */
+void case_GUEST_PENDING_DBG_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 1u << 4);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PENDING_DBG_BS_SET (26.3.1.5): with blocking by STI or MOV SS or activity HLT, BS (bit 14) must be 1 if RFLAGS.TF is 1 and IA32_DEBUGCTL.BTF is 0 */
+void case_GUEST_PENDING_DBG_BS_SET(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_or(VMCS_GUEST_RFLAGS, RFLAGS_IF | RFLAGS_TF);
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PENDING_DBG_BS_CLEAR (26.3.1.5): with blocking by STI or MOV SS or activity HLT, BS (bit 14) must be 0 if RFLAGS.TF is 0 or IA32_DEBUGCTL.BTF is 1 */
+void case_GUEST_PENDING_DBG_BS_CLEAR(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_and(VMCS_GUEST_RFLAGS, ~(uint64_t)RFLAGS_TF);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_MOV_SS);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, PENDING_DBG_BS);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LINK_ALIGN (26.3.1.5): a VMCS link pointer other than FFFFFFFF_FFFFFFFFH must have bits 11:0 0 */
+void case_GUEST_LINK_ALIGN(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_VMCS_LINK_PTR, vmx_scratch_page(3) + 8);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LINK_WIDTH (26.3.1.5): a VMCS link pointer other than FFFFFFFF_FFFFFFFFH must not set any bit beyond the physical-address width */
+void case_GUEST_LINK_WIDTH(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_VMCS_LINK_PTR, RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LINK_REVISION (26.3.1.5): bits 30:0 at the VMCS link pointer must be the processor's VMCS revision identifier */
+void case_GUEST_LINK_REVISION(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_put32(vmx_scratch_page(3), 0);
+	vmwrite(VMCS_VMCS_LINK_PTR, vmx_scratch_page(3));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LINK_SHADOW (26.3.1.5): bit 31 at the VMCS link pointer (shadow-VMCS indicator) must equal 'VMCS shadowing' */
+/* shadow-VMCS indicator 1 with VMCS shadowing 0 */
+void case_GUEST_LINK_SHADOW(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_put32(vmx_scratch_page(3), (uint32_t)(vmx_msr(RH_MSR_BASIC) & 0x7fffffffu) | 0x80000000u);
+	vmwrite(VMCS_VMCS_LINK_PTR, vmx_scratch_page(3));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_LINK_CURRENT (26.3.1.5): outside SMM, the VMCS link pointer must not be the current-VMCS pointer */
+void case_GUEST_LINK_CURRENT(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	vmwrite(VMCS_VMCS_LINK_PTR, rh_current_vmcs());
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PDPTE0_RSVD (26.3.1.6): with PAE paging (CR0.PG 1, CR4.PAE 1, 'IA-32e mode guest' 0), PDPTE0 (the field with EPT, else the entry at CR3) must have no reserved bit set if present */
+/* PDPTE0 present with reserved bits 2:1 */
+void case_GUEST_PDPTE0_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_pae_guest();
+	rh_put64(vmx_scratch_page(2), 7);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PDPTE1_RSVD (26.3.1.6): with PAE paging (CR0.PG 1, CR4.PAE 1, 'IA-32e mode guest' 0), PDPTE1 (the field with EPT, else the entry at CR3) must have no reserved bit set if present */
+void case_GUEST_PDPTE1_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(32);
+	rh_pae_guest();
+	rh_put64(vmx_scratch_page(2) + 8, 1 | (1u << 5));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PDPTE2_RSVD (26.3.1.6): with PAE paging (CR0.PG 1, CR4.PAE 1, 'IA-32e mode guest' 0), PDPTE2 (the field with EPT, else the entry at CR3) must have no reserved bit set if present */
+/* with EPT the PDPTEs come from the VMCS fields */
+void case_GUEST_PDPTE2_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	vmx_baseline(32);
+	rh_ept();
+	rh_pae_guest();
+	vmwrite(VMCS_GUEST_PDPTE2, 1 | RH_FAR);
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* GUEST_PDPTE3_RSVD (26.3.1.6): with PAE paging (CR0.PG 1, CR4.PAE 1, 'IA-32e mode guest' 0), PDPTE3 (the field with EPT, else the entry at CR3) must have no reserved bit set if present */
+void case_GUEST_PDPTE3_RSVD(const struct matrix_row *row)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS");
+		return;
+	}
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT)) {
+		skip(row, "vmx_allowed1(VMX_CTL_PROC2) & PROC2_EPT");
+		return;
+	}
+	vmx_baseline(32);
+	rh_ept();
+	rh_pae_guest();
+	vmwrite(VMCS_GUEST_PDPTE3, 1 | (1u << 8));
+	expect_failure(row, vmx_try_launch(), row->qual);
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(32);
+	rh_ept();
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_FS_GS_BASE (26.4): the MSR index must not be C0000100H (IA32_FS_BASE) or C0000101H (IA32_GS_BASE) */
+void case_MSRLOAD_FS_GS_BASE(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0xc0000100u, 0);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_X2APIC (26.4): bits 31:8 of the MSR index must not be 000008H (x2APIC registers) */
+void case_MSRLOAD_X2APIC(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0x808u, 0);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_SMM_ONLY (26.4): the MSR must not be one writable only in SMM (IA32_SMM_MONITOR_CTL) when VM entry did not commence in SMM */
+void case_MSRLOAD_SMM_ONLY(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0x9bu, 0);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_MODEL_SPECIFIC (26.4): the MSR must not be one the model refuses to load on VM entry (vtxsim: IA32_BIOS_UPDT_TRIG 79H, IA32_BIOS_SIGN_ID 8BH) */
+void case_MSRLOAD_MODEL_SPECIFIC(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0x79u, 0);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_RSVD (26.4): bits 63:32 of the entry's first quadword must be 0 */
+void case_MSRLOAD_RSVD(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0x174u | (1ull << 32), 0x10);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
+	expect_fixed(row, vmx_try_launch());
+}
+
+/* MSRLOAD_WRMSR_GP (26.4): writing bits 127:64 to the MSR with WRMSR at CPL 0 must not cause #GP (the entry is loaded here) */
+/* IA32_SYSENTER_CS takes 32 bits: WRMSR of bit 32 is #GP */
+void case_MSRLOAD_WRMSR_GP(const struct matrix_row *row)
+{
+	vmx_baseline(64);
+	rh_msr_load(0x174u, 1ull << 32);
+	expect_failure(row, vmx_try_launch(), (uint64_t)(1));
+	/* The same without the break: the entry must succeed. */
+	vmx_baseline(64);
 	expect_fixed(row, vmx_try_launch());
 }
 
@@ -130,7 +4180,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 				report(false, "%s (%s): no generated case (add a recipe, run `make genmatrix`)",
 				       row->id, row->section);
 		}
-		report_info("VM-entry conformance matrix: %u checks, 1 generated cases", n);
+		report_info("VM-entry conformance matrix: %u checks, 273 generated cases", n);
 	}
 	report_summary();
 }
