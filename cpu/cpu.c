@@ -210,3 +210,18 @@ void cpu_warn(struct cpu *c, const char *fmt, ...)
 	va_end(ap);
 	c->warn(c->warn_ctx, msg);
 }
+
+void cpu_vwarn_site(struct cpu *c, uint32_t *count, uint32_t budget, const char *fmt, va_list ap)
+{
+	static const char tail[] = " [further repeats are not shown]";
+	char msg[512];
+	uint32_t n = *count;
+	if (n != UINT32_MAX)
+		*count = n + 1;
+	if (!c->warn || n >= budget)
+		return;
+	vsnprintf(msg, sizeof(msg) - sizeof(tail), fmt, ap);
+	if (n + 1 == budget)
+		strcat(msg, tail);
+	c->warn(c->warn_ctx, msg);
+}

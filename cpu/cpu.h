@@ -7,6 +7,7 @@
 #ifndef CPU_CPU_H
 #define CPU_CPU_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -272,6 +273,14 @@ static inline void cpu_end_block(struct cpu *c)
  * through c->warn; at most CPU_WARN_MAX per CPU, so a guest cannot flood. */
 #define CPU_WARN_MAX 20
 void cpu_warn(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A warning with the budget of its own site (or rule), so one noisy site
+ * never silences another: *count counts every call (saturating); the first
+ * `budget` calls print, the last of them with " [further repeats are not
+ * shown]" appended. Does not touch c->warnings or CPU_WARN_MAX. The
+ * counter belongs to the caller (vmx/misuse.c keeps one per rule per CPU),
+ * so what prints depends only on the guest's actions: deterministic. */
+void cpu_vwarn_site(struct cpu *c, uint32_t *count, uint32_t budget, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* x87/SSE/AVX state at power-up and reset (SDM vol. 3A 10.1, Table 10-1). */
 void cpu_fpu_reset(struct cpu *c);

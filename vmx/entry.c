@@ -11,6 +11,7 @@
 #include "vmx/entry_load.h"
 #include "vmx/exit.h"
 #include "vmx/insn.h"
+#include "vmx/misuse.h"
 #include "vmx/trace.h"
 
 /* The outcome of a failed check of the basic, control or host phase. */
@@ -82,6 +83,7 @@ static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launc
 	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };
 	if (!entry_checks_pass(&e, i, &st))
 		return st;
+	vmx_misuse_entry(c);    /* warnings only (24.11.4) */
 	cpu_end_block(c);
 	if (!entry_load_guest(c, &fail) || !entry_load_msrs(&e, &fail)) {
 		vmx_vmexit(c, &fail);

@@ -10,6 +10,7 @@
 #include "cpu/msr.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
+#include "vmx/misuse.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
 
@@ -240,8 +241,8 @@ bool vmx_msr_count_ok(struct cpu *c, uint32_t count, const char *area)
 	uint32_t max = 512u * ((uint32_t)((c->model->vmx.misc >> 25) & 7) + 1);
 	if (count <= max)
 		return true;
-	cpu_warn(c, "%s count %u exceeds the recommended maximum %u (SDM 24.7.2/24.8.2, IA32_VMX_MISC[27:25]): "
-		 "treated as a machine check", area, count, max);
+	vmx_misuse(c, VMX_MISUSE_MSR_COUNT_TOO_LARGE, "%s count %u exceeds %u on cpu%d: treated as a machine check",
+		   area, count, max, c->id);
 	return false;
 }
 

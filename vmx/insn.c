@@ -8,6 +8,7 @@
 #include "vmx/caps.h"
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"
+#include "vmx/misuse.h"
 #include "vmx/vmcs.h"
 #include "vmx/watch.h"
 
@@ -61,6 +62,7 @@ static enum exec_status vmxon_outside(struct cpu *c, const struct insn *i)
 		vmx_fail_invalid(c);
 		return EXEC_OK;
 	}
+	vmx_misuse_vmxon(c, pa);
 	vmxon_enter(c, pa);
 	return EXEC_OK;
 }
@@ -121,10 +123,15 @@ enum exec_status op_vmclear_Mq(struct cpu *c, const struct insn *i)
 		return EXEC_OK;
 	}
 	/* The data already live in the region; what VMCLEAR adds is the
-	 * launch state "clear" and the end of the VMCS being active. */
+	 * launch state "clear" and the end of the VMCS being active. A region
+	 * another CPU uses is rewritten all the same (24.11.1: that CPU keeps
+	 * its own copy of the launch state); the misuse warning names it. */
+	bool elsewhere = vmx_misuse_vmclear(c, pa);
 	struct vmx_active *a = vmx_active_find(c, pa);
 	if (a)
 		vmx_active_clear(c, a);
+	else if (elsewhere)
+		phys_write_unwatched(c->phys, pa + VMCS_OFF_LAUNCH, VMCS_LAUNCH_CLEAR, 4);
 	else
 		phys_write(c->phys, pa + VMCS_OFF_LAUNCH, VMCS_LAUNCH_CLEAR, 4);
 	if (pa == c->vmx.vmcs_ptr)
@@ -165,8 +172,10 @@ enum exec_status op_vmptrld_Mq(struct cpu *c, const struct insn *i)
 		vmx_fail(c, VMERR_VMPTRLD_BAD_REVISION);
 		return EXEC_OK;
 	}
-	if (!vmx_active_find(c, pa))
+	if (!vmx_active_find(c, pa)) {
+		vmx_misuse_vmptrld(c, pa);
 		vmx_active_add(c, pa);
+	}
 	c->vmx.vmcs_ptr = pa;
 	vmx_succeed(c);
 	return EXEC_OK;

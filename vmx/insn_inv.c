@@ -5,6 +5,7 @@
 #include "cpu/handlers.h"
 #include "cpu/model.h"
 #include "vmx/caps.h"
+#include "vmx/misuse.h"
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"
 
@@ -77,8 +78,8 @@ enum exec_status op_invept_Gy_Mdq(struct cpu *c, const struct insn *i)
 	if (!read_desc(c, i, &desc, &rsvd))
 		return EXEC_FAULT;
 	if (rsvd)
-		cpu_warn(c, "INVEPT descriptor bits 127:64 are %#llx (SDM 30.3 Figure 30-1: reserved, must be zero); "
-			 "ignored", (unsigned long long)rsvd);
+		vmx_misuse(c, VMX_MISUSE_INVEPT_DESC_RESERVED, "INVEPT descriptor bits 127:64 are %#llx (Figure 30-1); "
+			   "ignored", (unsigned long long)rsvd);
 	if (type == 1 && !vmx_eptp_valid(c, desc)) {
 		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;

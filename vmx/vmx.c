@@ -7,6 +7,7 @@
 #include "cpu/cpu.h"
 #include "vmx/caps.h"
 #include "vmx/insn.h"
+#include "vmx/misuse.h"
 #include "vmx/vmcs.h"
 #include "vmx/watch.h"
 
@@ -85,9 +86,9 @@ static void evict_oldest(struct cpu *c)
 		struct vmx_active *a = &c->vmx.active[k];
 		if (a->pa == c->vmx.vmcs_ptr)
 			continue;
-		cpu_warn(c, "VMPTRLD: %u VMCSs active without VMCLEAR; writing back the one at %#llx "
-			 "(SDM 24.11.3: the number of active VMCSs is implementation-specific)",
-			 VMX_ACTIVE_MAX, (unsigned long long)a->pa);
+		vmx_misuse(c, VMX_MISUSE_TOO_MANY_ACTIVE,
+			   "VMPTRLD on cpu%d: %u VMCSs active without VMCLEAR; writing back the one at %#llx", c->id,
+			   VMX_ACTIVE_MAX, (unsigned long long)a->pa);
 		write_launch_word(c, a->pa, a->launched ? VMCS_LAUNCH_LAUNCHED : VMCS_LAUNCH_CLEAR);
 		drop(c, a);
 		return;
@@ -108,9 +109,9 @@ struct vmx_active *vmx_active_add(struct cpu *c, uint64_t pa)
 		a->launched = true;
 		a->after_vmxoff = true;
 	} else if (word != VMCS_LAUNCH_CLEAR) {
-		cpu_warn(c, "VMPTRLD of the VMCS region at %#llx, never initialised by VMCLEAR "
-			 "(SDM 24.11.3: software must VMCLEAR a region before its first VMPTRLD); taken as clear",
-			 (unsigned long long)pa);
+		vmx_misuse(c, VMX_MISUSE_VMPTRLD_UNCLEARED,
+			   "VMPTRLD on cpu%d of the VMCS region at %#llx, never initialised by VMCLEAR; taken as clear",
+			   c->id, (unsigned long long)pa);
 	}
 	return a;
 }
@@ -119,8 +120,8 @@ void vmx_active_flush_vmxoff(struct cpu *c)
 {
 	for (unsigned k = 0; k < c->vmx.nactive; k++) {
 		const struct vmx_active *a = &c->vmx.active[k];
-		cpu_warn(c, "VMXOFF with the VMCS at %#llx still active (SDM 24.11.1: software should VMCLEAR "
-			 "every active VMCS before VMXOFF)", (unsigned long long)a->pa);
+		vmx_misuse(c, VMX_MISUSE_VMXOFF_WITH_ACTIVE_VMCS, "VMXOFF on cpu%d with the VMCS at %#llx still active",
+			   c->id, (unsigned long long)a->pa);
 		write_launch_word(c, a->pa, a->launched ? VMCS_LAUNCH_VMXOFF : VMCS_LAUNCH_CLEAR);
 		vmx_unwatch_region(c, a->pa);
 	}

@@ -66,6 +66,14 @@ struct vmx_verdict {
 	uint32_t index;         /* MSR-load entry (1-based) or segment, where it applies */
 };
 
+/* The misuse rules vtxsim warns about (vmx/misuse.def, vmx/misuse.h). */
+enum vmx_misuse {
+#define VMX_MISUSE(id, section, rule) VMX_MISUSE_##id,
+#include "vmx/misuse.def"
+#undef VMX_MISUSE
+	VMX_MISUSE_COUNT
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -74,6 +82,9 @@ struct vmx_state {
 	struct vmx_active active[VMX_ACTIVE_MAX];
 	unsigned nactive;
 	struct vmx_verdict verdict;
+	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
+	 * resets so a rebooting guest cannot restart the warnings. */
+	uint32_t misuse[VMX_MISUSE_COUNT];
 	/* Host-side trace sink for `--trace vmx`: one line, no newline. NULL = off. */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;

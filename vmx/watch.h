@@ -30,4 +30,13 @@ void vmx_unwatch_region(struct cpu *c, uint64_t pa);
 /* Stop watching every region of c. */
 void vmx_unwatch_all(struct cpu *c);
 
+/* The watch a CPU other than c keeps on the region starting at pa as kind,
+ * or NULL: which other CPU has that VMCS active or that VMXON region
+ * (vmx/misuse.c), answered by the physical map, not by the other CPU. */
+const struct phys_watch *vmx_watch_other(const struct cpu *c, uint64_t pa, enum vmx_watch_kind kind);
+/* The first VMX watch of any CPU overlapping [pa, pa+size), or NULL. */
+const struct phys_watch *vmx_watch_overlap(const struct cpu *c, uint64_t pa, uint64_t size);
+/* The APIC id of the CPU that keeps watch w. */
+int vmx_watch_owner(const struct phys_watch *w);
+
 #endif

@@ -251,10 +251,10 @@ static void test_vmclear_vmptrld(void)
 	CU_ASSERT_EQUAL(OUTCOME(c, VMCLEAR), 1);
 	CU_ASSERT_EQUAL(OUTCOME(c, VMPTRLD), 1);
 	/* VMPTRLD of a region never VMCLEARed: warned, taken as clear */
-	uint64_t warnings = c->warnings;
+	uint32_t warnings = c->vmx.misuse[VMX_MISUSE_VMPTRLD_UNCLEARED];
 	put64(h, PTR_AT, VMCS_B);
 	CU_ASSERT_EQUAL(OUTCOME(c, VMPTRLD), 0);
-	CU_ASSERT_EQUAL(c->warnings, warnings + 1);
+	CU_ASSERT_EQUAL(c->vmx.misuse[VMX_MISUSE_VMPTRLD_UNCLEARED], warnings + 1);
 	CU_ASSERT_EQUAL(c->vmx.nactive, 1);
 	CU_ASSERT_FALSE(c->vmx.active[0].launched);
 	/* with a current VMCS the errors are VMfailValid */

@@ -54,7 +54,7 @@ static void test_store_into_active_vmcs_warns(void)
 	guest_store(h, VMCS_PA + 0x108);
 	CU_ASSERT_EQUAL(w.n, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(w.last, "guest wrote 8 bytes at 0x20108 inside the VMCS at 0x20000"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(w.last, "SDM 24.11.1 says use VMWRITE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(w.last, "SDM 24.11.1: software accesses an active VMCS only with VMREAD and VMWRITE"));
 	CU_ASSERT_EQUAL(phys_read(&h->pm, VMCS_PA + 0x108, 8), 0x11223344u);   /* the store happened */
 	guest_store(h, VMCS_PA + 0x1000);       /* the next page is not watched */
 	CU_ASSERT_EQUAL(w.n, 1);
