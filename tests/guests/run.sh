@@ -46,7 +46,7 @@ summary_clean() {
 	grep -a -q '^SUMMARY: [0-9]* tests, 0 unexpected failures' "$1" && ! grep -a -q '^FAIL:' "$1"
 }
 
-# run_case NAME STATUS [expect=TEXT]... [ARGS...]
+# run_case NAME STATUS [expect=TEXT]... [expect_err=TEXT]... [ARGS...]
 run_case() {
 	name=$1
 	want=$2
@@ -57,11 +57,14 @@ run_case() {
 	esac
 	log=$LOGS/$(echo "$name" | tr / _).log
 	expects=""
+	err_expects=""
 	missing=""
 	while [ $# -gt 0 ]; do
 		case $1 in
 		expect=*) expects="$expects${expects:+
 }${1#expect=}" ;;
+		expect_err=*) err_expects="$err_expects${err_expects:+
+}${1#expect_err=}" ;;
 		*) break ;;
 		esac
 		shift
@@ -76,6 +79,11 @@ run_case() {
 	if [ -n "$expects" ]; then
 		missing=$(printf '%s\n' "$expects" | while IFS= read -r text; do
 			grep -a -q -F -e "$text" "$log" || echo "$text"
+		done | head -n 1)
+	fi
+	if [ -z "$missing" ] && [ -n "$err_expects" ]; then
+		missing=$(printf '%s\n' "$err_expects" | while IFS= read -r text; do
+			grep -a -q -F -e "$text" "${log%.log}.err" || echo "stderr: $text"
 		done | head -n 1)
 	fi
 	if [ "$got" = 124 ]; then
