@@ -3,6 +3,7 @@
  * this output, so the document cannot drift from vmx/vmcs_fields.def. */
 #include <string.h>
 
+#include "vmx/misuse.h"
 #include "vmx/vmcs.h"
 
 static const char *const width_text[4] = {
@@ -130,15 +131,39 @@ static void print_region(FILE *out)
 	      "the VMXON region between VMXON and VMXOFF (24.11.5). Real processors cache VMCS data and\n"
 	      "silently misbehave when software breaks these rules; vtxsim keeps every field in memory, but\n"
 	      "warns (one line on stderr naming the rule) when a guest's ordinary memory write lands in an\n"
-	      "active VMCS region or in the VMXON region.\n"
+	      "active VMCS region or in the VMXON region, and for the other rules below.\n"
 	      "\n",
 	      out);
+}
+
+/* The rules of vmx/misuse.def. */
+static void print_misuse(FILE *out)
+{
+	fprintf(out,
+		"## Misuse warnings\n"
+		"\n"
+		"Where the SDM says software must not do something with these structures, vtxsim does what\n"
+		"the processor does (the guest sees the same RFLAGS, errors and memory) and prints one line on\n"
+		"stderr: `vtxsim: cpuN: <what happened> (SDM <section>: <rule>) [vmx misuse <ID>]`. Each rule\n"
+		"has its own budget of %d lines per CPU (the last one ends in \"[further repeats are not\n"
+		"shown]\"), counted apart from the general limit of %d other warnings per CPU, so a guest that\n"
+		"keeps writing VMCS memory cannot hide a later, different misuse. Which CPU uses a region is\n"
+		"known from the physical map's watch list (VMXON and VMPTRLD watch their regions).\n"
+		"\n"
+		"| ID | SDM | Rule |\n"
+		"|---|---|---|\n",
+		VMX_MISUSE_BUDGET, CPU_WARN_MAX);
+	for (int i = 0; i < VMX_MISUSE_COUNT; i++)
+		fprintf(out, "| `%s` | %s | %s |\n", vmx_misuse_rules[i].id, vmx_misuse_rules[i].section,
+			vmx_misuse_rules[i].rule);
+	fputs("\n", out);
 }
 
 void vmcs_layout_markdown(FILE *out)
 {
 	print_intro(out);
 	print_region(out);
+	print_misuse(out);
 	fprintf(out, "## The fields (%d)\n\n", VF_COUNT);
 	fputs("| Offset | Encoding | NAME | SDM title | Width | Type | Appendix B | Exists when |\n"
 	      "|---|---|---|---|---|---|---|---|\n",
