@@ -132,7 +132,7 @@ static bool store_guest_msrs(struct cpu *c)
 		if (phys_read(c->phys, pa + 4, 4) != 0 || msr == 0x9e || (msr >> 8) == 8 ||
 		    !cpu_msr_read(c, msr, &v))
 			return false;
-		phys_write(c->phys, pa + 8, v, 8);
+		phys_write_unwatched(c->phys, pa + 8, v, 8);     /* the processor's store, not the guest's */
 	}
 	return true;
 }
@@ -260,7 +260,7 @@ static const char *abort_text(enum vmx_abort_indicator a)
 
 void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 {
-	phys_write(c->phys, c->vmx.vmcs_ptr + VMCS_OFF_ABORT, (uint32_t)a, 4);
+	phys_write_unwatched(c->phys, c->vmx.vmcs_ptr + VMCS_OFF_ABORT, (uint32_t)a, 4);
 	cpu_warn(c, "VMX abort %d (SDM 27.7): %s; VMCS at %#llx; the processor is in shutdown", (int)a,
 		 abort_text(a), (unsigned long long)c->vmx.vmcs_ptr);
 	vmx_tracef(c, "VMX abort %d: %s", (int)a, abort_text(a));

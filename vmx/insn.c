@@ -126,14 +126,12 @@ enum exec_status op_vmclear_Mq(struct cpu *c, const struct insn *i)
 	 * launch state "clear" and the end of the VMCS being active. A region
 	 * another CPU uses is rewritten all the same (24.11.1: that CPU keeps
 	 * its own copy of the launch state); the misuse warning names it. */
-	bool elsewhere = vmx_misuse_vmclear(c, pa);
+	vmx_misuse_vmclear(c, pa);
 	struct vmx_active *a = vmx_active_find(c, pa);
 	if (a)
 		vmx_active_clear(c, a);
-	else if (elsewhere)
+	else    /* not active here (maybe elsewhere: warned above): memory only */
 		phys_write_unwatched(c->phys, pa + VMCS_OFF_LAUNCH, VMCS_LAUNCH_CLEAR, 4);
-	else
-		phys_write(c->phys, pa + VMCS_OFF_LAUNCH, VMCS_LAUNCH_CLEAR, 4);
 	if (pa == c->vmx.vmcs_ptr)
 		c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	vmx_succeed(c);
