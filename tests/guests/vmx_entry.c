@@ -223,7 +223,7 @@ static void test_guest_state_loading(void)
 	uint64_t cr0 = read_cr0(), cr4 = read_cr4(), efer = rdmsr(MSR_EFER), pat = rdmsr(MSR_IA32_PAT);
 	uint64_t rsp = vmx_scratch_page(0) + 0xff0, rfl = 0x2 | RFLAGS_CF | RFLAGS_PF | RFLAGS_ZF | RFLAGS_SF |
 							RFLAGS_OF | RFLAGS_DF;
-	uint64_t gdt_base = sgdt_now().base, idt_base = sidt_now().base;
+	uint64_t gdt_base = sgdt_now().base;
 	bool msrs, ld_pat, ld_efer;
 	struct vmx_outcome o;
 
@@ -286,7 +286,6 @@ static void test_guest_state_loading(void)
 	report_eq(g_gdtr.limit, 0x3f, "26.3.2.2: GDTR limit loaded");
 	report_eq(g_idtr.base, (uint64_t)guest_idt, "26.3.2.2: IDTR base loaded");
 	report_eq(g_idtr.limit, 0x7ff, "26.3.2.2: IDTR limit loaded");
-	(void)idt_base;
 	if (!msrs) {
 		report_skip("26.3.2.1: MSRs as the guest reads them (no MSR bitmaps on this model)");
 		return;
@@ -607,12 +606,18 @@ static void test_entry_failure(void)
 	/* 26.3.1.4: RFLAGS bit 1 must be 1. An event to inject, too. */
 	vmwrite(VMCS_GUEST_RFLAGS, 0);
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT | VEC_UD);
+	/* Host fields that differ from the state at VMRESUME, so that the
+	 * failure is seen to load them (26.7 step 2). */
+	uint64_t fsb = rdmsr(MSR_FS_BASE);
+	vmwrite(VMCS_HOST_FS_BASE, 0x5000);
+	asm volatile("mov %0, %%dr7" : : "r"(0x600ul));
 	for (unsigned i = 0; i < ARRAY_SIZE(guest_fields); i++)
 		if (vmx_enc_type(guest_fields[i]) == VMX_T_GUEST)
 			before[i] = vmread(guest_fields[i]);
 	o = vmx_try_resume();
 	uint64_t kgs_after = rdmsr(MSR_KGS);
 	wrmsr(MSR_KGS, kgs);
+	wrmsr(MSR_FS_BASE, fsb);
 	report(o.res == VMX_OK, "26.7: invalid guest state is a VM-entry failure (VM exit), not a VMfail");
 	report_eq(o.exit_reason, EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE,
 		  "26.7: exit reason 33 with bit 31 set");
@@ -633,6 +638,7 @@ static void test_entry_failure(void)
 	report_eq(vmx_host_seen.dr7, DR7_FIXED, "26.7/27.5.1: host DR7 = 400H");
 	report_eq(vmx_host_seen.idtr.limit, 0xffff, "26.7/27.5.2: host IDTR limit FFFFH");
 	report_eq(vmx_host_seen.cr4, vmread(VMCS_HOST_CR4), "26.7/27.5.1: host CR4 loaded");
+	report_eq(vmx_host_seen.msr[SEEN_FS_BASE], 0x5000, "26.7/27.5.2: host FS base loaded from its field");
 
 	/* Fixed, the same VMCS (still launched) resumes. */
 	vmwrite(VMCS_GUEST_RFLAGS, 2);
