@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "cpu/cpuid.h"
-#include "vmx/caps_bits.h"
-#include "vmx/controls.h"
+#include "vmx/vmx.h"
 
 #define L1C(x) CPUID_BIT(CPUID_1_ECX, x)
 #define L1D(x) CPUID_BIT(CPUID_1_EDX, x)

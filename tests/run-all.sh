@@ -1,10 +1,11 @@
 #!/bin/sh
 # run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
 # (tests/guests/run.sh) under $B/vtxsim, the determinism and record/replay
-# tests (tests/guests/determinism.sh), then the differential test against
+# tests (tests/guests/determinism.sh), the VM-entry verdict test
+# (tests/guests/verdict.sh), then the differential test against
 # the host CPU ($B/difftest, fixed seed) and, with python3, that the
 # generated VM-entry matrix is up to date. Ends with one line
-# "N passed, M failed" summing all four, and a non-zero status if anything
+# "N passed, M failed" summing them all, and a non-zero status if anything
 # failed or a runner did not print its summary.
 set -u
 
@@ -58,6 +59,10 @@ det_log=$B/determinism-tests.log
 { sh "$HERE/guests/determinism.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$det_log.status"; } 2>&1 | tee "$det_log"
 tally determinism "$det_log" determinism: "$(cat "$det_log.status")"
 
+verdict_log=$B/verdict-tests.log
+{ sh "$HERE/guests/verdict.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$verdict_log.status"; } 2>&1 | tee "$verdict_log"
+tally verdict "$verdict_log" verdict: "$(cat "$verdict_log.status")"
+
 # A fixed seed, 200000 template instructions (tests/diff/runner.c).
 diff_log=$B/diff-tests.log
 if [ -x "$B/difftest" ]; then
@@ -84,6 +89,6 @@ else
 	echo "run-all: python3 not installed; the generated-matrix check is skipped"
 fi
 
-rm -f "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status"
+rm -f "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status" "$verdict_log.status"
 echo "$passed passed, $failed failed"
 exit "$status"

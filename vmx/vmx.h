@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmx/caps_bits.h"
 #include "vmx/controls.h"
 
 struct cpu;

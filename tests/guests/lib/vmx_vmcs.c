@@ -364,6 +364,7 @@ void vmx_baseline(int guest_bits)
 	if (guest_bits != 64 && guest_bits != 32)
 		report(false, "vmx_baseline(%d): guest_bits must be 64 or 32", guest_bits);
 	fresh_vmcs();
+	memset(scratch, 0, sizeof(scratch));   /* every case starts from zeroed scratch pages */
 	baseline_controls(guest_bits);
 	baseline_host();
 	baseline_guest_state(guest_bits);
@@ -444,6 +445,5 @@ uint64_t vmx_scratch_page(int n)
 		report(false, "vmx_scratch_page(%d): only %d pages", n, VMX_SCRATCH_PAGES);
 		n = 0;
 	}
-	memset(scratch[n], 0, VMX_PAGE);
 	return pa_of(scratch[n]);
 }

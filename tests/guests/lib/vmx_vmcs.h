@@ -169,7 +169,8 @@ extern struct vmx_host_seen vmx_host_seen;
 /* A valid identity EPT over the low 4 GiB and its EPTP written to the
  * current VMCS (for cases that turn on "enable EPT"). */
 void vmx_setup_ept(void);
-/* The n-th (n < VMX_SCRATCH_PAGES) 4 KiB page, zeroed on each call. */
+/* The n-th (n < VMX_SCRATCH_PAGES) 4 KiB page; vmx_baseline zeroes them all,
+ * so a case may fetch the same page several times and keep what it wrote. */
 #define VMX_SCRATCH_PAGES 16
 uint64_t vmx_scratch_page(int n);
 

@@ -7,6 +7,7 @@
 
 #include "cpu/msr.h"
 #include "tests/unit/cpu/sysenv.h"
+#include "tests/unit/vmx/host_state.h"
 #include "vmx/caps_bits.h"
 #include "vmx/controls.h"
 #include "vmx/entry.h"
@@ -36,23 +37,6 @@ struct vmx_env {
 	struct harness *h;
 	struct cpu_model model;
 };
-
-static void write_host_state(struct cpu *c)
-{
-	vmcs_write(c, VF_HOST_CR0, c->cr0);
-	vmcs_write(c, VF_HOST_CR3, c->cr3);
-	vmcs_write(c, VF_HOST_CR4, c->cr4);
-	vmcs_write(c, VF_HOST_CS_SELECTOR, K_CS);
-	vmcs_write(c, VF_HOST_SS_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_DS_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_ES_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_TR_SELECTOR, TSS_SEL);
-	vmcs_write(c, VF_HOST_TR_BASE, TSS_BASE);
-	vmcs_write(c, VF_HOST_GDTR_BASE, GDT_BASE);
-	vmcs_write(c, VF_HOST_IDTR_BASE, IDT_BASE);
-	vmcs_write(c, VF_HOST_RSP, HOST_STACK);
-	vmcs_write(c, VF_HOST_RIP, HOST_CODE);
-}
 
 static void write_guest_segments(struct cpu *c)
 {
@@ -110,7 +94,7 @@ static struct vmx_env *env_create(void)
 	vmcs_write(c, VF_PROC_CONTROLS, PROC_BASE);
 	vmcs_write(c, VF_EXIT_CONTROLS, EXIT_BASE);
 	vmcs_write(c, VF_ENTRY_CONTROLS, ENTRY_BASE);
-	write_host_state(c);
+	vmx_test_host_state(c, HOST_CODE, HOST_STACK);
 	write_guest_state(c);
 	put_code(v->h, GUEST_CODE, guest_code, sizeof(guest_code));
 	put_code(v->h, HOST_CODE, (const uint8_t[]){ 0xf4 }, 1);

@@ -7,6 +7,7 @@
 #include "cpu/model.h"
 #include "cpu/msr.h"
 #include "tests/unit/cpu/sysenv.h"
+#include "tests/unit/vmx/host_state.h"
 #include "vmx/controls.h"
 #include "vmx/insn.h"
 #include "vmx/vmcs.h"
@@ -544,19 +545,7 @@ static void host_state(struct harness *h)
 {
 	struct cpu *c = &h->cpu;
 	vmcs_write(c, VF_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE);
-	vmcs_write(c, VF_HOST_CR0, c->cr0);
-	vmcs_write(c, VF_HOST_CR3, c->cr3);
-	vmcs_write(c, VF_HOST_CR4, c->cr4);
-	vmcs_write(c, VF_HOST_CS_SELECTOR, K_CS);
-	vmcs_write(c, VF_HOST_SS_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_DS_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_ES_SELECTOR, K_DS);
-	vmcs_write(c, VF_HOST_TR_SELECTOR, TSS_SEL);
-	vmcs_write(c, VF_HOST_TR_BASE, TSS_BASE);
-	vmcs_write(c, VF_HOST_GDTR_BASE, GDT_BASE);
-	vmcs_write(c, VF_HOST_IDTR_BASE, IDT_BASE);
-	vmcs_write(c, VF_HOST_RIP, 0x7000);
-	vmcs_write(c, VF_HOST_RSP, 0x8000);
+	vmx_test_host_state(c, 0x7000, 0x8000);
 }
 
 /* Run code in non-root operation at CPL 3; it must exit with reason
