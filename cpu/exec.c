@@ -196,15 +196,20 @@ static inline __attribute__((always_inline)) enum exec_status run_block(struct c
 static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 {
 	bool tf = c->rflags & FL_TF, shadowed = c->mov_ss_shadow;
+	bool sti = c->sti_shadow, nonroot = c->vmx.nonroot;
 	enum exec_status st = EXEC_FAULT;
 	/* The MOV SS shadow stays visible while the instruction runs
 	 * (VMLAUNCH/VMRESUME fail with error 26 in it, SDM vol. 3C 26.1) and
-	 * ends after it; STI's shadow covers this instruction only. */
-	c->sti_shadow = false;
+	 * ends after it. STI's shadow covers this instruction only, and is
+	 * visible while it runs too: a VM exit it causes saves blocking by
+	 * STI (vol. 3C 24.4.2 Table 24-3, 27.3.4); a VM entry it performs
+	 * loads the guest's blocking, which stays. */
 	if (!c->code64 && c->rip + i->len - 1 > c->seg[SEG_CS].limit)
 		cpu_gp0(c);
 	else
 		st = exec_one(c, i);
+	if (sti && c->vmx.nonroot == nonroot)
+		c->sti_shadow = false;
 	if (st == EXEC_FAULT) {
 		if (shadowed)
 			c->mov_ss_shadow = false;

@@ -260,6 +260,7 @@ static const char *abort_text(enum vmx_abort_indicator a)
 
 void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 {
+	/* The processor's own write into the VMCS it watches (vmx/watch.h). */
 	phys_write_unwatched(c->phys, c->vmx.vmcs_ptr + VMCS_OFF_ABORT, (uint32_t)a, 4);
 	cpu_warn(c, "VMX abort %d (SDM 27.7): %s; VMCS at %#llx; the processor is in shutdown", (int)a,
 		 abort_text(a), (unsigned long long)c->vmx.vmcs_ptr);

@@ -30,6 +30,7 @@ vmx_guest32_code:
  * order), then returns into vmx_try_launch/vmx_try_resume through
  * guest_longjmp(&vmx_host_jb, 1). */
 	.globl vmx_host_entry
+	.set .Lmsr_n, 0
 vmx_host_entry:
 	mov %rax, vmx_guest_regs + 0 * 8(%rip)
 	mov %rcx, vmx_guest_regs + 1 * 8(%rip)
@@ -46,6 +47,33 @@ vmx_host_entry:
 	mov %r13, vmx_guest_regs + 13 * 8(%rip)
 	mov %r14, vmx_guest_regs + 14 * 8(%rip)
 	mov %r15, vmx_guest_regs + 15 * 8(%rip)
+	/* What the exit loaded (27.5), before any host code changes it. */
+	pushfq
+	popq vmx_host_seen + VMX_SEEN_RFLAGS(%rip)
+	mov %cr0, %rax
+	mov %rax, vmx_host_seen + VMX_SEEN_CR0(%rip)
+	mov %cr3, %rax
+	mov %rax, vmx_host_seen + VMX_SEEN_CR3(%rip)
+	mov %cr4, %rax
+	mov %rax, vmx_host_seen + VMX_SEEN_CR4(%rip)
+	mov %dr7, %rax
+	mov %rax, vmx_host_seen + VMX_SEEN_DR7(%rip)
+	mov %cs, vmx_host_seen + VMX_SEEN_SEL + 0(%rip)
+	mov %ss, vmx_host_seen + VMX_SEEN_SEL + 2(%rip)
+	mov %ds, vmx_host_seen + VMX_SEEN_SEL + 4(%rip)
+	mov %es, vmx_host_seen + VMX_SEEN_SEL + 6(%rip)
+	mov %fs, vmx_host_seen + VMX_SEEN_SEL + 8(%rip)
+	mov %gs, vmx_host_seen + VMX_SEEN_SEL + 10(%rip)
+	str vmx_host_seen + VMX_SEEN_SEL + 12(%rip)
+	sgdt vmx_host_seen + VMX_SEEN_GDTR(%rip)
+	sidt vmx_host_seen + VMX_SEEN_IDTR(%rip)
+	.irp msr, 0xc0000080, 0x277, 0xc0000100, 0xc0000101, 0xc0000102, 0x174, 0x175, 0x176
+	mov $\msr, %ecx
+	rdmsr
+	mov %eax, vmx_host_seen + VMX_SEEN_MSRS + 8 * (.Lmsr_n)(%rip)
+	mov %edx, vmx_host_seen + VMX_SEEN_MSRS + 8 * (.Lmsr_n) + 4(%rip)
+	.set .Lmsr_n, .Lmsr_n + 1
+	.endr
 	cld
 	lea vmx_host_jb(%rip), %rdi
 	mov $1, %esi

@@ -61,6 +61,7 @@ static uint8_t scratch[VMX_SCRATCH_PAGES][VMX_PAGE] VMX_PAGE_ALIGNED;
 static int vmx_started;                 /* 0: not tried, 1: in VMX operation, -1: cannot */
 
 uint64_t vmx_guest_regs[16];
+struct vmx_host_seen vmx_host_seen;
 struct guest_jmp_buf vmx_host_jb;       /* where vmx_host_entry returns to */
 extern char vmx_host_entry[];
 

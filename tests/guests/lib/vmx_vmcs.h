@@ -28,6 +28,17 @@
 #define VMX_VMCALL_LEN 3
 #define VMX_GUEST_SECOND_VMCALL 8
 
+/* Offsets in struct vmx_host_seen (below), for lib/vmx_guest.S. */
+#define VMX_SEEN_RFLAGS 0
+#define VMX_SEEN_CR0 8
+#define VMX_SEEN_CR3 16
+#define VMX_SEEN_CR4 24
+#define VMX_SEEN_DR7 32
+#define VMX_SEEN_SEL 40
+#define VMX_SEEN_GDTR 56
+#define VMX_SEEN_IDTR 72
+#define VMX_SEEN_MSRS 88
+
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stdint.h>
@@ -125,6 +136,35 @@ struct vmx_outcome vmx_try_resume(void);
  * last VM exit, indexed by their encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX,
  * 4 unused (RSP is GUEST_RSP), 5 RBP, 6 RSI, 7 RDI, 8..15 R8..R15). */
 extern uint64_t vmx_guest_regs[16];
+
+/* The host state as the last VM exit (or VM-entry failure, 26.7) loaded
+ * it, read by vmx_host_entry before any host code runs (27.5): RFLAGS, CR0,
+ * CR3, CR4, DR7, the selectors, SGDT/SIDT, and the MSRs in enum
+ * vmx_seen_msr order (they exist on every 64-bit model). */
+enum vmx_seen_msr {
+	SEEN_EFER, SEEN_PAT, SEEN_FS_BASE, SEEN_GS_BASE, SEEN_KERNEL_GS_BASE,
+	SEEN_SYSENTER_CS, SEEN_SYSENTER_ESP, SEEN_SYSENTER_EIP, SEEN_MSR_COUNT
+};
+struct vmx_seen_dtr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+struct vmx_host_seen {
+	uint64_t rflags, cr0, cr3, cr4, dr7;
+	uint16_t cs, ss, ds, es, fs, gs, tr, pad;
+	struct vmx_seen_dtr gdtr;
+	uint8_t pad1[6];
+	struct vmx_seen_dtr idtr;
+	uint8_t pad2[6];
+	uint64_t msr[SEEN_MSR_COUNT];
+};
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, cr4) == VMX_SEEN_CR4, "seen cr4");
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, dr7) == VMX_SEEN_DR7, "seen dr7");
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, cs) == VMX_SEEN_SEL, "seen selectors");
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, gdtr) == VMX_SEEN_GDTR, "seen gdtr");
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, idtr) == VMX_SEEN_IDTR, "seen idtr");
+_Static_assert(__builtin_offsetof(struct vmx_host_seen, msr) == VMX_SEEN_MSRS, "seen msrs");
+extern struct vmx_host_seen vmx_host_seen;
 
 /* A valid identity EPT over the low 4 GiB and its EPTP written to the
  * current VMCS (for cases that turn on "enable EPT"). */
