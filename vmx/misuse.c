@@ -40,52 +40,45 @@ void vmx_misuse(struct cpu *c, enum vmx_misuse m, const char *fmt, ...)
 
 /* ---- the VMX instructions (SDM vol. 3C 30.3) ---- */
 
+/* Warn with rule m when another CPU uses the region at pa as kind; fmt
+ * takes this CPU, the address and the other CPU. */
+static bool used_elsewhere(struct cpu *c, uint64_t pa, enum vmx_watch_kind kind, enum vmx_misuse m,
+			   const char *fmt)
+{
+	const struct phys_watch *w = vmx_watch_other(c, pa, kind);
+	if (w)
+		vmx_misuse(c, m, fmt, c->id, (unsigned long long)pa, vmx_watch_owner(w));
+	return w != NULL;
+}
+
 /* 24.11.5: the region is another CPU's VMXON region, or a VMCS active on
  * any CPU (this one has none: VMXON runs outside VMX operation). A real
  * processor enters VMX operation all the same. */
 void vmx_misuse_vmxon(struct cpu *c, uint64_t pa)
 {
-	const struct phys_watch *w = vmx_watch_other(c, pa, VMX_WATCH_VMXON);
-	if (w)
-		vmx_misuse(c, VMX_MISUSE_VMXON_REGION_SHARED,
-			   "VMXON on cpu%d with the region at 0x%llx, the VMXON region of cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(w));
-	w = vmx_watch_other(c, pa, VMX_WATCH_VMCS);
-	if (w)
-		vmx_misuse(c, VMX_MISUSE_VMXON_REGION_SHARED,
-			   "VMXON on cpu%d with the region at 0x%llx, a VMCS active on cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(w));
+	used_elsewhere(c, pa, VMX_WATCH_VMXON, VMX_MISUSE_VMXON_REGION_SHARED,
+		       "VMXON on cpu%d with the region at 0x%llx, the VMXON region of cpu%d");
+	used_elsewhere(c, pa, VMX_WATCH_VMCS, VMX_MISUSE_VMXON_REGION_SHARED,
+		       "VMXON on cpu%d with the region at 0x%llx, a VMCS active on cpu%d");
 }
 
 /* After the pointer and revision checks passed (this CPU's own VMXON
  * pointer is error 10, not a warning). */
 void vmx_misuse_vmptrld(struct cpu *c, uint64_t pa)
 {
-	const struct phys_watch *w = vmx_watch_other(c, pa, VMX_WATCH_VMCS);
-	if (w)
-		vmx_misuse(c, VMX_MISUSE_VMCS_ACTIVE_ON_TWO_CPUS,
-			   "VMPTRLD on cpu%d of the VMCS at 0x%llx, which is active on cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(w));
-	w = vmx_watch_other(c, pa, VMX_WATCH_VMXON);
-	if (w)
-		vmx_misuse(c, VMX_MISUSE_VMXON_REGION_AS_VMCS,
-			   "VMPTRLD on cpu%d of the region at 0x%llx, the VMXON region of cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(w));
+	used_elsewhere(c, pa, VMX_WATCH_VMCS, VMX_MISUSE_VMCS_ACTIVE_ON_TWO_CPUS,
+		       "VMPTRLD on cpu%d of the VMCS at 0x%llx, which is active on cpu%d");
+	used_elsewhere(c, pa, VMX_WATCH_VMXON, VMX_MISUSE_VMXON_REGION_AS_VMCS,
+		       "VMPTRLD on cpu%d of the region at 0x%llx, the VMXON region of cpu%d");
 }
 
 bool vmx_misuse_vmclear(struct cpu *c, uint64_t pa)
 {
-	const struct phys_watch *w = vmx_watch_other(c, pa, VMX_WATCH_VMCS);
-	if (w)
-		vmx_misuse(c, VMX_MISUSE_VMCLEAR_ACTIVE_ELSEWHERE,
-			   "VMCLEAR on cpu%d of the VMCS at 0x%llx, which stays active on cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(w));
-	const struct phys_watch *x = vmx_watch_other(c, pa, VMX_WATCH_VMXON);
-	if (x)
-		vmx_misuse(c, VMX_MISUSE_VMXON_REGION_AS_VMCS,
-			   "VMCLEAR on cpu%d of the region at 0x%llx, the VMXON region of cpu%d", c->id,
-			   (unsigned long long)pa, vmx_watch_owner(x));
-	return w || x;
+	bool vmcs = used_elsewhere(c, pa, VMX_WATCH_VMCS, VMX_MISUSE_VMCLEAR_ACTIVE_ELSEWHERE,
+				   "VMCLEAR on cpu%d of the VMCS at 0x%llx, which stays active on cpu%d");
+	bool vmxon = used_elsewhere(c, pa, VMX_WATCH_VMXON, VMX_MISUSE_VMXON_REGION_AS_VMCS,
+				    "VMCLEAR on cpu%d of the region at 0x%llx, the VMXON region of cpu%d");
+	return vmcs || vmxon;
 }
 
 /* ---- VM entry: structures the VMCS points to (24.11.4) ---- */
