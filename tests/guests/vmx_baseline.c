@@ -69,6 +69,33 @@ static void test_guest(int bits)
 	       "%d-bit guest: VMLAUNCH of the launched VMCS is VMfailValid(4) (got %d/%u)", bits, o.res, o.error);
 }
 
+/* vmx_enter_guest: the guest's registers go in from vmx_guest_regs[] and
+ * come back there (the host's own values would be unrelated). */
+static void test_enter_guest(void)
+{
+	const uint64_t rbx = 0x5a5a00001234abcdull, r15 = 0x0f0f0f0f0f0f0f0full;
+	struct vmx_outcome o;
+
+	vmx_baseline(64);
+	for (unsigned r = 0; r < 16; r++)
+		vmx_guest_regs[r] = 0;
+	vmx_guest_regs[3] = rbx;
+	vmx_guest_regs[15] = r15;
+	o = vmx_enter_guest(false);
+	report(o.res == VMX_OK && o.exit_reason == EXIT_REASON_VMCALL, "enter_guest: VMLAUNCH enters (%d/%u)", o.res,
+	       o.exit_reason);
+	report_eq(vmx_guest_regs[3], rbx, "enter_guest: RBX went in and came back");
+	report_eq(vmx_guest_regs[15], r15, "enter_guest: R15 went in and came back");
+	vmx_skip_insn();
+	o = vmx_enter_guest(true);
+	report(o.res == VMX_OK && o.exit_reason == EXIT_REASON_VMCALL, "enter_guest: VMRESUME enters");
+	report_eq((uint32_t)vmx_guest_regs[0], VMX_GUEST_MAGIC, "enter_guest: RAX written by the guest");
+	report_eq(vmx_guest_regs[3], rbx, "enter_guest: RBX kept across the second entry");
+	o = vmx_enter_guest(false);
+	report(o.res == VMX_FAIL_VALID && o.error == VMERR_VMLAUNCH_NOT_CLEAR,
+	       "enter_guest: VMLAUNCH of the launched VMCS is VMfailValid(4) (got %d/%u)", o.res, o.error);
+}
+
 void kmain(uint32_t magic, uint32_t mbinfo)
 {
 	(void)magic;
@@ -79,6 +106,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 		test_guest(32);
 		/* A second baseline after exits: the library resets everything. */
 		test_guest(64);
+		test_enter_guest();
 	}
 	report_summary();
 }

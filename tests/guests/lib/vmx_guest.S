@@ -79,4 +79,45 @@ vmx_host_entry:
 	mov $1, %esi
 	call guest_longjmp
 
+/* vmx_enter_regs(int resume): lib/vmx_vmcs.c vmx_enter_guest. Loads
+ * RAX..R15 (not RSP) from vmx_guest_regs[], then VMRESUME or VMLAUNCH. A
+ * VMfail falls through: RFLAGS goes to vmx_enter_rflags and the C side is
+ * reached by guest_longjmp(&vmx_host_jb, 2) (the callee-saved registers
+ * hold guest values by then). */
+	.globl vmx_enter_regs
+vmx_enter_regs:
+	mov %edi, .Lresume(%rip)
+	mov vmx_guest_regs + 1 * 8(%rip), %rcx
+	mov vmx_guest_regs + 2 * 8(%rip), %rdx
+	mov vmx_guest_regs + 3 * 8(%rip), %rbx
+	mov vmx_guest_regs + 5 * 8(%rip), %rbp
+	mov vmx_guest_regs + 6 * 8(%rip), %rsi
+	mov vmx_guest_regs + 7 * 8(%rip), %rdi
+	mov vmx_guest_regs + 8 * 8(%rip), %r8
+	mov vmx_guest_regs + 9 * 8(%rip), %r9
+	mov vmx_guest_regs + 10 * 8(%rip), %r10
+	mov vmx_guest_regs + 11 * 8(%rip), %r11
+	mov vmx_guest_regs + 12 * 8(%rip), %r12
+	mov vmx_guest_regs + 13 * 8(%rip), %r13
+	mov vmx_guest_regs + 14 * 8(%rip), %r14
+	mov vmx_guest_regs + 15 * 8(%rip), %r15
+	mov vmx_guest_regs + 0 * 8(%rip), %rax
+	cmpl $0, .Lresume(%rip)
+	jne 1f
+	vmlaunch
+	jmp 2f
+1:	vmresume
+2:	pushfq
+	popq vmx_enter_rflags(%rip)
+	cld
+	lea vmx_host_jb(%rip), %rdi
+	mov $2, %esi
+	call guest_longjmp
+
+	.data
+	.balign 4
+.Lresume:
+	.long 0
+	.text
+
 	.section .note.GNU-stack, "", @progbits

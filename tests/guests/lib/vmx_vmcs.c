@@ -372,18 +372,30 @@ void vmx_baseline(int guest_bits)
 
 /* ---- VM entries ---- */
 
+/* vmx_enter_regs (lib/vmx_guest.S): load the guest's general registers
+ * from vmx_guest_regs[], then VMRESUME (resume != 0) or VMLAUNCH. It does
+ * not return: a VM exit lands on vmx_host_entry (longjmp value 1), a
+ * VMfail stores RFLAGS in vmx_enter_rflags and longjmps with value 2. */
+extern void vmx_enter_regs(int resume) __attribute__((noreturn));
+uint64_t vmx_enter_rflags;
+
 /* VMLAUNCH/VMRESUME. A VMfail falls through (30.3); a VM exit (after a
  * successful entry, or a VM-entry failure, 26.7) lands on vmx_host_entry,
  * which longjmps back here. The exit sets the GDTR and IDTR limits to
  * FFFFH (27.5.2): they are restored. */
-static struct vmx_outcome try_enter(bool resume)
+static struct vmx_outcome try_enter(bool resume, bool with_regs)
 {
 	struct vmx_outcome o = { 0 };
 	struct dtr gdtr = sgdt(), idtr = sidt();
 	uint64_t fl;
+	int jv = guest_setjmp(&vmx_host_jb);
 
-	if (guest_setjmp(&vmx_host_jb) == 0) {
-		if (resume)
+	if (jv == 0 && with_regs)
+		vmx_enter_regs(resume);
+	if (jv == 0 || jv == 2) {
+		if (jv == 2)
+			fl = vmx_enter_rflags;
+		else if (resume)
 			asm volatile("vmresume; pushfq; popq %0" : "=r"(fl) : : "cc", "memory");
 		else
 			asm volatile("vmlaunch; pushfq; popq %0" : "=r"(fl) : : "cc", "memory");
@@ -405,12 +417,22 @@ static struct vmx_outcome try_enter(bool resume)
 
 struct vmx_outcome vmx_try_launch(void)
 {
-	return try_enter(false);
+	return try_enter(false, false);
+}
+
+struct vmx_outcome vmx_enter_guest(bool resume)
+{
+	return try_enter(resume, true);
+}
+
+void vmx_skip_insn(void)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));
 }
 
 struct vmx_outcome vmx_try_resume(void)
 {
-	return try_enter(true);
+	return try_enter(true, false);
 }
 
 /* ---- helpers for conformance cases ---- */

@@ -132,6 +132,16 @@ struct vmx_outcome {
 struct vmx_outcome vmx_try_launch(void);
 struct vmx_outcome vmx_try_resume(void);
 
+/* A VM entry with the guest's general registers (all but RSP, which is
+ * GUEST_RSP) loaded from vmx_guest_regs[] first: VMLAUNCH, or VMRESUME
+ * when resume. The exit saves them there again, so a test runs a guest
+ * through several exits as a hypervisor does: set a register the guest
+ * reads, enter, inspect the exit, vmx_skip_insn(), enter again. */
+struct vmx_outcome vmx_enter_guest(bool resume);
+/* GUEST_RIP += VM-exit instruction length: step over the instruction that
+ * caused the exit (SDM vol. 3C 27.2.5). */
+void vmx_skip_insn(void);
+
 /* The guest's general registers as the host entry point saved them at the
  * last VM exit, indexed by their encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX,
  * 4 unused (RSP is GUEST_RSP), 5 RBP, 6 RSI, 7 RDI, 8..15 R8..R15). */
