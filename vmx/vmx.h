@@ -82,6 +82,11 @@ struct vmx_state {
 	uint64_t vmcs_ptr;      /* current-VMCS pointer, or VMCS_PTR_NONE */
 	struct vmx_active active[VMX_ACTIVE_MAX];
 	unsigned nactive;
+	/* Virtual-NMI blocking (pin-based "virtual NMIs" = 1): set by the
+	 * injection of a virtual NMI, cleared by IRET; what NMI-window exiting
+	 * and the interruptibility state's bit 3 read then, instead of
+	 * c->nmi_blocked (SDM vol. 3C 25.3, 24.4.2). */
+	bool vnmi_blocked;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */
