@@ -131,6 +131,8 @@ struct cpu_msrs {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, misc_enable, feature_control;
 	uint64_t mtrr_def_type, tsc_adjust, spec_ctrl;
 	uint64_t xss;           /* IA32_XSS (SDM vol. 1 13.3) */
+	uint64_t debugctl;      /* IA32_DEBUGCTL (SDM vol. 3B 17.4.1), bits of cpu_debugctl_valid() */
+	uint64_t perf_global_ctrl;      /* IA32_PERF_GLOBAL_CTRL (vol. 3B 18.2.2), cpu_perf_global_valid() */
 };
 
 /* One 128-bit XMM register (or the upper half of a YMM register). */

@@ -197,6 +197,7 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 {
 	bool tf = c->rflags & FL_TF, shadowed = c->mov_ss_shadow;
 	bool sti = c->sti_shadow, nonroot = c->vmx.nonroot;
+	uint64_t transitions = c->vmx.transitions;
 	enum exec_status st = EXEC_FAULT;
 	/* The MOV SS shadow stays visible while the instruction runs
 	 * (VMLAUNCH/VMRESUME fail with error 26 in it, SDM vol. 3C 26.1) and
@@ -216,7 +217,12 @@ static enum exec_status exec_single(struct cpu *c, const struct insn *i)
 		cpu_debug_drop_pending(c);
 		return st;
 	}
-	cpu_debug_retired(c, i, tf);
+	/* An instruction that caused a VM exit did not complete, and one that
+	 * entered the guest (or failed to, 26.7) hands over to the state it
+	 * loaded: neither is followed by a single-step trap (SDM vol. 3C
+	 * 27.3.4 saves no pending BS for an instruction's VM exit). */
+	if (c->vmx.transitions == transitions)
+		cpu_debug_retired(c, i, tf);
 	if (shadowed)
 		c->mov_ss_shadow = false;
 	return st;

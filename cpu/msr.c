@@ -123,6 +123,54 @@ static bool chk_xss(struct cpu *c, uint64_t v)
 	return (v & ~xsave_supported_xss(c)) == 0;
 }
 
+/* IA32_DEBUGCTL (SDM vol. 4 Table 2-2, vol. 3B 17.4.1): LBR (0) and BTF
+ * (1) exist on every Intel 64 processor; TR/BTS/BTINT/BTS_OFF_OS/
+ * BTS_OFF_USR (10:6) need the debug store (CPUID.1:EDX.DS), the freeze
+ * bits (12:11) PDCM and architectural performance monitoring version 2,
+ * FREEZE_WHILE_SMM (14) IA32_PERF_CAPABILITIES[12], RTM_DEBUG (15) RTM;
+ * 13 is model-specific and 5:2, 63:16 are reserved. No model has DS, PDCM,
+ * perfmon or RTM, so LBR and BTF are the valid bits everywhere. vtxsim
+ * keeps them but models neither last-branch records nor single-step on
+ * branches: setting them draws a warning. */
+uint64_t cpu_debugctl_valid(const struct cpu *c)
+{
+	(void)c;
+	return DEBUGCTL_LBR | DEBUGCTL_BTF;
+}
+
+static bool chk_debugctl(struct cpu *c, uint64_t v)
+{
+	if (v & ~cpu_debugctl_valid(c))
+		return false;
+	if (v & ~c->msr.debugctl)
+		cpu_warn(c, "IA32_DEBUGCTL = %#llx: LBR (last-branch records) and BTF (single-step on branches) "
+			 "are kept but not modelled", (unsigned long long)v);
+	return true;
+}
+
+/* IA32_PERF_GLOBAL_CTRL (vol. 4 Table 2-2, vol. 3B 18.2.2): one enable per
+ * general-purpose counter (CPUID.0AH:EAX[15:8] of them, bits from 0) and,
+ * from perfmon version 2, per fixed counter (CPUID.0AH:EDX[4:0], bits from
+ * 32). Every model reports leaf 0AH as zeros (no counters), so no bit is
+ * valid: the MSR reads 0 and accepts only 0. A real CPU without
+ * architectural perfmon has no such MSR; vtxsim keeps it so that the VMX
+ * controls that load it (26.3.2.1, 27.5.1) have a register to load. */
+uint64_t cpu_perf_global_valid(const struct cpu *c)
+{
+	uint32_t r[4] = { 0 };
+	if (c->model->max_leaf >= 0xa)
+		cpu_cpuid(c, 0xa, 0, r);
+	unsigned version = r[0] & 0xff, gp = (r[0] >> 8) & 0xff, fixed = version > 1 ? r[3] & 0x1f : 0;
+	if (version == 0)
+		return 0;
+	return (gp >= 32 ? 0xffffffffull : (1ull << gp) - 1) | (((1ull << fixed) - 1) << 32);
+}
+
+static bool chk_perf_global_ctrl(struct cpu *c, uint64_t v)
+{
+	return (v & ~cpu_perf_global_valid(c)) == 0;
+}
+
 /* ---- MSR_FN rows ---- */
 
 static uint64_t tsc_now(const struct cpu *c)

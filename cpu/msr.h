@@ -32,6 +32,17 @@ enum msr_index {
 #define FEATURE_CONTROL_VMX_SMX (1ull << 1)
 #define FEATURE_CONTROL_VMX (1ull << 2)
 
+/* IA32_DEBUGCTL bits (SDM vol. 3B 17.4.1; vol. 4 Table 2-2). */
+#define DEBUGCTL_LBR (1ull << 0)
+#define DEBUGCTL_BTF (1ull << 1)
+
+/* The bits of IA32_DEBUGCTL and IA32_PERF_GLOBAL_CTRL the model does not
+ * reserve: what WRMSR accepts and what the VM-entry checks on the guest-
+ * and host-state fields require (SDM vol. 3C 26.2.2, 26.3.1.1). The one
+ * definition of each. */
+uint64_t cpu_debugctl_valid(const struct cpu *c);
+uint64_t cpu_perf_global_valid(const struct cpu *c);
+
 /* Read or write an MSR as RDMSR/WRMSR would, without the CPL check.
  * false means the instruction raises #GP(0) (unknown MSR, a feature the
  * model lacks, a reserved bit or an invalid value); nothing changes then. */

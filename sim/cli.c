@@ -10,6 +10,7 @@
 
 #include "cpu/model.h"
 #include "devices/rtc.h"
+#include "vmx/vmx.h"
 
 /* Returns 0 to go on, 1 to stop parsing (help, version), -1 on error. */
 typedef int (*cli_handler_fn)(struct cli *cl, const char *opt, const char *arg, char *err,
@@ -418,7 +419,8 @@ void cli_print_help(FILE *out)
 		"  4             triple fault (with -no-reboot)\n"
 		"  6             --max-cycles reached\n"
 		"  8             every CPU halted with nothing to wake it\n"
-		"  10            internal simulator error\n");
+		"  10            internal simulator error\n"
+		"  12            VMX abort (with -no-reboot)\n");
 }
 
 void cli_print_version(FILE *out)
@@ -451,6 +453,8 @@ int cli_exit_status(const struct machine_exit *e)
 		return CLI_EXIT_HALTED;
 	case MACHINE_INTERNAL_ERROR:
 		return CLI_EXIT_INTERNAL;
+	case MACHINE_VMX_ABORT:
+		return CLI_EXIT_VMX_ABORT;
 	}
 	return CLI_EXIT_INTERNAL;
 }
@@ -482,6 +486,10 @@ void cli_exit_message(const struct machine_exit *e, const struct machine_config 
 		return;
 	case MACHINE_INTERNAL_ERROR:
 		snprintf(buf, len, "internal error: %s", e->detail);
+		return;
+	case MACHINE_VMX_ABORT:
+		snprintf(buf, len, "VMX abort %" PRIu32 " (%s) on cpu%d at cycle %" PRIu64 ": the processor shut down (SDM 27.7)",
+			 e->value, vmx_abort_text(e->value), e->cpu, e->cycle);
 		return;
 	}
 	snprintf(buf, len, "internal error: unknown outcome %d", (int)e->result);

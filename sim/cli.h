@@ -25,6 +25,7 @@ enum {
 	CLI_EXIT_CYCLE_LIMIT = 6,
 	CLI_EXIT_HALTED = 8,
 	CLI_EXIT_INTERNAL = 10,
+	CLI_EXIT_VMX_ABORT = 12,        /* a VMX abort shut a vCPU down (with -no-reboot) */
 };
 
 enum cli_action { CLI_RUN, CLI_HELP, CLI_VERSION, CLI_CPU_HELP, CLI_VMCS_LAYOUT };

@@ -505,7 +505,13 @@ static bool machine_step(struct machine *m)
 	case SCHED_STOPPED:
 		return false;
 	case SCHED_TRIPLE_FAULT:
-		return m->cfg.no_reboot ? machine_finish(m, MACHINE_TRIPLE_FAULT, c) : machine_reset(m, c);
+		if (!m->cfg.no_reboot)
+			return machine_reset(m, c);
+		if (c && c->vmx.abort) {        /* the shutdown of a VMX abort (27.7) */
+			m->exit.value = c->vmx.abort;
+			return machine_finish(m, MACHINE_VMX_ABORT, c);
+		}
+		return machine_finish(m, MACHINE_TRIPLE_FAULT, c);
 	case SCHED_ALL_HALTED:
 		/* Nothing in the machine can wake a vCPU. Only live input can:
 		 * wait for a terminal (a pipe or file gives what it has now;

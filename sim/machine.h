@@ -72,11 +72,12 @@ enum machine_result {
 	MACHINE_CYCLE_LIMIT,
 	MACHINE_HALTED_FOREVER, /* every vCPU in HLT and nothing can wake one */
 	MACHINE_INTERNAL_ERROR,
+	MACHINE_VMX_ABORT,      /* under -no-reboot: a VMX abort (SDM vol. 3C 27.7) shut a vCPU down; value = its code */
 };
 
 struct machine_exit {
 	enum machine_result result;
-	uint32_t value;         /* DEBUG_EXIT */
+	uint32_t value;         /* DEBUG_EXIT; VMX_ABORT: the VMX-abort indicator */
 	int cpu;                /* the vCPU concerned, or -1 */
 	uint64_t cycle;         /* simulated time of the event */
 	uint64_t rip;

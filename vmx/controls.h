@@ -277,6 +277,9 @@ enum vmx_abort_indicator {
 
 /* Pending debug exceptions (Table 24-4). */
 #define PENDING_DBG_BS          (1ull << 14)
+#define PENDING_DBG_ENABLED_BP  (1ull << 12)    /* an enabled data or I/O breakpoint matched */
+#define PENDING_DBG_RTM         (1ull << 16)
+#define PENDING_DBG_DEFINED     (0xfull | PENDING_DBG_ENABLED_BP | PENDING_DBG_BS | PENDING_DBG_RTM)
 
 /* EPTP (24.6.11, Table 24-8). The IA32_VMX_EPT_VPID_CAP, MISC and VMFUNC
  * bits VM entry consults are in vmx/caps_bits.h. */

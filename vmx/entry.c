@@ -92,6 +92,7 @@ static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launc
 	if (launch)
 		vmx_set_current_launched(c, true);
 	c->vmx.nonroot = true;
+	c->vmx.transitions++;
 	entry_load_nonregister(c);
 	vmx_trace_entry(c, launch);
 	entry_inject_event(c);

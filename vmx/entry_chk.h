@@ -7,6 +7,7 @@
 #define VMX_ENTRY_CHK_H
 
 #include "cpu/model.h"
+#include "cpu/msr.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
 #include "vmx/entry.h"
@@ -127,10 +128,6 @@ static inline bool pat_valid(uint64_t pat)
 
 /* IA32_EFER bits that are not reserved: SCE, LME, LMA, NXE. */
 #define EFER_DEFINED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-
-/* IA32_PERF_GLOBAL_CTRL: vtxsim models no performance counters, so every
- * bit of the MSR is reserved (SDM vol. 3B 18.2.2). */
-#define PERF_GLOBAL_CTRL_DEFINED 0ull
 
 /* Interruption information of the VM-entry event (26.2.1.3). */
 static inline uint32_t intr_info(struct entry_ctx *e)

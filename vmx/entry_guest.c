@@ -48,9 +48,6 @@ bool chk_GUEST_CR4_FIXED(struct entry_ctx *e)
 	return verdict(e, v == want, v, want);
 }
 
-/* IA32_DEBUGCTL bits 5:2 and 63:16 are reserved (SDM vol. 3B 17.4.1). */
-#define DEBUGCTL_RSVD (0x3cull | ~0xffffull)
-#define DEBUGCTL_BTF (1ull << 1)
 
 static bool load_debug(struct entry_ctx *e)
 {
@@ -59,7 +56,7 @@ static bool load_debug(struct entry_ctx *e)
 
 bool chk_GUEST_DEBUGCTL_RSVD(struct entry_ctx *e)
 {
-	return !load_debug(e) || chk_rsvd(e, rd(e, VF_GUEST_IA32_DEBUGCTL), DEBUGCTL_RSVD);
+	return !load_debug(e) || chk_rsvd(e, rd(e, VF_GUEST_IA32_DEBUGCTL), ~cpu_debugctl_valid(e->c));
 }
 
 bool chk_GUEST_IA32E_CR0_PG(struct entry_ctx *e)
@@ -103,7 +100,7 @@ bool chk_GUEST_PERF_GLOBAL_RSVD(struct entry_ctx *e)
 {
 	if (!(entry_ctls(e) & ENTRY_LOAD_PERF_GLOBAL))
 		return true;
-	return chk_rsvd(e, rd(e, VF_GUEST_IA32_PERF_GLOBAL_CTRL), ~PERF_GLOBAL_CTRL_DEFINED);
+	return chk_rsvd(e, rd(e, VF_GUEST_IA32_PERF_GLOBAL_CTRL), ~cpu_perf_global_valid(e->c));
 }
 
 bool chk_GUEST_PAT(struct entry_ctx *e)

@@ -45,7 +45,7 @@ bool chk_HOST_PERF_GLOBAL_RSVD(struct entry_ctx *e)
 {
 	if (!(exit_ctls(e) & EXIT_LOAD_PERF_GLOBAL))
 		return true;
-	return chk_rsvd(e, rd(e, VF_HOST_IA32_PERF_GLOBAL_CTRL), ~PERF_GLOBAL_CTRL_DEFINED);
+	return chk_rsvd(e, rd(e, VF_HOST_IA32_PERF_GLOBAL_CTRL), ~cpu_perf_global_valid(e->c));
 }
 
 bool chk_HOST_PAT(struct entry_ctx *e)

@@ -11,16 +11,21 @@
 #include "vmx/caps.h"
 #include "vmx/trace.h"
 
-/* 26.3.2.1. IA32_DEBUGCTL and IA32_PERF_GLOBAL_CTRL are not modelled by
- * the CPU (their fields were checked; nothing is loaded). */
+/* 26.3.2.1: control registers, DR7 and IA32_DEBUGCTL ("load debug
+ * controls"), the SYSENTER MSRs, IA32_PERF_GLOBAL_CTRL, IA32_PAT and
+ * IA32_EFER under their "load" controls. */
 static void load_guest_regs(struct cpu *c, uint32_t entc)
 {
 	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_read(c, VF_GUEST_CR0));
 	c->cr3 = vmcs_read(c, VF_GUEST_CR3);
 	c->cr4 = vmcs_read(c, VF_GUEST_CR4);
 	/* DR7 bit 12 and bits 15:14 are loaded as 0, bit 10 as 1. */
-	if (entc & ENTRY_LOAD_DEBUG_CTLS)
+	if (entc & ENTRY_LOAD_DEBUG_CTLS) {
 		c->dr[7] = (vmcs_read(c, VF_GUEST_DR7) & ~0xd000ull) | DR7_FIXED1;
+		c->msr.debugctl = vmcs_read(c, VF_GUEST_IA32_DEBUGCTL);
+	}
+	if (entc & ENTRY_LOAD_PERF_GLOBAL)
+		c->msr.perf_global_ctrl = vmcs_read(c, VF_GUEST_IA32_PERF_GLOBAL_CTRL);
 	c->msr.sysenter_cs = (uint32_t)vmcs_read(c, VF_GUEST_IA32_SYSENTER_CS);
 	c->msr.sysenter_esp = vmcs_read(c, VF_GUEST_IA32_SYSENTER_ESP);
 	c->msr.sysenter_eip = vmcs_read(c, VF_GUEST_IA32_SYSENTER_EIP);
@@ -124,6 +129,29 @@ bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
 
 /* ---- 26.3.2.5 non-register state, 26.6 activity states ---- */
 
+/* 26.6.3: the pending debug exceptions field is ignored when the entry is
+ * vectoring (26.6: it injects an event other than "other event"), except
+ * a software interrupt or software exception with blocking by MOV SS, and
+ * when it is not vectoring and enters the shutdown or wait-for-SIPI state.
+ * Otherwise the exceptions are valid if BS or bit 12 is set: they are then
+ * delivered as a #DB trap before the first guest instruction (cpu/debug.c
+ * cpu_debug_boundary, with the priority of a trap on the previous
+ * instruction), or held while MOV SS blocks them. */
+static uint64_t entry_pending_dbg(struct cpu *c, uint32_t intr, enum vmx_activity act)
+{
+	uint32_t info = (uint32_t)vmcs_read(c, VF_ENTRY_INTR_INFO);
+	enum vmx_intr_type type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	uint64_t v = vmcs_read(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
+	if ((info & INTR_INFO_VALID) && type != INTR_TYPE_OTHER) {
+		bool soft = type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION;
+		if (!soft || !(intr & INTR_BLOCK_MOV_SS))
+			return 0;
+	} else if (act == ACTIVITY_SHUTDOWN || act == ACTIVITY_WAIT_SIPI) {
+		return 0;
+	}
+	return (v & (PENDING_DBG_BS | PENDING_DBG_ENABLED_BP)) ? v & PENDING_DBG_DEFINED : 0;
+}
+
 void entry_load_nonregister(struct cpu *c)
 {
 	uint32_t intr = (uint32_t)vmcs_read(c, VF_GUEST_INTERRUPTIBILITY);
@@ -132,10 +160,11 @@ void entry_load_nonregister(struct cpu *c)
 	/* With "virtual NMIs" the bit is virtual-NMI blocking (issue 6/7). */
 	if (!(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
 		c->nmi_blocked = intr & INTR_BLOCK_NMI;
-	c->pending_dbg = vmcs_read(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
+	enum vmx_activity act = (enum vmx_activity)vmcs_read(c, VF_GUEST_ACTIVITY_STATE);
+	c->pending_dbg = entry_pending_dbg(c, intr, act);
 	cpu_debug_update(c);
 	c->halted = c->shutdown = c->wait_sipi = false;
-	switch ((enum vmx_activity)vmcs_read(c, VF_GUEST_ACTIVITY_STATE)) {
+	switch (act) {
 	case ACTIVITY_ACTIVE:
 		break;
 	case ACTIVITY_HLT:

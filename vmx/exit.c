@@ -75,8 +75,8 @@ static enum vmx_activity activity(const struct cpu *c)
 	return c->halted ? ACTIVITY_HLT : ACTIVITY_ACTIVE;
 }
 
-/* 27.3.1 control registers, debug registers, MSRs. IA32_DEBUGCTL is not
- * modelled (RDMSR of it is #GP on every model): it is saved as 0. */
+/* 27.3.1 control registers, debug registers ("save debug controls": DR7
+ * and IA32_DEBUGCTL), MSRs. */
 static void save_guest_regs(struct cpu *c, uint32_t exitc)
 {
 	vmcs_write(c, VF_GUEST_CR0, c->cr0);
@@ -84,7 +84,7 @@ static void save_guest_regs(struct cpu *c, uint32_t exitc)
 	vmcs_write(c, VF_GUEST_CR4, c->cr4);
 	if (exitc & EXIT_SAVE_DEBUG_CTLS) {
 		vmcs_write(c, VF_GUEST_DR7, c->dr[7]);
-		vmcs_write(c, VF_GUEST_IA32_DEBUGCTL, 0);
+		vmcs_write(c, VF_GUEST_IA32_DEBUGCTL, c->msr.debugctl);
 	}
 	vmcs_write(c, VF_GUEST_IA32_SYSENTER_CS, (uint32_t)c->msr.sysenter_cs);
 	vmcs_write(c, VF_GUEST_IA32_SYSENTER_ESP, c->msr.sysenter_esp);
@@ -95,10 +95,41 @@ static void save_guest_regs(struct cpu *c, uint32_t exitc)
 		vmcs_write(c, VF_GUEST_IA32_EFER, c->efer);
 }
 
+/* 27.3.4: the pending debug exceptions field is saved as clear for every
+ * VM exit but those caused by INIT, a machine check or an SMI, those with
+ * basic reason "TPR below threshold" or "monitor trap flag", and those not
+ * caused by a debug exception that occur while MOV-SS blocking holds debug
+ * exceptions back. For these the pending causes are saved: B3:B0, bit 12
+ * (enabled breakpoint) and BS as they stand, the reserved bits cleared. */
+static uint64_t saved_pending_dbg(const struct cpu *c, uint32_t reason, uint32_t intr_info)
+{
+	bool debug_exception = reason == EXIT_REASON_EXCEPTION_NMI && (intr_info & INTR_INFO_VALID) &&
+			       (intr_info & INTR_INFO_VECTOR_MASK) == VEC_DB &&
+			       ((intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_HW_EXCEPTION;
+	bool machine_check = reason == EXIT_REASON_EXCEPTION_NMI && (intr_info & INTR_INFO_VALID) &&
+			     (intr_info & INTR_INFO_VECTOR_MASK) == VEC_MC;
+	bool keep = reason == EXIT_REASON_INIT || reason == EXIT_REASON_IO_SMI || reason == EXIT_REASON_OTHER_SMI ||
+		    reason == EXIT_REASON_TPR_BELOW_THRESHOLD || reason == EXIT_REASON_MTF || machine_check ||
+		    (c->mov_ss_shadow && !debug_exception);
+	return keep ? c->pending_dbg & PENDING_DBG_DEFINED : 0;
+}
+
+/* 27.3.4 (end): with "enable EPT" and PAE paging in the guest the PDPTEs
+ * are saved; otherwise the SDM leaves the four fields undefined and vtxsim
+ * leaves them unchanged. */
+static void save_guest_pdptes(struct cpu *c)
+{
+	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PAE) || (c->efer & EFER_LMA) ||
+	    !(vmcs_read(c, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) || !(vmcs_read(c, VF_PROC2_CONTROLS) & PROC2_EPT))
+		return;
+	for (unsigned k = 0; k < 4; k++)
+		vmcs_write(c, VF_GUEST_PDPTE0 + k, c->pdpte[k]);
+}
+
 /* 27.3.2 segments and descriptor tables (the CPU keeps the VMCS access-
  * rights layout, unusable bit included), 27.3.3 RIP/RSP/RFLAGS, 27.3.4
  * non-register state. */
-static void save_guest_state(struct cpu *c, uint64_t rip)
+static void save_guest_state(struct cpu *c, const struct vmx_exit_info *x, uint64_t rip)
 {
 	save_guest_regs(c, (uint32_t)vmcs_read(c, VF_EXIT_CONTROLS));
 	for (unsigned k = SEG_ES; k <= SEG_GS; k++)
@@ -113,8 +144,10 @@ static void save_guest_state(struct cpu *c, uint64_t rip)
 	vmcs_write(c, VF_GUEST_RSP, c->gpr[R_SP]);
 	vmcs_write(c, VF_GUEST_RFLAGS, cpu_get_rflags(c));
 	vmcs_write(c, VF_GUEST_INTERRUPTIBILITY, interruptibility(c));
-	vmcs_write(c, VF_GUEST_PENDING_DBG_EXCEPTIONS, c->pending_dbg);
+	vmcs_write(c, VF_GUEST_PENDING_DBG_EXCEPTIONS,
+		   saved_pending_dbg(c, x->reason & 0xffff, x->has_intr ? x->intr_info : 0));
 	vmcs_write(c, VF_GUEST_ACTIVITY_STATE, activity(c));
+	save_guest_pdptes(c);
 }
 
 /* ---- 27.4 the VM-exit MSR-store area ---- */
@@ -148,7 +181,9 @@ uint64_t vmx_cr0_merge(uint64_t old, uint64_t field)
 	return (old & CR0_KEEP) | (field & ~CR0_KEEP);
 }
 
-/* 27.5.1. IA32_DEBUGCTL and IA32_PERF_GLOBAL_CTRL are not modelled. */
+/* 27.5.1: CR0/CR3/CR4, DR7 = 400H, IA32_DEBUGCTL cleared, the SYSENTER
+ * MSRs, and IA32_PERF_GLOBAL_CTRL / IA32_PAT / IA32_EFER under their
+ * "load" controls (EFER.LMA/LME = "host address-space size" otherwise). */
 static void load_host_regs(struct cpu *c, uint32_t exitc, bool host64)
 {
 	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_read(c, VF_HOST_CR0));
@@ -159,9 +194,12 @@ static void load_host_regs(struct cpu *c, uint32_t exitc, bool host64)
 	else
 		c->cr4 &= ~CR4_PCIDE;
 	c->dr[7] = DR7_FIXED1;
+	c->msr.debugctl = 0;
 	c->msr.sysenter_cs = (uint32_t)vmcs_read(c, VF_HOST_IA32_SYSENTER_CS);
 	c->msr.sysenter_esp = vmcs_read(c, VF_HOST_IA32_SYSENTER_ESP);
 	c->msr.sysenter_eip = vmcs_read(c, VF_HOST_IA32_SYSENTER_EIP);
+	if (exitc & EXIT_LOAD_PERF_GLOBAL)
+		c->msr.perf_global_ctrl = vmcs_read(c, VF_HOST_IA32_PERF_GLOBAL_CTRL);
 	if (exitc & EXIT_LOAD_PAT)
 		c->msr.pat = vmcs_read(c, VF_HOST_IA32_PAT);
 	if (exitc & EXIT_LOAD_EFER)
@@ -248,9 +286,9 @@ bool vmx_msr_count_ok(struct cpu *c, uint32_t count, const char *area)
 
 /* ---- 27.7 VMX abort ---- */
 
-static const char *abort_text(enum vmx_abort_indicator a)
+const char *vmx_abort_text(uint32_t a)
 {
-	switch (a) {
+	switch ((enum vmx_abort_indicator)a) {
 #define X(n, id, text) case VMX_ABORT_##id: return text;
 	VMX_ABORT_TABLE(X)
 #undef X
@@ -263,9 +301,10 @@ void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 	/* The processor's own write into the VMCS it watches (vmx/watch.h). */
 	phys_write_unwatched(c->phys, c->vmx.vmcs_ptr + VMCS_OFF_ABORT, (uint32_t)a, 4);
 	cpu_warn(c, "VMX abort %d (SDM 27.7): %s; VMCS at %#llx; the processor is in shutdown", (int)a,
-		 abort_text(a), (unsigned long long)c->vmx.vmcs_ptr);
-	vmx_tracef(c, "VMX abort %d: %s", (int)a, abort_text(a));
+		 vmx_abort_text(a), (unsigned long long)c->vmx.vmcs_ptr);
+	vmx_tracef(c, "VMX abort %d: %s", (int)a, vmx_abort_text(a));
 	c->vmx.nonroot = false;
+	c->vmx.abort = (uint32_t)a;
 	c->shutdown = true;
 	cpu_end_block(c);
 }
@@ -274,13 +313,14 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 {
 	bool failure = x->reason & EXIT_REASON_ENTRY_FAILURE;
 	uint64_t guest_rip = x->has_insn ? c->next_rip - x->insn_len : c->rip;
+	c->vmx.transitions++;
 	cpu_end_block(c);
 	record_exit_info(c, x);
 	if (!failure) {
 		/* 27.7 abort 6: IA-32e mode guest, 32-bit host. */
 		if (cpu_lma(c) && !(vmcs_read(c, VF_EXIT_CONTROLS) & EXIT_HOST_ADDR_SPACE))
 			return vmx_abort(c, VMX_ABORT_HOST_ADDR_SPACE);
-		save_guest_state(c, guest_rip);
+		save_guest_state(c, x, guest_rip);
 		if (!store_guest_msrs(c))
 			return vmx_abort(c, VMX_ABORT_SAVE_GUEST_MSRS);
 	}

@@ -87,6 +87,13 @@ struct vmx_state {
 	 * and the interruptibility state's bit 3 read then, instead of
 	 * c->nmi_blocked (SDM vol. 3C 25.3, 24.4.2). */
 	bool vnmi_blocked;
+	/* The indicator of the last VMX abort (27.7), 0 if none: it put the
+	 * CPU in shutdown, and sim/ ends the run with it (docs/usage.md). */
+	uint32_t abort;
+	/* VM entries and VM exits so far (VM-entry failures included): an
+	 * instruction that caused one is not followed by the single-step trap
+	 * of the code it came from (cpu/exec.c exec_single). */
+	uint64_t transitions;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */
@@ -134,5 +141,9 @@ static inline bool vmx_init_blocked(const struct vmx_state *v)
 {
 	return v->on && !v->nonroot;
 }
+
+/* ---- VM exits: saving and loading state, VMX aborts (vmx/exit.c) ---- */
+/* The name of VMX-abort indicator code (SDM vol. 3C 27.7), "?" if unknown. */
+const char *vmx_abort_text(uint32_t code);
 
 #endif

@@ -2195,7 +2195,7 @@ void case_GUEST_CR4_FIXED(const struct matrix_row *row)
 	expect_fixed(row, vmx_try_launch());
 }
 
-/* GUEST_DEBUGCTL_RSVD (26.3.1.1): if 'load debug controls' is 1, the bits reserved in IA32_DEBUGCTL (5:2, 63:16) must be 0 */
+/* GUEST_DEBUGCTL_RSVD (26.3.1.1): if 'load debug controls' is 1, the bits the model reserves in IA32_DEBUGCTL (5:2, 63:16 and those of absent features; cpu_debugctl_valid) must be 0 */
 void case_GUEST_DEBUGCTL_RSVD(const struct matrix_row *row)
 {
 	if (!(vmx_allowed1(VMX_CTL_ENTRY) & ENTRY_LOAD_DEBUG_CTLS)) {
