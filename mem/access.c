@@ -16,6 +16,7 @@ static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, con
 	if (!(acc & ACC_EXEC) && (v->tlb->data_nofill >> cls & 1))
 		return;         /* data accesses of this class stay on the slow path */
 	tlb_make_room(v->tlb, cls, tlb_index(la));
+	tlb_note_fill(v->tlb, cls, tlb_index(la));
 	struct tlb_entry *e = &v->tlb->e[cls][tlb_index(la)];
 	uint64_t page = la & PAGE_MASK;
 	bool global = r->global && (v->ctx->cr4 & CR4_PGE);

@@ -35,9 +35,17 @@ static bool entry_covers(const struct tlb_entry *e, uint64_t la)
 
 void tlb_flush_all(struct tlb *t)
 {
-	t->spill_used = true;
-	FOR_EACH_ENTRY(t, e)
-		entry_clear(e);
+	if (t->fill_logged && !t->spill_used) {
+		/* Only logged slots can hold a translation (tlb_note_fill). */
+		for (unsigned k = 0; k < t->nfilled; k++)
+			entry_clear(&t->e[0][0] + t->filled[k]);
+	} else {
+		t->spill_used = true;
+		FOR_EACH_ENTRY(t, e)
+			entry_clear(e);
+	}
+	t->nfilled = 0;
+	t->fill_logged = true;
 	t->has_large = false;
 	t->spill_used = false;
 }

@@ -38,6 +38,7 @@
 #define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_CLASSES 3
+#define TLB_FILL_LOG 256
 #define TLB_INVALID (~0ull)
 #define TLB_DORMANT 1ull        /* or-ed into the tags of another PCID's entries */
 #define TLB_NO_PKEY 0xff        /* the page is not subject to protection keys */
@@ -65,7 +66,25 @@ struct tlb {
 	 * access of that class takes the slow path (the CPU sets it while data
 	 * breakpoints or alignment checking are armed; cpu/debug.c). */
 	uint8_t data_nofill;
+	/* Slots (class * TLB_SIZE + index) of the hit-path arrays filled since
+	 * the last tlb_flush_all, while they fit: that flush then clears only
+	 * these (VM entries and exits without VPIDs flush everything, SDM vol.
+	 * 3C 28.3.3.1, twice per round trip). fill_logged is false when
+	 * the log does not cover every slot that may be in use (at creation,
+	 * after an overflow): the next flush clears every slot. */
+	uint16_t filled[TLB_FILL_LOG];
+	unsigned nfilled;
+	bool fill_logged;
 };
+
+/* Record that slot idx of class cls is about to hold a translation. */
+static inline void tlb_note_fill(struct tlb *t, unsigned cls, unsigned idx)
+{
+	if (t->nfilled < TLB_FILL_LOG)
+		t->filled[t->nfilled++] = (uint16_t)(cls * TLB_SIZE + idx);
+	else
+		t->fill_logged = false;
+}
 
 /* The TLB class an access by user (CPL 3) or supervisor code uses. */
 static inline unsigned mem_tlb_class(bool user, const struct xlate_ctx *ctx)

@@ -9,6 +9,7 @@
 #include "cpu/operand.h"
 #include "vmx/entry.h"
 #include "vmx/entry_load.h"
+#include "vmx/entry_memo.h"
 #include "vmx/exit.h"
 #include "vmx/insn.h"
 #include "vmx/misuse.h"
@@ -59,10 +60,13 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 		vmx_exit_insn(c, e->launch ? EXIT_REASON_VMLAUNCH : EXIT_REASON_VMRESUME, i->len);
 		return false;
 	}
-	if (id < 0)
+	if (id < 0 && !entry_memo_hit(c)) {
 		id = entry_run_phase(e, PHASE_CONTROLS);
-	if (id < 0)
-		id = entry_run_phase(e, PHASE_HOST);
+		if (id < 0)
+			id = entry_run_phase(e, PHASE_HOST);
+		if (id < 0)
+			entry_memo_store(c);
+	}
 	if (id >= 0) {
 		*st = fail_before_loading(c, id);
 		return false;

@@ -20,11 +20,55 @@ static bool (*const check_fn[ENTRY_CHECK_COUNT])(struct entry_ctx *) = {
 #undef CHECK
 };
 
+/* The rows of each phase are consecutive and the phases in enum order
+ * (checked below row by row): the runner visits only its phase's rows,
+ * which every VM entry runs. */
+#define CHECK(i, ph, sec, out, fld, rl) + (PHASE_##ph == CUR_PHASE)
+enum {
+#define CUR_PHASE PHASE_BASIC
+	ROWS_BASIC = 0
+#include "vmx/entry_checks.def"
+	,
+#undef CUR_PHASE
+#define CUR_PHASE PHASE_CONTROLS
+	ROWS_CONTROLS = 0
+#include "vmx/entry_checks.def"
+	,
+#undef CUR_PHASE
+#define CUR_PHASE PHASE_HOST
+	ROWS_HOST = 0
+#include "vmx/entry_checks.def"
+	,
+#undef CUR_PHASE
+#define CUR_PHASE PHASE_GUEST
+	ROWS_GUEST = 0
+#include "vmx/entry_checks.def"
+#undef CUR_PHASE
+};
+#undef CHECK
+
+static const int phase_first[] = {
+	[PHASE_BASIC] = 0,
+	[PHASE_CONTROLS] = ROWS_BASIC,
+	[PHASE_HOST] = ROWS_BASIC + ROWS_CONTROLS,
+	[PHASE_GUEST] = ROWS_BASIC + ROWS_CONTROLS + ROWS_HOST,
+	[PHASE_MSR_LOAD] = ROWS_BASIC + ROWS_CONTROLS + ROWS_HOST + ROWS_GUEST,
+};
+#define PHASE_FIRST(p) ((p) == PHASE_BASIC ? 0 : (p) == PHASE_CONTROLS ? ROWS_BASIC :                   \
+			(p) == PHASE_HOST ? ROWS_BASIC + ROWS_CONTROLS :                                 \
+			(p) == PHASE_GUEST ? ROWS_BASIC + ROWS_CONTROLS + ROWS_HOST :                    \
+			ROWS_BASIC + ROWS_CONTROLS + ROWS_HOST + ROWS_GUEST)
+#define PHASE_END(p) ((p) == PHASE_MSR_LOAD ? ENTRY_CHECK_COUNT : PHASE_FIRST((p) + 1))
+#define CHECK(i, ph, sec, out, fld, rl)                                                              \
+	_Static_assert(ENTRY_CHECK_##i >= PHASE_FIRST(PHASE_##ph) && ENTRY_CHECK_##i < PHASE_END(PHASE_##ph), \
+		       #i ": the rows of a phase must be consecutive, phases in enum order");
+#include "vmx/entry_checks.def"
+#undef CHECK
+
 int entry_run_phase(struct entry_ctx *e, enum entry_phase p)
 {
-	for (int i = 0; i < ENTRY_CHECK_COUNT; i++) {
-		if (entry_checks[i].phase != p)
-			continue;
+	int end = p == PHASE_MSR_LOAD ? ENTRY_CHECK_COUNT : phase_first[p + 1];
+	for (int i = phase_first[p]; i < end; i++) {
 		e->actual = e->expected = 0;
 		e->field = -1;
 		e->index = 0;

@@ -88,6 +88,23 @@ static unsigned width_bytes(enum vmcs_width w)
 	return bytes[w];
 }
 
+const uint64_t vmcs_field_mask[VF_COUNT] = {
+#define VMCS_FIELD(e, nm, t, d, b) \
+	[VF_##nm] = ((e) >> 13 & 3) == VMCS_W16 ? 0xffffull : ((e) >> 13 & 3) == VMCS_W32 ? 0xffffffffull : ~0ull,
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/* The region is 4 KiB aligned (VMPTRLD checks it), so one page. */
+uint8_t *vmcs_host_fill(struct cpu *c)
+{
+	uint64_t pa = c->vmx.vmcs_ptr;
+	c->vmx.vmcs_host_pa = pa;
+	c->vmx.vmcs_host_gen = c->phys->generation;
+	c->vmx.vmcs_host = (pa & (PAGE_SIZE - 1)) == 0 && pa < c->phys->ram_size ? phys_ram_page(c->phys, pa) : NULL;
+	return c->vmx.vmcs_host;
+}
+
 /* A read returns the field's width, zero-extended; a write stores the
  * value truncated to the width into the whole 8-byte slot, so the bytes
  * past a narrow field stay zero (docs/vmcs-layout.md). */

@@ -115,15 +115,43 @@ void vmcs_layout_markdown(FILE *out);
 uint64_t vmcs_region_read(struct cpu *c, uint64_t pa, enum vmcs_field f);
 void vmcs_region_write(struct cpu *c, uint64_t pa, enum vmcs_field f, uint64_t v);
 
-/* The same on the current VMCS (c->vmx.vmcs_ptr must be valid). */
+/* Bytes of each field's slot that hold the field (its width), as a mask. */
+extern const uint64_t vmcs_field_mask[VF_COUNT];
+
+/* The host address of the current VMCS region when it is plain RAM, else
+ * NULL (vmcs.c; cached per region and physical-map generation: VM exits
+ * and entries read and write dozens of fields). */
+uint8_t *vmcs_host_fill(struct cpu *c);
+
+static inline uint8_t *vmcs_host(struct cpu *c)
+{
+	if (__builtin_expect(c->vmx.vmcs_host_pa != c->vmx.vmcs_ptr || c->vmx.vmcs_host_gen != c->phys->generation, 0))
+		return vmcs_host_fill(c);
+	return c->vmx.vmcs_host;
+}
+
+/* The same on the current VMCS (c->vmx.vmcs_ptr must be valid): a direct
+ * load or store of the field's slot when the region is plain RAM; a store
+ * into a page that holds decoded code still invalidates it (the slow path). */
 static inline uint64_t vmcs_read(struct cpu *c, enum vmcs_field f)
 {
-	return vmcs_region_read(c, c->vmx.vmcs_ptr, f);
+	uint8_t *h = vmcs_host(c);
+	uint64_t v;
+	if (__builtin_expect(!h, 0))
+		return vmcs_region_read(c, c->vmx.vmcs_ptr, f);
+	__builtin_memcpy(&v, h + vmcs_field_offset(f), 8);
+	return v & vmcs_field_mask[f];
 }
 
 static inline void vmcs_write(struct cpu *c, enum vmcs_field f, uint64_t v)
 {
-	vmcs_region_write(c, c->vmx.vmcs_ptr, f, v);
+	uint8_t *h = vmcs_host(c);
+	if (__builtin_expect(!h || (c->phys->code_page[c->vmx.vmcs_ptr >> PAGE_SHIFT] & PHYS_PAGE_CODE), 0)) {
+		vmcs_region_write(c, c->vmx.vmcs_ptr, f, v);
+		return;
+	}
+	v &= vmcs_field_mask[f];
+	__builtin_memcpy(h + vmcs_field_offset(f), &v, 8);
 }
 
 #endif

@@ -75,6 +75,17 @@ enum vmx_misuse {
 	VMX_MISUSE_COUNT
 };
 
+/* The inputs of the VM-entry control and host-state checks when they last
+ * passed (vmx/entry_memo.c): every control and host field, by field row
+ * (rows of other types stay 0), and VMX_MEMO_EXTRAS other inputs. */
+#define VMX_MEMO_FIELDS 256
+#define VMX_MEMO_EXTRAS 5
+struct vmx_entry_memo {
+	bool valid;
+	uint64_t extras[VMX_MEMO_EXTRAS];
+	uint64_t field[VMX_MEMO_FIELDS];
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -94,6 +105,12 @@ struct vmx_state {
 	 * instruction that caused one is not followed by the single-step trap
 	 * of the code it came from (cpu/exec.c exec_single). */
 	uint64_t transitions;
+	/* Where the current VMCS lies in host memory (vmx/vmcs.h vmcs_read):
+	 * the region at vmcs_host_pa is plain RAM at vmcs_host while the
+	 * physical map has generation vmcs_host_gen; NULL = not RAM. */
+	uint64_t vmcs_host_pa, vmcs_host_gen;
+	uint8_t *vmcs_host;
+	struct vmx_entry_memo memo;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */

@@ -26,7 +26,7 @@ GUEST_LIB_SRCS := $(wildcard tests/guests/lib/*.c tests/guests/lib/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%=$(GUEST_B)/obj/%.o)
 GUEST_TESTS := $(basename $(notdir $(wildcard tests/guests/*.c)))
 GUEST_EXAMPLES := hello
-GUEST_NAMES := $(GUEST_TESTS) $(GUEST_EXAMPLES:%=examples/%) bench/loop
+GUEST_NAMES := $(GUEST_TESTS) $(GUEST_EXAMPLES:%=examples/%) bench/loop bench/vmexit
 GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_B)/%.elf) $(GUEST_NAMES:%=$(GUEST_B)/%.elf64)
 
 guests: $(GUEST_ELFS)
@@ -54,8 +54,9 @@ endef
 $(foreach t,$(GUEST_TESTS),$(eval $(call guest_kernel,$(GUEST_B)/$(t),$(GUEST_B)/obj/tests/guests/$(t).c.o)))
 $(foreach e,$(GUEST_EXAMPLES),$(eval $(call guest_kernel,$(GUEST_B)/examples/$(e),$(patsubst %,$(GUEST_B)/obj/%.o,$(wildcard examples/$(e)/*.c examples/$(e)/*.S)))))
 $(eval $(call guest_kernel,$(GUEST_B)/bench/loop,$(GUEST_B)/obj/bench/loop.c.o))
+$(eval $(call guest_kernel,$(GUEST_B)/bench/vmexit,$(GUEST_B)/obj/bench/vmexit.c.o))
 
 GUEST_OBJS := $(GUEST_LIB_OBJS) $(GUEST_TESTS:%=$(GUEST_B)/obj/tests/guests/%.c.o) \
 	$(patsubst %,$(GUEST_B)/obj/%.o,$(wildcard $(GUEST_EXAMPLES:%=examples/%/*.c))) \
-	$(GUEST_B)/obj/bench/loop.c.o
+	$(GUEST_B)/obj/bench/loop.c.o $(GUEST_B)/obj/bench/vmexit.c.o
 -include $(GUEST_OBJS:.o=.d)
