@@ -4,7 +4,7 @@
 #   make run        install deps, build, boot the bundled demo kernel
 #   make test       install deps, build, run unit and guest tests
 #   make test SAN=1 the same under AddressSanitizer + UBSan (in build-san/)
-#   make bench      MIPS on an integer loop (and Bochs's, when installed)
+#   make bench      MIPS on an integer loop and VM exits per second (and Bochs's, when installed)
 #   make difftest   differential test against the host CPU: N=instructions
 #                   (default 1000000), SEED=n; prints mismatches and coverage
 #   make diffgen    regenerate tests/diff/templates.gen.c (needs python3)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench/run.sh B GUEST_B: MIPS of vtxsim on the integer loop guest
-# (bench/loop.c), and of Bochs on the same kernel when Bochs is installed.
+# (bench/loop.c), and of Bochs on the same kernel when Bochs is installed;
+# then VM exits per second on the VM-exit guest (bench/vmexit.c, below).
 #
 # Each simulator runs the kernel twice, with iters=SMALL and iters=BIG; the
 # difference of the two runs' host wall time (date +%s.%N) removes boot and
@@ -138,6 +139,77 @@ sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy'
 	bochs_mips=$mips
 }
 
+# ---- the VM-exit benchmark (bench/vmexit.c): round trips per second ----
+# The kernel's guest executes CPUID in a loop; each CPUID exits, the host
+# handler advances GUEST_RIP and VMRESUMEs. Two runs (iters=SMALL and
+# iters=EXITS_BIG) per simulator; the difference of their host wall times
+# divides the difference of their round trips. Env: BENCH_EXITS (default
+# 2000000).
+VMEXIT_KERNEL=$GUEST_B/bench/vmexit.elf
+EXITS_BIG=${BENCH_EXITS:-2000000}
+
+exits_of() {
+	sed -n 's/^vmexit: iters=[0-9]* exits=\([0-9]*\).*$/\1/p' "$1" | head -n 1
+}
+
+# vmexit_vtxsim ITERS: sets secs, or fails.
+vmexit_vtxsim() {
+	out=$TMP/vmexit-vtx-$1.out
+	t0=$(now)
+	timeout "$LIMIT" "$VTXSIM" -kernel "$VMEXIT_KERNEL" -append "iters=$1" -no-reboot \
+		--max-cycles 1000000000000 > "$out" 2>&1 < /dev/null
+	rc=$?
+	t1=$(now)
+	secs=$(calc "$t1 - $t0")
+	if [ "$rc" != 1 ] || [ "$(exits_of "$out")" != "$1" ]; then
+		echo "bench: vtxsim vmexit iters=$1 failed (exit status $rc, expected 1)"
+		tail -n 3 "$out" | sed 's/^/    /'
+		return 1
+	fi
+}
+
+vmexit_bochs() {
+	out=$TMP/vmexit-bochs-$1.out
+	"$BOCHS_RUNNER" "$VMEXIT_KERNEL" "iters=$1" "$LIMIT" > "$out" 2>&1
+	secs=$(sed -n 's/^RESULT=exit WALL_S=\([0-9.]*\).*$/\1/p' "$out")
+	if [ -z "$secs" ] || [ "$(exits_of "$out")" != "$1" ]; then
+		echo "bench: Bochs vmexit iters=$1 did not finish:"
+		tail -n 4 "$out" | sed 's/^/    /'
+		return 1
+	fi
+}
+
+# exits_rate NAME SECS: prints NAME's line, sets rate.
+exits_rate() {
+	if [ "$(calc "$2 > 0.1")" != 1.00 ]; then
+		echo "$1: the runs differ by $2 s, too little to measure; raise BENCH_EXITS"
+		return 1
+	fi
+	rate=$(calc "($EXITS_BIG - $SMALL) / $2")
+	echo "$1: $rate VM exits per second ($((EXITS_BIG - SMALL)) CPUID exit + VMRESUME round trips in $2 s)"
+}
+
+bench_vmexit() {
+	[ -r "$VMEXIT_KERNEL" ] || { echo "bench: $VMEXIT_KERNEL not built (make guests)"; return 1; }
+	echo "bench: $VMEXIT_KERNEL, iters=$EXITS_BIG minus iters=$SMALL"
+	vtx_rate=
+	if vmexit_vtxsim "$SMALL"; then
+		small_secs=$secs
+		vmexit_vtxsim "$EXITS_BIG" && exits_rate vtxsim "$(calc "$secs - $small_secs")" && vtx_rate=$rate
+	fi
+	[ -n "$vtx_rate" ] || status=1
+	if [ ! -x "$BOCHS_RUNNER" ] || ! command -v bochs-bin > /dev/null 2>&1; then
+		echo "bochs: skipped (needs bochs-bin and $BOCHS_RUNNER)"
+		return 0
+	fi
+	vmexit_bochs "$SMALL" || return 0
+	small_secs=$secs
+	vmexit_bochs "$EXITS_BIG" || return 0
+	exits_rate bochs "$(calc "$secs - $small_secs")" || return 0
+	[ -n "$vtx_rate" ] && echo "ratio: vtxsim/bochs = $(calc "$vtx_rate / $rate") (VM exits per second)"
+	return 0
+}
+
 if [ ! -r "$KERNEL" ]; then
 	echo "bench: $KERNEL not built (make guests)"
 	exit 1
@@ -152,4 +224,5 @@ if [ "$vtx_ok" = 1 ] && [ "$bochs_ok" = 1 ]; then
 	[ "$vtx_sum" = "$bochs_sum" ] ||
 		echo "bench: WARNING: checksums differ (vtxsim $vtx_sum, Bochs $bochs_sum)"
 fi
+bench_vmexit
 exit "$status"

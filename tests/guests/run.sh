@@ -34,6 +34,8 @@ describe() {
 	4) echo "triple fault" ;;
 	6) echo "cycle limit" ;;
 	8) echo "halted forever" ;;
+	10) echo "internal error" ;;
+	12) echo "VMX abort" ;;
 	124) echo "wall-clock timeout" ;;
 	126 | 127) echo "could not run $VTXSIM" ;;
 	*[13579]) echo "guest exit code $(($1 / 2))" ;;
