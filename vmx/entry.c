@@ -60,22 +60,27 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 		vmx_exit_insn(c, e->launch ? EXIT_REASON_VMLAUNCH : EXIT_REASON_VMRESUME, i->len);
 		return false;
 	}
-	if (id < 0 && !entry_memo_hit(c)) {
-		id = entry_run_phase(e, PHASE_CONTROLS);
-		if (id < 0)
-			id = entry_run_phase(e, PHASE_HOST);
-		if (id < 0)
-			entry_memo_store(c);
-	}
 	if (id >= 0) {
 		*st = fail_before_loading(c, id);
 		return false;
 	}
-	id = entry_run_phase(e, PHASE_GUEST);
+	/* vmx/entry_memo.c: only the checks whose inputs changed run. */
+	struct vmx_entry_memo *m = entry_memo_begin(c);
+	id = entry_run_phase_memo(e, PHASE_CONTROLS, m);
+	if (id < 0)
+		id = entry_run_phase_memo(e, PHASE_HOST, m);
 	if (id >= 0) {
+		entry_memo_forget(c);
+		*st = fail_before_loading(c, id);
+		return false;
+	}
+	id = entry_run_phase_memo(e, PHASE_GUEST, m);
+	if (id >= 0) {
+		entry_memo_forget(c);
 		*st = fail_guest_check(c, id);
 		return false;
 	}
+	entry_memo_commit(c, m);
 	return true;
 }
 

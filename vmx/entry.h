@@ -57,6 +57,12 @@ struct entry_ctx {
 	uint32_t msr_n;         /* 1-based index of the entry (the exit qualification of reason 34) */
 	uint64_t msr_lo;        /* bits 63:0 of the entry: MSR index (31:0), reserved (63:32) */
 	uint64_t msr_data;      /* bits 127:64: the value to load */
+	/* While a check runs under vmx/entry_memo.c: the VMCS field rows it
+	 * reads are or-ed into deps (rd() in vmx/entry_chk.h), and impure is
+	 * set when it reads anything else that can change (memory, the
+	 * processor's EFER). NULL / false otherwise. */
+	uint64_t *deps;
+	bool impure;
 };
 
 #define CHECK(id, phase, sec, out, field, rule) bool chk_##id(struct entry_ctx *e);
@@ -66,5 +72,9 @@ struct entry_ctx {
 /* Run every check of phase p in table order; the first failing check's id,
  * or -1 when all hold. A failing check's verdict goes to c->vmx.verdict. */
 int entry_run_phase(struct entry_ctx *e, enum entry_phase p);
+
+/* The same, skipping the rows vmx/entry_memo.c knows pass (memo != NULL). */
+struct vmx_entry_memo;
+int entry_run_phase_memo(struct entry_ctx *e, enum entry_phase p, struct vmx_entry_memo *memo);
 
 #endif

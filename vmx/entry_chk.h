@@ -14,7 +14,17 @@
 
 static inline uint64_t rd(struct entry_ctx *e, enum vmcs_field f)
 {
+	if (e->deps)
+		e->deps[f >> 6] |= 1ull << (f & 63);
 	return vmcs_read(e->c, f);
+}
+
+/* A check's read of guest-physical memory (virtual-APIC page, VMCS link
+ * pointer region, PDPTEs): it must be re-run at every entry. */
+static inline uint64_t rd_mem(struct entry_ctx *e, uint64_t pa, unsigned size)
+{
+	e->impure = true;
+	return phys_read(e->c->phys, pa, size);
 }
 
 static inline uint32_t pin_ctls(struct entry_ctx *e)

@@ -71,7 +71,7 @@ bool chk_CTL_TPR_THRESHOLD_VTPR(struct entry_ctx *e)
 	    (proc2_ctls(e) & (PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_APIC_ACCESS)))
 		return true;
 	uint64_t thr = rd(e, VF_TPR_THRESHOLD) & 0xf;
-	uint64_t vtpr = phys_read(e->c->phys, rd(e, VF_VIRTUAL_APIC_ADDR) + 0x80, 1);
+	uint64_t vtpr = rd_mem(e, rd(e, VF_VIRTUAL_APIC_ADDR) + 0x80, 1);
 	return verdict(e, thr <= (vtpr >> 4), thr, vtpr >> 4);
 }
 

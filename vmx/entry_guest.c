@@ -769,7 +769,7 @@ bool chk_GUEST_LINK_REVISION(struct entry_ctx *e)
 	uint64_t p;
 	if (!link_set(e, &p))
 		return true;
-	uint64_t rev = phys_read(e->c->phys, p, 4) & ~(uint64_t)VMCS_SHADOW_INDICATOR;
+	uint64_t rev = rd_mem(e, p, 4) & ~(uint64_t)VMCS_SHADOW_INDICATOR;
 	return verdict(e, rev == vmx_mdl(e)->revision, rev, vmx_mdl(e)->revision);
 }
 
@@ -778,7 +778,7 @@ bool chk_GUEST_LINK_SHADOW(struct entry_ctx *e)
 	uint64_t p;
 	if (!link_set(e, &p))
 		return true;
-	uint64_t ind = (phys_read(e->c->phys, p, 4) & VMCS_SHADOW_INDICATOR) != 0;
+	uint64_t ind = (rd_mem(e, p, 4) & VMCS_SHADOW_INDICATOR) != 0;
 	uint64_t want = (proc2_ctls(e) & PROC2_VMCS_SHADOWING) != 0;
 	return verdict(e, ind == want, ind, want);
 }
@@ -802,7 +802,7 @@ static bool pdpte_ok(struct entry_ctx *e, unsigned i)
 		v = rd(e, (enum vmcs_field)(VF_GUEST_PDPTE0 + i));
 	} else {
 		uint64_t table = rd(e, VF_GUEST_CR3) & 0xffffffe0u;
-		v = phys_read(e->c->phys, table + 8 * i, 8);
+		v = rd_mem(e, table + 8 * i, 8);
 		e->field = VF_GUEST_CR3;
 		e->index = i;
 	}

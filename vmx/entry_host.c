@@ -133,6 +133,7 @@ HOST_BASE_CANONICAL(TR)
  * processor executing VMLAUNCH/VMRESUME. */
 static bool in_ia32e(struct entry_ctx *e)
 {
+	e->impure = true;       /* processor state, not a VMCS field (vmx/entry_memo.c) */
 	return e->c->efer & EFER_LMA;
 }
 

@@ -1,16 +1,25 @@
-/* The control and host-state checks of VM entry (26.2) remembered across
- * entries with identical inputs (vmx/entry_memo.c). */
+/* The VM-entry checks remembered across entries whose inputs did not
+ * change (vmx/entry_memo.c). */
 #ifndef VMX_ENTRY_MEMO_H
 #define VMX_ENTRY_MEMO_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "cpu/cpu.h"
+#include "vmx/entry.h"
 
-/* True when every input of the control and host phases equals its value
- * at the last entry_memo_store(): those phases would pass again. */
-bool entry_memo_hit(struct cpu *c);
-/* Both phases just passed: remember their inputs. */
-void entry_memo_store(struct cpu *c);
+/* At the start of the control/host/guest phases of an entry: which fields
+ * differ from the reference (all of them when there is none). */
+struct vmx_entry_memo *entry_memo_begin(struct cpu *c);
+/* Does check pass without running (pure, and none of its fields changed). */
+bool entry_memo_skip(const struct vmx_entry_memo *m, int check);
+/* Before running check: its dependency set, emptied, for rd() to fill. */
+uint64_t *entry_memo_record(struct vmx_entry_memo *m, int check);
+/* The check read memory or processor state: run it at every entry. */
+void entry_memo_impure(struct vmx_entry_memo *m, int check);
+/* All three phases passed: the current fields become the reference. */
+void entry_memo_commit(struct cpu *c, struct vmx_entry_memo *m);
+/* A check failed (or the memo must not be trusted): run everything next time. */
+void entry_memo_forget(struct cpu *c);
 
 #endif

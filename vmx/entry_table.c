@@ -1,5 +1,6 @@
 /* The VM-entry check table and the runner (vmx/entry.h). */
 #include "vmx/entry.h"
+#include "vmx/entry_memo.h"
 
 #define FAULT_GP { OUTCOME_FAULT, VEC_GP, 0 }
 #define FAULT_UD { OUTCOME_FAULT, VEC_UD, 0 }
@@ -65,24 +66,51 @@ static const int phase_first[] = {
 #include "vmx/entry_checks.def"
 #undef CHECK
 
+/* Run check i; false when it fails (its verdict recorded). */
+static bool run_check(struct entry_ctx *e, int i)
+{
+	e->actual = e->expected = 0;
+	e->field = -1;
+	e->index = 0;
+	if (check_fn[i](e))
+		return true;
+	int field = e->field >= 0 ? e->field : entry_checks[i].field;
+	e->c->vmx.verdict = (struct vmx_verdict){
+		.check = i,
+		.field = field >= 0 ? vmcs_fields[field].enc : UINT32_MAX,
+		.actual = e->actual,
+		.expected = e->expected,
+		.index = e->index,
+	};
+	return false;
+}
+
+static int phase_end(enum entry_phase p)
+{
+	return p == PHASE_MSR_LOAD ? ENTRY_CHECK_COUNT : phase_first[p + 1];
+}
+
 int entry_run_phase(struct entry_ctx *e, enum entry_phase p)
 {
-	int end = p == PHASE_MSR_LOAD ? ENTRY_CHECK_COUNT : phase_first[p + 1];
-	for (int i = phase_first[p]; i < end; i++) {
-		e->actual = e->expected = 0;
-		e->field = -1;
-		e->index = 0;
-		if (check_fn[i](e))
+	for (int i = phase_first[p]; i < phase_end(p); i++)
+		if (!run_check(e, i))
+			return i;
+	return -1;
+}
+
+int entry_run_phase_memo(struct entry_ctx *e, enum entry_phase p, struct vmx_entry_memo *m)
+{
+	for (int i = phase_first[p]; i < phase_end(p); i++) {
+		if (entry_memo_skip(m, i))
 			continue;
-		int field = e->field >= 0 ? e->field : entry_checks[i].field;
-		e->c->vmx.verdict = (struct vmx_verdict){
-			.check = i,
-			.field = field >= 0 ? vmcs_fields[field].enc : UINT32_MAX,
-			.actual = e->actual,
-			.expected = e->expected,
-			.index = e->index,
-		};
-		return i;
+		e->deps = entry_memo_record(m, i);
+		e->impure = false;
+		bool ok = run_check(e, i);
+		if (e->impure)
+			entry_memo_impure(m, i);
+		e->deps = NULL;
+		if (!ok)
+			return i;
 	}
 	return -1;
 }

@@ -19,6 +19,7 @@ void vmx_reset(struct cpu *c)
 	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	c->vmx.nactive = 0;
 	c->vmx.abort = 0;
+	c->vmx.memo.valid = false;
 	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };
 	if (c->phys)
 		vmx_unwatch_all(c);

@@ -75,15 +75,20 @@ enum vmx_misuse {
 	VMX_MISUSE_COUNT
 };
 
-/* The inputs of the VM-entry control and host-state checks when they last
- * passed (vmx/entry_memo.c): every control and host field, by field row
- * (rows of other types stay 0), and VMX_MEMO_EXTRAS other inputs. */
+/* What the VM-entry checks of the control, host-state and guest-state
+ * phases read when they last all passed on VMCS vmcs (vmx/entry_memo.c):
+ * every field's value then (by field row), and for each check the rows
+ * it read (bit VMX_MEMO_IMPURE: it also read memory or processor state). */
 #define VMX_MEMO_FIELDS 256
-#define VMX_MEMO_EXTRAS 5
+#define VMX_MEMO_CHECKS 320
+#define VMX_MEMO_IMPURE 255
 struct vmx_entry_memo {
-	bool valid;
-	uint64_t extras[VMX_MEMO_EXTRAS];
+	bool valid;             /* false: nothing remembered (zeroed state too) */
+	uint64_t vmcs;
 	uint64_t field[VMX_MEMO_FIELDS];
+	uint64_t deps[VMX_MEMO_CHECKS][VMX_MEMO_FIELDS / 64];
+	uint64_t changed[VMX_MEMO_FIELDS / 64];  /* rows that differ at this entry */
+	bool run_all;           /* this entry runs every check (no valid reference) */
 };
 
 struct vmx_state {
