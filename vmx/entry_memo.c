@@ -19,64 +19,97 @@
 
 #include "vmx/vmcs.h"
 
-_Static_assert(VF_COUNT < VMX_MEMO_IMPURE, "VMX_MEMO_FIELDS holds a bit per field row and the impure bit");
-_Static_assert(ENTRY_CHECK_COUNT <= VMX_MEMO_CHECKS, "VMX_MEMO_CHECKS holds every check");
+_Static_assert(VF_COUNT <= VMX_MEMO_FIELDS, "VMX_MEMO_FIELDS holds a bit per field row");
+_Static_assert(ENTRY_CHECK_COUNT <= VMX_MEMO_CHECKS, "VMX_MEMO_CHECKS holds a bit per check");
 
-#define WORDS (VMX_MEMO_FIELDS / 64)
+#define FWORDS (VMX_MEMO_FIELDS / 64)
+#define CWORDS (VMX_MEMO_CHECKS / 64)
 
-static uint64_t field_now(struct cpu *c, const uint8_t *h, unsigned f)
+/* The raw slots of every field (vmx/vmcs.h layout: consecutive 8-byte
+ * slots in row order). A slot that differs only in bytes past the field's
+ * width counts as changed: a re-run too many, never one too few. */
+static void read_slots(struct cpu *c, uint64_t *out)
 {
-	uint64_t v;
-	if (!h)
-		return vmcs_read(c, (enum vmcs_field)f);
-	memcpy(&v, h + vmcs_field_offset((enum vmcs_field)f), 8);
-	return v & vmcs_field_mask[f];
+	const uint8_t *h = vmcs_host(c);
+	if (h) {
+		memcpy(out, h + vmcs_field_offset(0), 8u * VF_COUNT);
+		return;
+	}
+	for (unsigned f = 0; f < VF_COUNT; f++)
+		out[f] = vmcs_read(c, (enum vmcs_field)f);
+}
+
+static void run_everything(struct vmx_entry_memo *m)
+{
+	m->run_all = true;
+	memset(m->changed, 0xff, sizeof(m->changed));
+	memset(m->run, 0xff, sizeof(m->run));
 }
 
 struct vmx_entry_memo *entry_memo_begin(struct cpu *c)
 {
 	struct vmx_entry_memo *m = &c->vmx.memo;
-	const uint8_t *h = vmcs_host(c);
-	m->run_all = !m->valid || m->vmcs != c->vmx.vmcs_ptr;
-	if (m->run_all) {
-		memset(m->changed, 0xff, sizeof(m->changed));
+	uint64_t now[VF_COUNT];
+	if (!m->valid || m->vmcs != c->vmx.vmcs_ptr) {
+		run_everything(m);
 		return m;
 	}
+	m->run_all = false;
+	read_slots(c, now);
 	memset(m->changed, 0, sizeof(m->changed));
-	for (unsigned f = 0; f < VF_COUNT; f++)
-		if (field_now(c, h, f) != m->field[f])
-			m->changed[f >> 6] |= 1ull << (f & 63);
+	memcpy(m->run, m->impure, sizeof(m->run));
+	for (unsigned f = 0; f < VF_COUNT; f++) {
+		if (now[f] == m->slot[f])
+			continue;
+		m->changed[f >> 6] |= 1ull << (f & 63);
+		for (unsigned k = 0; k < CWORDS; k++)
+			m->run[k] |= m->dependents[f][k];
+	}
 	return m;
 }
 
-bool entry_memo_skip(const struct vmx_entry_memo *m, int check)
+/* Forget check's dependencies: it is about to run again. */
+static void drop_deps(struct vmx_entry_memo *m, int check)
 {
-	const uint64_t *d = m->deps[check];
-	uint64_t hit = 0;
-	if (m->run_all)
-		return false;
-	for (unsigned k = 0; k < WORDS; k++)
-		hit |= d[k] & m->changed[k];
-	return !hit && !(d[VMX_MEMO_IMPURE >> 6] & 1ull << (VMX_MEMO_IMPURE & 63));
+	for (unsigned w = 0; w < FWORDS; w++)
+		for (uint64_t bits = m->deps[check][w]; bits; bits &= bits - 1) {
+			unsigned f = 64 * w + (unsigned)__builtin_ctzll(bits);
+			m->dependents[f][check >> 6] &= ~(1ull << (check & 63));
+		}
+	memset(m->deps[check], 0, sizeof(m->deps[check]));
 }
 
 uint64_t *entry_memo_record(struct vmx_entry_memo *m, int check)
 {
-	memset(m->deps[check], 0, sizeof(m->deps[check]));
+	drop_deps(m, check);
 	return m->deps[check];
 }
 
-void entry_memo_impure(struct vmx_entry_memo *m, int check)
+void entry_memo_recorded(struct vmx_entry_memo *m, int check, bool impure)
 {
-	m->deps[check][VMX_MEMO_IMPURE >> 6] |= 1ull << (VMX_MEMO_IMPURE & 63);
+	uint64_t bit = 1ull << (check & 63);
+	for (unsigned w = 0; w < FWORDS; w++)
+		for (uint64_t bits = m->deps[check][w]; bits; bits &= bits - 1)
+			m->dependents[64 * w + (unsigned)__builtin_ctzll(bits)][check >> 6] |= bit;
+	if (impure)
+		m->impure[check >> 6] |= bit;
+	else
+		m->impure[check >> 6] &= ~bit;
 }
 
 void entry_memo_commit(struct cpu *c, struct vmx_entry_memo *m)
 {
-	const uint8_t *h = vmcs_host(c);
-	for (unsigned f = 0; f < VF_COUNT; f++)
-		if (m->changed[f >> 6] & 1ull << (f & 63))
-			m->field[f] = field_now(c, h, f);
+	if (m->run_all) {
+		read_slots(c, m->slot);
+	} else {
+		uint64_t now[VF_COUNT];
+		read_slots(c, now);
+		for (unsigned w = 0; w < FWORDS; w++)
+			for (uint64_t bits = m->changed[w]; bits; bits &= bits - 1) {
+				unsigned f = 64 * w + (unsigned)__builtin_ctzll(bits);
+				m->slot[f] = now[f];
+			}
+	}
 	m->vmcs = c->vmx.vmcs_ptr;
 	m->valid = true;
 }

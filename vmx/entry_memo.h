@@ -7,16 +7,21 @@
 #include <stdint.h>
 
 #include "vmx/entry.h"
+#include "vmx/vmx.h"
 
 /* At the start of the control/host/guest phases of an entry: which fields
  * differ from the reference (all of them when there is none). */
 struct vmx_entry_memo *entry_memo_begin(struct cpu *c);
-/* Does check pass without running (pure, and none of its fields changed). */
-bool entry_memo_skip(const struct vmx_entry_memo *m, int check);
+/* Must check run at this entry (impure, or one of its fields changed). */
+static inline bool entry_memo_runs(const struct vmx_entry_memo *m, int check)
+{
+	return (m->run[check >> 6] >> (check & 63)) & 1;
+}
 /* Before running check: its dependency set, emptied, for rd() to fill. */
 uint64_t *entry_memo_record(struct vmx_entry_memo *m, int check);
-/* The check read memory or processor state: run it at every entry. */
-void entry_memo_impure(struct vmx_entry_memo *m, int check);
+/* After running it: index the fields it read; impure: it also read memory
+ * or processor state, so it runs at every entry. */
+void entry_memo_recorded(struct vmx_entry_memo *m, int check, bool impure);
 /* All three phases passed: the current fields become the reference. */
 void entry_memo_commit(struct cpu *c, struct vmx_entry_memo *m);
 /* A check failed (or the memo must not be trusted): run everything next time. */

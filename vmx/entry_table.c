@@ -101,14 +101,13 @@ int entry_run_phase(struct entry_ctx *e, enum entry_phase p)
 int entry_run_phase_memo(struct entry_ctx *e, enum entry_phase p, struct vmx_entry_memo *m)
 {
 	for (int i = phase_first[p]; i < phase_end(p); i++) {
-		if (entry_memo_skip(m, i))
+		if (!entry_memo_runs(m, i))
 			continue;
 		e->deps = entry_memo_record(m, i);
 		e->impure = false;
 		bool ok = run_check(e, i);
-		if (e->impure)
-			entry_memo_impure(m, i);
 		e->deps = NULL;
+		entry_memo_recorded(m, i, e->impure);
 		if (!ok)
 			return i;
 	}

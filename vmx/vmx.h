@@ -76,19 +76,23 @@ enum vmx_misuse {
 };
 
 /* What the VM-entry checks of the control, host-state and guest-state
- * phases read when they last all passed on VMCS vmcs (vmx/entry_memo.c):
- * every field's value then (by field row), and for each check the rows
- * it read (bit VMX_MEMO_IMPURE: it also read memory or processor state). */
+ * phases read when they last passed on VMCS vmcs (vmx/entry_memo.c): the
+ * raw 8-byte slot of every field then (by field row); for each check the
+ * rows it read (deps) and, the other way round, for each row the checks
+ * that read it (dependents); the checks that also read memory or
+ * processor state (impure), which run at every entry. */
 #define VMX_MEMO_FIELDS 256
 #define VMX_MEMO_CHECKS 320
-#define VMX_MEMO_IMPURE 255
 struct vmx_entry_memo {
 	bool valid;             /* false: nothing remembered (zeroed state too) */
-	uint64_t vmcs;
-	uint64_t field[VMX_MEMO_FIELDS];
-	uint64_t deps[VMX_MEMO_CHECKS][VMX_MEMO_FIELDS / 64];
-	uint64_t changed[VMX_MEMO_FIELDS / 64];  /* rows that differ at this entry */
 	bool run_all;           /* this entry runs every check (no valid reference) */
+	uint64_t vmcs;
+	uint64_t slot[VMX_MEMO_FIELDS];
+	uint64_t deps[VMX_MEMO_CHECKS][VMX_MEMO_FIELDS / 64];
+	uint64_t dependents[VMX_MEMO_FIELDS][VMX_MEMO_CHECKS / 64];
+	uint64_t impure[VMX_MEMO_CHECKS / 64];
+	uint64_t changed[VMX_MEMO_FIELDS / 64];  /* rows that differ at this entry */
+	uint64_t run[VMX_MEMO_CHECKS / 64];      /* checks this entry runs */
 };
 
 struct vmx_state {

@@ -482,6 +482,35 @@ static void test_pdptes(void)
 			  "27.3.4: PDPTE%u saved (EPT and PAE paging): the value MOV CR3 loaded", i);
 }
 
+/* The entry checks that read memory run at every entry, even when no
+ * VMCS field changed since they last passed (vmx/entry_memo.c): a PAE
+ * guest without EPT has its PDPTEs checked in memory at guest CR3
+ * (26.3.1.6); a reserved bit set there between two entries fails the
+ * second with reason 33, qualification 2 (26.7). */
+static void test_pdpte_memory_rechecked(void)
+{
+	struct vmx_outcome o;
+
+	build_pae_tables();
+	vmx_baseline(32);
+	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | (1ul << 5));    /* PAE */
+	vmwrite(VMCS_GUEST_CR3, (uint64_t)pae_pdpt);
+	o = vmx_try_launch();
+	if (!expect_exit(o, EXIT_REASON_VMCALL, "26.3.1.6 PAE guest without EPT"))
+		return;
+	vmx_skip_insn();
+	pae_pdpt[2] |= 1ul << 5;        /* reserved (vol. 3A Table 4-8) */
+	o = vmx_try_resume();
+	report(o.res == VMX_OK && o.exit_reason == (EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE) &&
+		       o.qual == 2,
+	       "26.3.1.6: a PDPTE made bad in memory fails the next VMRESUME: reason 33 with bit 31, qualification 2 "
+	       "(got %d, %#x, %#lx)", o.res, o.exit_reason, o.qual);
+	pae_pdpt[2] &= ~(1ul << 5);
+	o = vmx_try_resume();
+	report(o.res == VMX_OK && o.exit_reason == EXIT_REASON_VMCALL,
+	       "26.3.1.6: with the PDPTE fixed the VMRESUME enters (exit %#x)", o.exit_reason);
+}
+
 /* ---- 27.7 VMX aborts: the run ends (vtxsim exit status 12) ---- */
 
 static void msr_entry(uint64_t *e, uint32_t index, uint64_t value)
@@ -532,5 +561,6 @@ void kmain(uint32_t magic, uint32_t info)
 	test_pending_dbg_movss();
 	test_single_step_across_exit();
 	test_pdptes();
+	test_pdpte_memory_rechecked();
 	report_summary();
 }
