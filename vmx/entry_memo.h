@@ -12,10 +12,17 @@
 /* At the start of the control/host/guest phases of an entry: which fields
  * differ from the reference (all of them when there is none). */
 struct vmx_entry_memo *entry_memo_begin(struct cpu *c);
-/* Must check run at this entry (impure, or one of its fields changed). */
-static inline bool entry_memo_runs(const struct vmx_entry_memo *m, int check)
+/* The first check in [from, end) that must run at this entry (impure, or
+ * one of its fields changed), or end. */
+static inline int entry_memo_next(const struct vmx_entry_memo *m, int from, int end)
 {
-	return (m->run[check >> 6] >> (check & 63)) & 1;
+	while (from < end) {
+		uint64_t bits = m->run[from >> 6] >> (from & 63);
+		if (bits)
+			return from + __builtin_ctzll(bits) < end ? from + __builtin_ctzll(bits) : end;
+		from = (from | 63) + 1;
+	}
+	return end;
 }
 /* Before running check: its dependency set, emptied, for rd() to fill. */
 uint64_t *entry_memo_record(struct vmx_entry_memo *m, int check);

@@ -100,9 +100,8 @@ int entry_run_phase(struct entry_ctx *e, enum entry_phase p)
 
 int entry_run_phase_memo(struct entry_ctx *e, enum entry_phase p, struct vmx_entry_memo *m)
 {
-	for (int i = phase_first[p]; i < phase_end(p); i++) {
-		if (!entry_memo_runs(m, i))
-			continue;
+	int first = phase_first[p], end = phase_end(p);
+	for (int i = entry_memo_next(m, first, end); i < end; i = entry_memo_next(m, i + 1, end)) {
 		e->deps = entry_memo_record(m, i);
 		e->impure = false;
 		bool ok = run_check(e, i);
