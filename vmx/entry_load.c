@@ -14,25 +14,25 @@
 /* 26.3.2.1: control registers, DR7 and IA32_DEBUGCTL ("load debug
  * controls"), the SYSENTER MSRs, IA32_PERF_GLOBAL_CTRL, IA32_PAT and
  * IA32_EFER under their "load" controls. */
-static void load_guest_regs(struct cpu *c, uint32_t entc)
+static void load_guest_regs(struct cpu *c, const uint8_t *h, uint32_t entc)
 {
-	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_read(c, VF_GUEST_CR0));
-	c->cr3 = vmcs_read(c, VF_GUEST_CR3);
-	c->cr4 = vmcs_read(c, VF_GUEST_CR4);
+	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_get(c, h, VF_GUEST_CR0));
+	c->cr3 = vmcs_get(c, h, VF_GUEST_CR3);
+	c->cr4 = vmcs_get(c, h, VF_GUEST_CR4);
 	/* DR7 bit 12 and bits 15:14 are loaded as 0, bit 10 as 1. */
 	if (entc & ENTRY_LOAD_DEBUG_CTLS) {
-		c->dr[7] = (vmcs_read(c, VF_GUEST_DR7) & ~0xd000ull) | DR7_FIXED1;
-		c->msr.debugctl = vmcs_read(c, VF_GUEST_IA32_DEBUGCTL);
+		c->dr[7] = (vmcs_get(c, h, VF_GUEST_DR7) & ~0xd000ull) | DR7_FIXED1;
+		c->msr.debugctl = vmcs_get(c, h, VF_GUEST_IA32_DEBUGCTL);
 	}
 	if (entc & ENTRY_LOAD_PERF_GLOBAL)
-		c->msr.perf_global_ctrl = vmcs_read(c, VF_GUEST_IA32_PERF_GLOBAL_CTRL);
-	c->msr.sysenter_cs = (uint32_t)vmcs_read(c, VF_GUEST_IA32_SYSENTER_CS);
-	c->msr.sysenter_esp = vmcs_read(c, VF_GUEST_IA32_SYSENTER_ESP);
-	c->msr.sysenter_eip = vmcs_read(c, VF_GUEST_IA32_SYSENTER_EIP);
+		c->msr.perf_global_ctrl = vmcs_get(c, h, VF_GUEST_IA32_PERF_GLOBAL_CTRL);
+	c->msr.sysenter_cs = (uint32_t)vmcs_get(c, h, VF_GUEST_IA32_SYSENTER_CS);
+	c->msr.sysenter_esp = vmcs_get(c, h, VF_GUEST_IA32_SYSENTER_ESP);
+	c->msr.sysenter_eip = vmcs_get(c, h, VF_GUEST_IA32_SYSENTER_EIP);
 	if (entc & ENTRY_LOAD_PAT)
-		c->msr.pat = vmcs_read(c, VF_GUEST_IA32_PAT);
+		c->msr.pat = vmcs_get(c, h, VF_GUEST_IA32_PAT);
 	if (entc & ENTRY_LOAD_EFER)
-		c->efer = vmcs_read(c, VF_GUEST_IA32_EFER);
+		c->efer = vmcs_get(c, h, VF_GUEST_IA32_EFER);
 	else    /* LMA and LME follow "IA-32e mode guest" */
 		c->efer = (c->efer & ~(EFER_LMA | EFER_LME)) |
 			  ((entc & ENTRY_IA32E_GUEST) ? EFER_LMA | EFER_LME : 0);
@@ -42,53 +42,54 @@ static void load_guest_regs(struct cpu *c, uint32_t entc)
  * the rest; of an unusable segment the SDM leaves base, limit and the other
  * attributes undefined except SS.DPL and the FS/GS bases: vtxsim loads
  * the fields as they are, with bits 63:32 of the SS/DS/ES base cleared. */
-static void load_segment(struct cpu *c, unsigned k, struct segment *s)
+static void load_segment(struct cpu *c, const uint8_t *h, unsigned k, struct segment *s)
 {
-	s->sel = (uint16_t)vmcs_read(c, VF_GUEST_ES_SELECTOR + k);
-	s->base = vmcs_read(c, VF_GUEST_ES_BASE + k);
-	s->limit = (uint32_t)vmcs_read(c, VF_GUEST_ES_LIMIT + k);
-	s->ar = (uint32_t)vmcs_read(c, VF_GUEST_ES_AR + k) & 0x1f0ffu;
+	s->sel = (uint16_t)vmcs_get(c, h, VF_GUEST_ES_SELECTOR + k);
+	s->base = vmcs_get(c, h, VF_GUEST_ES_BASE + k);
+	s->limit = (uint32_t)vmcs_get(c, h, VF_GUEST_ES_LIMIT + k);
+	s->ar = (uint32_t)vmcs_get(c, h, VF_GUEST_ES_AR + k) & 0x1f0ffu;
 	if ((s->ar & AR_UNUSABLE) && (k == SEG_SS || k == SEG_DS || k == SEG_ES))
 		s->base &= 0xffffffffull;
 }
 
-static void load_guest_segments(struct cpu *c)
+static void load_guest_segments(struct cpu *c, const uint8_t *h)
 {
 	for (unsigned k = SEG_ES; k <= SEG_GS; k++)
-		load_segment(c, k, &c->seg[k]);
-	load_segment(c, VF_GUEST_LDTR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->ldtr);
-	load_segment(c, VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->tr);
-	c->gdtr = (struct dtable){ .base = vmcs_read(c, VF_GUEST_GDTR_BASE),
-				   .limit = (uint16_t)vmcs_read(c, VF_GUEST_GDTR_LIMIT) };
-	c->idtr = (struct dtable){ .base = vmcs_read(c, VF_GUEST_IDTR_BASE),
-				   .limit = (uint16_t)vmcs_read(c, VF_GUEST_IDTR_LIMIT) };
+		load_segment(c, h, k, &c->seg[k]);
+	load_segment(c, h, VF_GUEST_LDTR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->ldtr);
+	load_segment(c, h, VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->tr);
+	c->gdtr = (struct dtable){ .base = vmcs_get(c, h, VF_GUEST_GDTR_BASE),
+				   .limit = (uint16_t)vmcs_get(c, h, VF_GUEST_GDTR_LIMIT) };
+	c->idtr = (struct dtable){ .base = vmcs_get(c, h, VF_GUEST_IDTR_BASE),
+				   .limit = (uint16_t)vmcs_get(c, h, VF_GUEST_IDTR_LIMIT) };
 	c->cpl = (uint8_t)ar_dpl(c->seg[SEG_SS].ar);      /* SS.DPL is the CPL */
 }
 
 /* 26.3.2.4: PAE paging outside IA-32e mode. With EPT the PDPTEs come from
  * the guest-state fields; otherwise from guest CR3, and a bad one fails
  * the entry (26.3.1.6, qualification 2). */
-static bool load_guest_pdptes(struct cpu *c)
+static bool load_guest_pdptes(struct cpu *c, const uint8_t *h)
 {
 	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PAE) || (c->efer & EFER_LMA))
 		return true;
-	bool ept = (vmcs_read(c, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) &&
-		   (vmcs_read(c, VF_PROC2_CONTROLS) & PROC2_EPT);
+	bool ept = (vmcs_get(c, h, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) &&
+		   (vmcs_get(c, h, VF_PROC2_CONTROLS) & PROC2_EPT);
 	if (!ept)
 		return paging_load_pdptes(c->phys, c->cr3, c->xc.maxphyaddr, c->pdpte);
 	for (unsigned k = 0; k < 4; k++)
-		c->pdpte[k] = vmcs_read(c, VF_GUEST_PDPTE0 + k);
+		c->pdpte[k] = vmcs_get(c, h, VF_GUEST_PDPTE0 + k);
 	return true;
 }
 
 bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
 {
-	load_guest_regs(c, (uint32_t)vmcs_read(c, VF_ENTRY_CONTROLS));
-	load_guest_segments(c);
-	c->gpr[R_SP] = vmcs_read(c, VF_GUEST_RSP);
-	c->rip = c->next_rip = vmcs_read(c, VF_GUEST_RIP);
-	cpu_set_rflags(c, vmcs_read(c, VF_GUEST_RFLAGS));
-	if (!load_guest_pdptes(c)) {
+	const uint8_t *h = vmcs_burst(c);
+	load_guest_regs(c, h, (uint32_t)vmcs_get(c, h, VF_ENTRY_CONTROLS));
+	load_guest_segments(c, h);
+	c->gpr[R_SP] = vmcs_get(c, h, VF_GUEST_RSP);
+	c->rip = c->next_rip = vmcs_get(c, h, VF_GUEST_RIP);
+	cpu_set_rflags(c, vmcs_get(c, h, VF_GUEST_RFLAGS));
+	if (!load_guest_pdptes(c, h)) {
 		*fail = (struct vmx_exit_info){ .reason = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE,
 						.qual = 2 };
 		vmx_tracef(c, "VM entry failed: the PDPTEs at guest CR3 %#llx cannot be loaded (26.3.1.6)",
@@ -123,7 +124,8 @@ bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
 			return false;
 		}
 	}
-	cpu_mode_changed(c);            /* EFER, PAT, ... may have changed */
+	if (count)
+		cpu_mode_changed(c);    /* EFER, PAT, ... may have changed */
 	return true;
 }
 

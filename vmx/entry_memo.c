@@ -55,7 +55,12 @@ struct vmx_entry_memo *entry_memo_begin(struct cpu *c)
 		return m;
 	}
 	m->run_all = false;
-	read_slots(c, now);
+	const uint64_t *cur = now;
+	const uint8_t *h = vmcs_host(c);
+	if (h)
+		cur = (const uint64_t *)(const void *)(h + vmcs_field_offset(0));    /* 8-byte aligned slots */
+	else
+		read_slots(c, now);
 	memset(m->changed, 0, sizeof(m->changed));
 	memcpy(m->run, m->impure, sizeof(m->run));
 	/* Most fields are unchanged: test blocks of eight without branching. */
@@ -63,11 +68,11 @@ struct vmx_entry_memo *entry_memo_begin(struct cpu *c)
 		unsigned n = VF_COUNT - b < 8 ? VF_COUNT - b : 8;
 		uint64_t d = 0;
 		for (unsigned k = 0; k < n; k++)
-			d |= now[b + k] ^ m->slot[b + k];
+			d |= cur[b + k] ^ m->slot[b + k];
 		if (!d)
 			continue;
 		for (unsigned f = b; f < b + n; f++) {
-			if (now[f] == m->slot[f])
+			if (cur[f] == m->slot[f])
 				continue;
 			m->changed[f >> 6] |= 1ull << (f & 63);
 			for (unsigned k = 0; k < CWORDS; k++)

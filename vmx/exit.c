@@ -52,12 +52,12 @@ static void record_exit_info(struct cpu *c, const struct vmx_exit_info *x)
 
 /* ---- 27.3 saving guest state ---- */
 
-static void save_segment(struct cpu *c, unsigned k, const struct segment *s)
+static void save_segment(struct cpu *c, uint8_t *h, unsigned k, const struct segment *s)
 {
-	vmcs_write(c, VF_GUEST_ES_SELECTOR + k, s->sel);
-	vmcs_write(c, VF_GUEST_ES_BASE + k, s->base);
-	vmcs_write(c, VF_GUEST_ES_LIMIT + k, s->limit);
-	vmcs_write(c, VF_GUEST_ES_AR + k, s->ar);
+	vmcs_put(c, h, VF_GUEST_ES_SELECTOR + k, s->sel);
+	vmcs_put(c, h, VF_GUEST_ES_BASE + k, s->base);
+	vmcs_put(c, h, VF_GUEST_ES_LIMIT + k, s->limit);
+	vmcs_put(c, h, VF_GUEST_ES_AR + k, s->ar);
 }
 
 static uint32_t interruptibility(const struct cpu *c)
@@ -77,22 +77,22 @@ static enum vmx_activity activity(const struct cpu *c)
 
 /* 27.3.1 control registers, debug registers ("save debug controls": DR7
  * and IA32_DEBUGCTL), MSRs. */
-static void save_guest_regs(struct cpu *c, uint32_t exitc)
+static void save_guest_regs(struct cpu *c, uint8_t *h, uint32_t exitc)
 {
-	vmcs_write(c, VF_GUEST_CR0, c->cr0);
-	vmcs_write(c, VF_GUEST_CR3, c->cr3);
-	vmcs_write(c, VF_GUEST_CR4, c->cr4);
+	vmcs_put(c, h, VF_GUEST_CR0, c->cr0);
+	vmcs_put(c, h, VF_GUEST_CR3, c->cr3);
+	vmcs_put(c, h, VF_GUEST_CR4, c->cr4);
 	if (exitc & EXIT_SAVE_DEBUG_CTLS) {
-		vmcs_write(c, VF_GUEST_DR7, c->dr[7]);
-		vmcs_write(c, VF_GUEST_IA32_DEBUGCTL, c->msr.debugctl);
+		vmcs_put(c, h, VF_GUEST_DR7, c->dr[7]);
+		vmcs_put(c, h, VF_GUEST_IA32_DEBUGCTL, c->msr.debugctl);
 	}
-	vmcs_write(c, VF_GUEST_IA32_SYSENTER_CS, (uint32_t)c->msr.sysenter_cs);
-	vmcs_write(c, VF_GUEST_IA32_SYSENTER_ESP, c->msr.sysenter_esp);
-	vmcs_write(c, VF_GUEST_IA32_SYSENTER_EIP, c->msr.sysenter_eip);
+	vmcs_put(c, h, VF_GUEST_IA32_SYSENTER_CS, (uint32_t)c->msr.sysenter_cs);
+	vmcs_put(c, h, VF_GUEST_IA32_SYSENTER_ESP, c->msr.sysenter_esp);
+	vmcs_put(c, h, VF_GUEST_IA32_SYSENTER_EIP, c->msr.sysenter_eip);
 	if (exitc & EXIT_SAVE_PAT)
-		vmcs_write(c, VF_GUEST_IA32_PAT, c->msr.pat);
+		vmcs_put(c, h, VF_GUEST_IA32_PAT, c->msr.pat);
 	if (exitc & EXIT_SAVE_EFER)
-		vmcs_write(c, VF_GUEST_IA32_EFER, c->efer);
+		vmcs_put(c, h, VF_GUEST_IA32_EFER, c->efer);
 }
 
 /* 27.3.4: the pending debug exceptions field is saved as clear for every
@@ -117,13 +117,13 @@ static uint64_t saved_pending_dbg(const struct cpu *c, uint32_t reason, uint32_t
 /* 27.3.4 (end): with "enable EPT" and PAE paging in the guest the PDPTEs
  * are saved; otherwise the SDM leaves the four fields undefined and vtxsim
  * leaves them unchanged. */
-static void save_guest_pdptes(struct cpu *c)
+static void save_guest_pdptes(struct cpu *c, uint8_t *h)
 {
 	if (!(c->cr0 & CR0_PG) || !(c->cr4 & CR4_PAE) || (c->efer & EFER_LMA) ||
-	    !(vmcs_read(c, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) || !(vmcs_read(c, VF_PROC2_CONTROLS) & PROC2_EPT))
+	    !(vmcs_get(c, h, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) || !(vmcs_get(c, h, VF_PROC2_CONTROLS) & PROC2_EPT))
 		return;
 	for (unsigned k = 0; k < 4; k++)
-		vmcs_write(c, VF_GUEST_PDPTE0 + k, c->pdpte[k]);
+		vmcs_put(c, h, VF_GUEST_PDPTE0 + k, c->pdpte[k]);
 }
 
 /* 27.3.2 segments and descriptor tables (the CPU keeps the VMCS access-
@@ -131,23 +131,24 @@ static void save_guest_pdptes(struct cpu *c)
  * non-register state. */
 static void save_guest_state(struct cpu *c, const struct vmx_exit_info *x, uint64_t rip)
 {
-	save_guest_regs(c, (uint32_t)vmcs_read(c, VF_EXIT_CONTROLS));
+	uint8_t *h = vmcs_burst(c);
+	save_guest_regs(c, h, (uint32_t)vmcs_get(c, h, VF_EXIT_CONTROLS));
 	for (unsigned k = SEG_ES; k <= SEG_GS; k++)
-		save_segment(c, k, &c->seg[k]);
-	save_segment(c, VF_GUEST_LDTR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->ldtr);
-	save_segment(c, VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->tr);
-	vmcs_write(c, VF_GUEST_GDTR_BASE, c->gdtr.base);
-	vmcs_write(c, VF_GUEST_GDTR_LIMIT, c->gdtr.limit);
-	vmcs_write(c, VF_GUEST_IDTR_BASE, c->idtr.base);
-	vmcs_write(c, VF_GUEST_IDTR_LIMIT, c->idtr.limit);
-	vmcs_write(c, VF_GUEST_RIP, rip);
-	vmcs_write(c, VF_GUEST_RSP, c->gpr[R_SP]);
-	vmcs_write(c, VF_GUEST_RFLAGS, cpu_get_rflags(c));
-	vmcs_write(c, VF_GUEST_INTERRUPTIBILITY, interruptibility(c));
-	vmcs_write(c, VF_GUEST_PENDING_DBG_EXCEPTIONS,
+		save_segment(c, h, k, &c->seg[k]);
+	save_segment(c, h, VF_GUEST_LDTR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->ldtr);
+	save_segment(c, h, VF_GUEST_TR_SELECTOR - VF_GUEST_ES_SELECTOR, &c->tr);
+	vmcs_put(c, h, VF_GUEST_GDTR_BASE, c->gdtr.base);
+	vmcs_put(c, h, VF_GUEST_GDTR_LIMIT, c->gdtr.limit);
+	vmcs_put(c, h, VF_GUEST_IDTR_BASE, c->idtr.base);
+	vmcs_put(c, h, VF_GUEST_IDTR_LIMIT, c->idtr.limit);
+	vmcs_put(c, h, VF_GUEST_RIP, rip);
+	vmcs_put(c, h, VF_GUEST_RSP, c->gpr[R_SP]);
+	vmcs_put(c, h, VF_GUEST_RFLAGS, cpu_get_rflags(c));
+	vmcs_put(c, h, VF_GUEST_INTERRUPTIBILITY, interruptibility(c));
+	vmcs_put(c, h, VF_GUEST_PENDING_DBG_EXCEPTIONS,
 		   saved_pending_dbg(c, x->reason & 0xffff, x->has_intr ? x->intr_info : 0));
-	vmcs_write(c, VF_GUEST_ACTIVITY_STATE, activity(c));
-	save_guest_pdptes(c);
+	vmcs_put(c, h, VF_GUEST_ACTIVITY_STATE, activity(c));
+	save_guest_pdptes(c, h);
 }
 
 /* ---- 27.4 the VM-exit MSR-store area ---- */
@@ -184,36 +185,36 @@ uint64_t vmx_cr0_merge(uint64_t old, uint64_t field)
 /* 27.5.1: CR0/CR3/CR4, DR7 = 400H, IA32_DEBUGCTL cleared, the SYSENTER
  * MSRs, and IA32_PERF_GLOBAL_CTRL / IA32_PAT / IA32_EFER under their
  * "load" controls (EFER.LMA/LME = "host address-space size" otherwise). */
-static void load_host_regs(struct cpu *c, uint32_t exitc, bool host64)
+static void load_host_regs(struct cpu *c, const uint8_t *h, uint32_t exitc, bool host64)
 {
-	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_read(c, VF_HOST_CR0));
-	c->cr3 = vmcs_read(c, VF_HOST_CR3);
-	c->cr4 = vmcs_read(c, VF_HOST_CR4);
+	c->cr0 = vmx_cr0_merge(c->cr0, vmcs_get(c, h, VF_HOST_CR0));
+	c->cr3 = vmcs_get(c, h, VF_HOST_CR3);
+	c->cr4 = vmcs_get(c, h, VF_HOST_CR4);
 	if (host64)
 		c->cr4 |= CR4_PAE;
 	else
 		c->cr4 &= ~CR4_PCIDE;
 	c->dr[7] = DR7_FIXED1;
 	c->msr.debugctl = 0;
-	c->msr.sysenter_cs = (uint32_t)vmcs_read(c, VF_HOST_IA32_SYSENTER_CS);
-	c->msr.sysenter_esp = vmcs_read(c, VF_HOST_IA32_SYSENTER_ESP);
-	c->msr.sysenter_eip = vmcs_read(c, VF_HOST_IA32_SYSENTER_EIP);
+	c->msr.sysenter_cs = (uint32_t)vmcs_get(c, h, VF_HOST_IA32_SYSENTER_CS);
+	c->msr.sysenter_esp = vmcs_get(c, h, VF_HOST_IA32_SYSENTER_ESP);
+	c->msr.sysenter_eip = vmcs_get(c, h, VF_HOST_IA32_SYSENTER_EIP);
 	if (exitc & EXIT_LOAD_PERF_GLOBAL)
-		c->msr.perf_global_ctrl = vmcs_read(c, VF_HOST_IA32_PERF_GLOBAL_CTRL);
+		c->msr.perf_global_ctrl = vmcs_get(c, h, VF_HOST_IA32_PERF_GLOBAL_CTRL);
 	if (exitc & EXIT_LOAD_PAT)
-		c->msr.pat = vmcs_read(c, VF_HOST_IA32_PAT);
+		c->msr.pat = vmcs_get(c, h, VF_HOST_IA32_PAT);
 	if (exitc & EXIT_LOAD_EFER)
-		c->efer = vmcs_read(c, VF_HOST_IA32_EFER);
+		c->efer = vmcs_get(c, h, VF_HOST_IA32_EFER);
 	else
 		c->efer = (c->efer & ~(EFER_LMA | EFER_LME)) | (host64 ? EFER_LMA | EFER_LME : 0);
 }
 
 /* 27.5.2: fixed attributes; a zero selector makes a data segment unusable. */
-static void load_host_segments(struct cpu *c, bool host64)
+static void load_host_segments(struct cpu *c, const uint8_t *h, bool host64)
 {
 	for (unsigned k = SEG_ES; k <= SEG_GS; k++) {
 		struct segment *s = &c->seg[k];
-		s->sel = (uint16_t)vmcs_read(c, VF_HOST_ES_SELECTOR + k);
+		s->sel = (uint16_t)vmcs_get(c, h, VF_HOST_ES_SELECTOR + k);
 		s->limit = 0xffffffffu;
 		s->base = 0;
 		if (k == SEG_CS) {
@@ -222,25 +223,26 @@ static void load_host_segments(struct cpu *c, bool host64)
 		}
 		s->ar = 3 | AR_S | AR_P | AR_DB | AR_G | (s->sel == 0 ? AR_UNUSABLE : 0);
 	}
-	c->seg[SEG_FS].base = vmcs_read(c, VF_HOST_FS_BASE);
-	c->seg[SEG_GS].base = vmcs_read(c, VF_HOST_GS_BASE);
-	c->tr = (struct segment){ .sel = (uint16_t)vmcs_read(c, VF_HOST_TR_SELECTOR),
-				  .base = vmcs_read(c, VF_HOST_TR_BASE), .limit = 0x67, .ar = SYS_TSS_BUSY | AR_P };
+	c->seg[SEG_FS].base = vmcs_get(c, h, VF_HOST_FS_BASE);
+	c->seg[SEG_GS].base = vmcs_get(c, h, VF_HOST_GS_BASE);
+	c->tr = (struct segment){ .sel = (uint16_t)vmcs_get(c, h, VF_HOST_TR_SELECTOR),
+				  .base = vmcs_get(c, h, VF_HOST_TR_BASE), .limit = 0x67, .ar = SYS_TSS_BUSY | AR_P };
 	c->ldtr = (struct segment){ .ar = AR_UNUSABLE };
-	c->gdtr = (struct dtable){ .base = vmcs_read(c, VF_HOST_GDTR_BASE), .limit = 0xffff };
-	c->idtr = (struct dtable){ .base = vmcs_read(c, VF_HOST_IDTR_BASE), .limit = 0xffff };
+	c->gdtr = (struct dtable){ .base = vmcs_get(c, h, VF_HOST_GDTR_BASE), .limit = 0xffff };
+	c->idtr = (struct dtable){ .base = vmcs_get(c, h, VF_HOST_IDTR_BASE), .limit = 0xffff };
 	c->cpl = 0;
 }
 
 /* 27.5.3-27.5.5; false when the host PDPTEs are bad (27.5.4: VMX abort 2). */
 static bool load_host_state(struct cpu *c)
 {
-	uint32_t exitc = (uint32_t)vmcs_read(c, VF_EXIT_CONTROLS);
+	const uint8_t *h = vmcs_burst(c);
+	uint32_t exitc = (uint32_t)vmcs_get(c, h, VF_EXIT_CONTROLS);
 	bool host64 = exitc & EXIT_HOST_ADDR_SPACE;
-	load_host_regs(c, exitc, host64);
-	load_host_segments(c, host64);
-	c->gpr[R_SP] = vmcs_read(c, VF_HOST_RSP);
-	c->rip = c->next_rip = vmcs_read(c, VF_HOST_RIP);
+	load_host_regs(c, h, exitc, host64);
+	load_host_segments(c, h, host64);
+	c->gpr[R_SP] = vmcs_get(c, h, VF_HOST_RSP);
+	c->rip = c->next_rip = vmcs_get(c, h, VF_HOST_RIP);
 	cpu_set_rflags(c, FL_FIXED1);
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->wait_sipi = false;
@@ -267,7 +269,8 @@ static bool load_host_msrs(struct cpu *c)
 		    phys_read(c->phys, pa + 4, 4) != 0 || !cpu_msr_write(c, msr, phys_read(c->phys, pa + 8, 8)))
 			return false;
 	}
-	cpu_mode_changed(c);
+	if (count)
+		cpu_mode_changed(c);
 	return true;
 }
 

@@ -143,6 +143,35 @@ static inline uint64_t vmcs_read(struct cpu *c, enum vmcs_field f)
 	return v & vmcs_field_mask[f];
 }
 
+/* A burst of field accesses by the processor itself (a VM exit saving the
+ * guest state, loading the host state): h = vmcs_burst(c) once, then
+ * vmcs_get/vmcs_put with it, which go straight to memory when h is not
+ * NULL (the region is plain RAM and holds no decoded code). */
+static inline uint8_t *vmcs_burst(struct cpu *c)
+{
+	uint8_t *h = vmcs_host(c);
+	return h && !(c->phys->code_page[c->vmx.vmcs_ptr >> PAGE_SHIFT] & PHYS_PAGE_CODE) ? h : NULL;
+}
+
+static inline uint64_t vmcs_get(struct cpu *c, const uint8_t *h, enum vmcs_field f)
+{
+	uint64_t v;
+	if (__builtin_expect(!h, 0))
+		return vmcs_region_read(c, c->vmx.vmcs_ptr, f);
+	__builtin_memcpy(&v, h + vmcs_field_offset(f), 8);
+	return v & vmcs_field_mask[f];
+}
+
+static inline void vmcs_put(struct cpu *c, uint8_t *h, enum vmcs_field f, uint64_t v)
+{
+	if (__builtin_expect(!h, 0)) {
+		vmcs_region_write(c, c->vmx.vmcs_ptr, f, v);
+		return;
+	}
+	v &= vmcs_field_mask[f];
+	__builtin_memcpy(h + vmcs_field_offset(f), &v, 8);
+}
+
 static inline void vmcs_write(struct cpu *c, enum vmcs_field f, uint64_t v)
 {
 	uint8_t *h = vmcs_host(c);
