@@ -381,6 +381,50 @@ static void test_trace(void)
 	env_destroy(v);
 }
 
+/* 27.4, 27.7: the VM-exit MSR-store area names IA32_SMBASE (9EH): the
+ * exit cannot store it, a VMX abort with code 1: the indicator at offset
+ * 4 of the VMCS, the CPU in shutdown, out of non-root operation, the code
+ * kept for sim/ (exit status 12). */
+static void test_vmx_abort(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	put64(v->h, MSR_AREA, 0x9e);
+	vmcs_write(c, VF_EXIT_MSR_STORE_ADDR, MSR_AREA);
+	vmcs_write(c, VF_EXIT_MSR_STORE_COUNT, 1);
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(phys_read(c->phys, VMCS_PA + VMCS_OFF_ABORT, 4), VMX_ABORT_SAVE_GUEST_MSRS);
+	CU_ASSERT_EQUAL(c->vmx.abort, VMX_ABORT_SAVE_GUEST_MSRS);
+	CU_ASSERT_TRUE(c->shutdown);
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+	CU_ASSERT_STRING_EQUAL(vmx_abort_text(VMX_ABORT_SAVE_GUEST_MSRS),
+			       "failure in saving guest MSRs (VM-exit MSR-store area)");
+	env_destroy(v);
+}
+
+/* 27.3.1, 27.5.1, 26.3.2.1: IA32_DEBUGCTL loaded by "load debug controls",
+ * saved by "save debug controls", cleared by every exit. */
+static void test_debugctl(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	vmcs_write(c, VF_GUEST_IA32_DEBUGCTL, 2);       /* BTF */
+	vmcs_write(c, VF_GUEST_DR7, 0x401);
+	c->msr.debugctl = 1;
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_IA32_DEBUGCTL), 2);      /* loaded, then saved */
+	CU_ASSERT_EQUAL(rd(v, VF_GUEST_DR7), 0x401);
+	CU_ASSERT_EQUAL(c->msr.debugctl, 0);
+	CU_ASSERT_EQUAL(c->dr[7], 0x400);
+	uint64_t x;
+	CU_ASSERT_TRUE(cpu_msr_read(c, MSR_IA32_DEBUGCTL, &x));
+	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_DEBUGCTL, 4));        /* reserved bit 2 */
+	CU_ASSERT_FALSE(cpu_msr_write(c, MSR_IA32_PERF_GLOBAL_CTRL, 1)); /* no counters */
+	CU_ASSERT_TRUE(cpu_msr_write(c, MSR_IA32_PERF_GLOBAL_CTRL, 0));
+	env_destroy(v);
+}
+
 void suite_vmx_entry(void);
 void suite_vmx_entry(void)
 {
@@ -397,4 +441,6 @@ void suite_vmx_entry(void)
 	CU_add_test(s, "inject a software interrupt", test_inject_software_interrupt);
 	CU_add_test(s, "activity state HLT", test_activity_hlt);
 	CU_add_test(s, "--trace vmx lines", test_trace);
+	CU_add_test(s, "VMX abort 1: indicator, shutdown", test_vmx_abort);
+	CU_add_test(s, "IA32_DEBUGCTL loaded, saved, cleared", test_debugctl);
 }
