@@ -425,6 +425,32 @@ static void test_debugctl(void)
 	env_destroy(v);
 }
 
+/* 26.3.2.1, 27.5.1: IA32_PERF_GLOBAL_CTRL loaded by either "load" control.
+ * No model has counters, so 0 is the only valid field value; the MSR is
+ * set to 3 behind WRMSR's back to see that the load happens. */
+static void test_perf_global_ctrl(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	vmcs_write(c, VF_ENTRY_CONTROLS, ENTRY_BASE | ENTRY_LOAD_PERF_GLOBAL);
+	vmcs_write(c, VF_GUEST_IA32_PERF_GLOBAL_CTRL, 0);
+	c->msr.perf_global_ctrl = 3;
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(c->msr.perf_global_ctrl, 0);    /* the entry loaded 0; the exit loads nothing */
+	env_destroy(v);
+
+	v = env_create();
+	c = &v->h->cpu;
+	vmcs_write(c, VF_EXIT_CONTROLS, EXIT_BASE | EXIT_LOAD_PERF_GLOBAL);
+	vmcs_write(c, VF_HOST_IA32_PERF_GLOBAL_CTRL, 0);
+	c->msr.perf_global_ctrl = 3;
+	run(v, vmlaunch);
+	CU_ASSERT_EQUAL(rd(v, VF_EXIT_REASON), EXIT_REASON_CPUID);
+	CU_ASSERT_EQUAL(c->msr.perf_global_ctrl, 0);    /* the exit loaded the host's 0 */
+	env_destroy(v);
+}
+
 void suite_vmx_entry(void);
 void suite_vmx_entry(void)
 {
@@ -443,4 +469,5 @@ void suite_vmx_entry(void)
 	CU_add_test(s, "--trace vmx lines", test_trace);
 	CU_add_test(s, "VMX abort 1: indicator, shutdown", test_vmx_abort);
 	CU_add_test(s, "IA32_DEBUGCTL loaded, saved, cleared", test_debugctl);
+	CU_add_test(s, "IA32_PERF_GLOBAL_CTRL loaded on entry and exit", test_perf_global_ctrl);
 }
