@@ -16,6 +16,7 @@
 #define VMFAIL_FLAGS (RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
 #define FAR_FS_BASE 0x12345000ull
 #define FAR_GS_BASE 0x0badc000ull
+#define PDPTE_P 1ull
 
 static uint32_t pd_copy[1024] __attribute__((aligned(4096)));
 
@@ -88,6 +89,31 @@ static void test_valid_entry(void)
 	report_eq(vmread(VMCS_EXIT_INSTRUCTION_LEN), VMX_VMCALL_LEN, "32-bit host: exit instruction length 3");
 	check_host_state("exit to a 32-bit host");
 	report(vmx_host32.seen.cr4 != vmx_host32.cr4, "32-bit host: HOST_CR4 differs from the CR4 at VMLAUNCH");
+}
+
+/* 27.5.1, 27.5.4: a host outside IA-32e mode may use PAE paging; the exit
+ * then loads the PDPTEs from the table HOST_CR3 names. Here the table
+ * points at the boot page directories (2-MByte pages identity-mapping
+ * 4 GBytes, PAE format), so the host runs on only if they were loaded. */
+static uint64_t pae_pdpt[4] __attribute__((aligned(32)));
+extern uint64_t boot_pd[];
+
+static void test_pae_host(void)
+{
+	struct vmx_outcome o;
+
+	for (int i = 0; i < 4; i++)
+		pae_pdpt[i] = (uint64_t)&boot_pd[512 * i] | PDPTE_P;
+	vmx_baseline(32);
+	vmx_host32_state();
+	vmwrite(VMCS_HOST_CR3, (uint64_t)pae_pdpt);
+	vmwrite(VMCS_HOST_CR4, (vmread(VMCS_HOST_CR4) & ~CR4_PSE) | CR4_PAE);
+	o = vmx_try_launch_host32();
+	report(o.res == VMX_OK && o.exit_reason == EXIT_REASON_VMCALL && vmx_host32.exited,
+	       "PAE 32-bit host: entry, and the exit lands on the host (27.5.4: PDPTEs from HOST_CR3)");
+	report_eq(vmx_host32.seen.cr4, vmread(VMCS_HOST_CR4), "PAE 32-bit host: CR4.PAE 1 from HOST_CR4 (27.5.1)");
+	report_eq(vmx_host32.seen.cr3, (uint64_t)pae_pdpt, "PAE 32-bit host: CR3 the PDPT (27.5.1)");
+	report_eq(vmx_host32.seen.efer & (EFER_LMA | EFER_LME), 0, "PAE 32-bit host: still outside IA-32e mode");
 }
 
 /* 27.5.1: with "load IA32_EFER" the exit loads IA32_EFER from the field
@@ -199,6 +225,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	(void)mbinfo;
 	if (vmx_start()) {
 		test_valid_entry();
+		test_pae_host();
 		test_load_efer();
 		test_entry_failure();
 		test_vmfail();
