@@ -53,6 +53,9 @@ void cpu_debug_retired(struct cpu *c, const struct insn *i, bool tf);
 
 /* DR7.GD: any MOV DR is a #DB fault with DR6.BD (17.2.4). */
 enum exec_status cpu_debug_gd_fault(struct cpu *c);
+/* What raising #DB for the conditions in bits (pending-debug layout) does
+ * to DR6 and DR7.GD (17.2.3, 17.2.4). */
+void cpu_debug_commit_db(struct cpu *c, uint64_t bits);
 
 /* After DR7, CR0.AM or RFLAGS.AC changed: recompute c->dbg_armed and the
  * TLB policy. */

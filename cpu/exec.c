@@ -302,6 +302,10 @@ static enum exec_status step(struct cpu *c)
  * when delivery ended in shutdown. */
 static bool boundary_events(struct cpu *c)
 {
+	/* In VMX non-root operation INIT and SIPI are VM exits, or held or
+	 * discarded (SDM vol. 3C 25.2, 26.6.2: vmx/events.c). */
+	if (__builtin_expect(c->vmx.nonroot, 0) && (c->init_pending | (c->sipi_vector >= 0)) && vmx_init_sipi(c))
+		return true;
 	/* INIT stays latched while VMX root operation blocks it (SDM vol. 3C 23.8). */
 	if (c->init_pending && !vmx_init_blocked(&c->vmx)) {
 		c->init_pending = false;

@@ -131,9 +131,15 @@ void entry_load_nonregister(struct cpu *c)
 	uint32_t intr = (uint32_t)vmcs_read(c, VF_GUEST_INTERRUPTIBILITY);
 	c->sti_shadow = intr & INTR_BLOCK_STI;
 	c->mov_ss_shadow = intr & INTR_BLOCK_MOV_SS;
-	/* With "virtual NMIs" the bit is virtual-NMI blocking (issue 6/7). */
-	if (!(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+	/* 26.6.1: with "virtual NMIs" bit 3 is virtual-NMI blocking and NMIs
+	 * are not blocked in non-root operation; otherwise it is blocking by
+	 * NMI (which IRET leaves alone while "NMI exiting" is 1, 25.3). */
+	if (vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS) {
+		c->vmx.vnmi_blocked = intr & INTR_BLOCK_NMI;
+		c->nmi_blocked = false;
+	} else {
 		c->nmi_blocked = intr & INTR_BLOCK_NMI;
+	}
 	c->pending_dbg = vmcs_read(c, VF_GUEST_PENDING_DBG_EXCEPTIONS);
 	cpu_debug_update(c);
 	c->halted = c->shutdown = c->wait_sipi = false;
@@ -171,9 +177,11 @@ static enum int_kind injected_kind(enum vmx_intr_type t)
 
 /* 26.5.1: the event is delivered through the guest IDT as if it had
  * occurred right after the entry; software interrupts and exceptions push
- * RIP + VM-entry instruction length. A fault during delivery is delivered
- * as the SDM's 26.5.1.2 says for a guest without exception exiting (the
- * nested-exception VM exit and IDT-vectoring information: issue 6). */
+ * RIP + VM-entry instruction length. A fault during delivery is handled
+ * as 26.5.1.2 says: the double-fault rules against an injected hardware
+ * exception, the exception bitmap, and a VM exit it causes reports the
+ * injected event as IDT-vectoring information (cpu/exception.c with
+ * vmx/events.c); an injected NMI blocks (virtual) NMIs first (26.5.1.1). */
 void entry_inject_event(struct cpu *c)
 {
 	uint32_t info = (uint32_t)vmcs_read(c, VF_ENTRY_INTR_INFO);
@@ -188,15 +196,18 @@ void entry_inject_event(struct cpu *c)
 	bool soft = kind == INT_SOFTWARE || kind == INT_SOFT_EXCEPTION || kind == INT_PRIV_SOFTWARE;
 	c->next_rip = c->rip + (soft ? vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);
 	c->sti_shadow = c->mov_ss_shadow = false;
-	if (type == INTR_TYPE_NMI && !(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+	if (type == INTR_TYPE_NMI && (vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+		c->vmx.vnmi_blocked = true;
+	else if (type == INTR_TYPE_NMI)
 		c->nmi_blocked = true;
 	vmx_tracef(c, "VM entry injects vector %u type %u%s", info & INTR_INFO_VECTOR_MASK, (unsigned)type,
 		   (info & INTR_INFO_HAS_ERROR) ? " with error code" : "");
 	c->delivering = 1;
 	enum exec_status st = cpu_interrupt(c, info & INTR_INFO_VECTOR_MASK, kind, info & INTR_INFO_HAS_ERROR,
-					    (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE));
+					    (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE),
+					    soft ? (unsigned)vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);
 	c->delivering = 0;
 	if (st != EXEC_OK)
-		cpu_deliver_exception(c);
+		cpu_deliver_exception(c);       /* in non-root the triple fault is a VM exit: never false */
 	c->next_rip = c->rip;
 }

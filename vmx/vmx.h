@@ -75,6 +75,13 @@ enum vmx_misuse {
 	VMX_MISUSE_COUNT
 };
 
+/* An event as the IDT-vectoring information field describes it (27.2.3). */
+struct vmx_vectoring {
+	uint32_t info;          /* INTR_INFO_VALID | type | HAS_ERROR | vector, or 0 */
+	uint32_t error;
+	uint32_t insn_len;      /* software interrupts and exceptions */
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -87,6 +94,16 @@ struct vmx_state {
 	 * and the interruptibility state's bit 3 read then, instead of
 	 * c->nmi_blocked (SDM vol. 3C 25.3, 24.4.2). */
 	bool vnmi_blocked;
+	/* The event whose delivery through the guest IDT is under way or just
+	 * failed with c->exc, in the layout of the IDT-vectoring information
+	 * field (info = 0: none), and the instruction length of a software
+	 * event: what a VM exit during the delivery records (SDM vol. 3C
+	 * 27.2.3; vmx/events.c). */
+	struct vmx_vectoring vectoring;
+	/* IRET in non-root operation removed (virtual-)NMI blocking; a fault
+	 * on that IRET reports it in bit 12 of the VM-exit interruption
+	 * information (25.3, 27.2.2). */
+	bool iret_unblocked_nmi;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */
@@ -134,6 +151,51 @@ static inline bool vmx_init_blocked(const struct vmx_state *v)
 {
 	return v->on && !v->nonroot;
 }
+
+/* ---- non-root events: exceptions, NMIs, IDT-vectoring, triple fault, INIT/SIPI, task switches (vmx/events.c) ---- */
+
+struct pending_exc;
+
+/* An exception on its way to the guest IDT in non-root operation (25.2):
+ * true when the exception bitmap (and for #PF the error-code mask/match)
+ * sends it to the host, and the VM exit (reason 0) happened. prev is the
+ * event whose delivery raised it (info 0: none; it becomes the
+ * IDT-vectoring information); set_rf: RF in the frame the exception would
+ * push (fault-class exceptions, SDM vol. 3A 17.3.1.1; saved RFLAGS.RF,
+ * 27.3.3). iret_unblocked: the exception is a fault on an IRET that
+ * removed (virtual-)NMI blocking (27.2.2 bit 12). */
+bool vmx_exception_exit(struct cpu *c, const struct pending_exc *e, const struct vmx_vectoring *prev, bool set_rf,
+			bool iret_unblocked);
+/* INT3/INTO (software exception) and INT1 (privileged software exception)
+ * in non-root: true when the exception bitmap made them exit (reason 0,
+ * exit instruction length = insn_len, RIP of the instruction: 27.2.2,
+ * 27.2.5, 27.3.3). type is INTR_TYPE_SW_EXCEPTION or _PRIV_SW_EXCEPTION. */
+bool vmx_soft_exception_exit(struct cpu *c, unsigned vector, enum vmx_intr_type type, unsigned insn_len);
+/* A triple fault in non-root is a VM exit with reason 2 (25.2), unless the
+ * exception raised while delivering #DF is itself intercepted (then
+ * vmx_exception_exit took it with IDT-vectoring information = #DF). */
+void vmx_triple_fault_exit(struct cpu *c);
+/* An unblocked NMI in non-root: true when "NMI exiting" made it a VM exit
+ * (reason 0, type NMI, vector 2); NMIs are blocked after the exit (27.5.5). */
+bool vmx_nmi_exit(struct cpu *c);
+/* INIT or SIPI latched in non-root (25.2, 26.6.2): INIT is a VM exit
+ * (reason 3) except in the wait-for-SIPI state, which holds it; SIPI is a
+ * VM exit (reason 4, qualification = vector) in the wait-for-SIPI state
+ * and discarded otherwise. True when the executor has nothing more to do
+ * at this boundary (an exit happened, or the CPU waits for SIPI). */
+bool vmx_init_sipi(struct cpu *c);
+/* IRET in non-root: which NMI blocking it removes (25.3): none with "NMI
+ * exiting" = 1 and "virtual NMIs" = 0, virtual-NMI blocking with "virtual
+ * NMIs" = 1, blocking by NMI otherwise; records c->vmx.iret_unblocked_nmi. */
+void vmx_iret_unblock_nmi(struct cpu *c);
+/* Where a task switch was initiated (Table 27-2, bits 31:30). */
+enum vmx_task_source { VMX_TASK_CALL = 0, VMX_TASK_IRET = 1, VMX_TASK_JMP = 2, VMX_TASK_IDT = 3 };
+/* A task switch in non-root operation: always a VM exit (reason 9, 25.4.2),
+ * after the checks on the gate and the new TSS descriptor and before any
+ * state changes. insn_len: the CALL/JMP/IRET (ignored for an IDT task gate,
+ * whose event c->vmx.vectoring describes); set_rf: RF in the old task's
+ * saved EFLAGS image (27.3.3). */
+void vmx_task_switch_exit(struct cpu *c, uint16_t sel, enum vmx_task_source src, unsigned insn_len, bool set_rf);
 
 /* ---- control registers, MOV DR, descriptor tables, INVLPG/INVPCID, RDTSC(P), RDPMC (vmx/intercept_cr.c) ---- */
 
