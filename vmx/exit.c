@@ -275,6 +275,7 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	bool failure = x->reason & EXIT_REASON_ENTRY_FAILURE;
 	uint64_t guest_rip = x->has_insn ? c->next_rip - x->insn_len : c->rip;
 	cpu_end_block(c);
+	vmx_pending_exit(c, !failure);  /* 27.3.4 the preemption timer's value (vmx/pending.c) */
 	record_exit_info(c, x);
 	if (!failure) {
 		/* 27.7 abort 6: IA-32e mode guest, 32-bit host. */
