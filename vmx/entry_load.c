@@ -188,10 +188,8 @@ void entry_inject_event(struct cpu *c)
 	if (!(info & INTR_INFO_VALID))
 		return;
 	enum vmx_intr_type type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
-	if (type == INTR_TYPE_OTHER) {
-		cpu_warn(c, "VM entry injects 'other event' (pending MTF VM exit, SDM 26.5.2): not implemented (issue 7)");
-		return;
-	}
+	if (type == INTR_TYPE_OTHER)
+		return;         /* 26.5.2: a pending MTF VM exit, no delivery (vmx/pending.c) */
 	enum int_kind kind = injected_kind(type);
 	bool soft = kind == INT_SOFTWARE || kind == INT_SOFT_EXCEPTION || kind == INT_PRIV_SOFTWARE;
 	c->next_rip = c->rip + (soft ? vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);

@@ -285,6 +285,7 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	/* An exit ends any event delivery in progress (vmx/events.c). */
 	c->vmx.vectoring.info = 0;
 	c->vmx.iret_unblocked_nmi = false;
+	vmx_pending_exit(c, !failure);  /* 27.3.4 the preemption timer's value (vmx/pending.c) */
 	record_exit_info(c, x);
 	if (!failure) {
 		/* 27.7 abort 6: IA-32e mode guest, 32-bit host. */

@@ -82,6 +82,25 @@ struct vmx_vectoring {
 	uint32_t insn_len;      /* software interrupts and exceptions */
 };
 
+/* Non-root events at instruction boundaries (vmx/pending.c; SDM vol. 3C
+ * 25.2, 25.5, 26.6): the controls that act there, cached at VM entry, and
+ * what is pending. Zero outside non-root operation. watch != 0 makes the
+ * executor stop at every step boundary (cpu/exec.c boundary_events); step
+ * != 0 makes it run one instruction at a time (cpu_debug_slow). */
+struct vmx_boundary {
+	uint8_t watch;          /* a control below acts at boundaries, or an MTF exit is pending */
+	uint8_t step;           /* single-instruction execution: MTF, or the timer near its deadline */
+	bool mtf;               /* "monitor trap flag" control */
+	bool mtf_pending;       /* an MTF VM exit is pending on the next boundary (25.5.2) */
+	bool timer;             /* "activate VMX-preemption timer" control (25.5.1) */
+	uint8_t timer_shift;    /* X = IA32_VMX_MISC[4:0]: the timer ticks when TSC bit X changes */
+	uint32_t pin, proc;     /* pin-based and primary processor-based controls of the last entry */
+	uint32_t timer_value;   /* loaded by VM entry (26.6.4) */
+	uint64_t timer_tick0;   /* TSC >> X at VM entry */
+	uint64_t timer_tsc_off; /* TSC - cycles at VM entry: TSC writes are not increments */
+	uint64_t timer_deadline;        /* c->cycles at which the timer reaches 0 */
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -111,6 +130,7 @@ struct vmx_state {
 	/* Host-side trace sink for `--trace vmx`: one line, no newline. NULL = off. */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
+	struct vmx_boundary bnd;        /* vmx/pending.c */
 };
 
 /* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
@@ -196,6 +216,59 @@ enum vmx_task_source { VMX_TASK_CALL = 0, VMX_TASK_IRET = 1, VMX_TASK_JMP = 2, V
  * whose event c->vmx.vectoring describes); set_rf: RF in the old task's
  * saved EFLAGS image (27.3.3). */
 void vmx_task_switch_exit(struct cpu *c, uint16_t sel, enum vmx_task_source src, unsigned insn_len, bool set_rf);
+/* ---- non-root events at instruction boundaries (vmx/pending.c) ---- */
+
+/* VM entry (vmx/entry.c), after guest state and before event injection:
+ * cache the controls, start the VMX-preemption timer (26.6.4), make an
+ * MTF VM exit pending after an injected event or for an injected "other
+ * event" (25.5.2, 26.5.2). */
+void vmx_pending_entry(struct cpu *c);
+/* Every VM exit (vmx/exit.c): save the timer's value when "save
+ * VMX-preemption timer value" is 1 and save (27.3.4), then forget the
+ * boundary state. */
+void vmx_pending_exit(struct cpu *c, bool save);
+/* At an instruction boundary in non-root operation, in the priority order
+ * of SDM vol. 3A Table 6-2 with the VM exits of 25.2/25.5 placed in it
+ * (cpu/exec.c boundary_events calls them around the NMI):
+ *   vmx_boundary_high: a pending MTF VM exit; then, when a debug trap of
+ *   the previous instruction is pending, nothing lower (true); then the
+ *   VMX-preemption timer; then NMI-window exiting.
+ *   vmx_boundary_low: interrupt-window exiting; then an external interrupt
+ *   with "external-interrupt exiting".
+ * true: a VM exit happened (or, high, a debug trap goes first): the
+ * boundary's lower events wait. */
+bool vmx_boundary_high(struct cpu *c);
+bool vmx_boundary_low(struct cpu *c);
+/* An NMI or external interrupt was delivered through the guest IDT: with
+ * the monitor trap flag an MTF VM exit is pending after it (25.5.2). */
+void vmx_boundary_delivered(struct cpu *c);
+/* Before one instruction under single-instruction execution (cpu/exec.c
+ * step_debug): with the monitor trap flag, an MTF VM exit is pending on
+ * the boundary after it or after the delivery of its fault (25.5.2); a VM
+ * exit on the way cancels it. */
+static inline void vmx_boundary_insn(struct vmx_state *v)
+{
+	v->bnd.mtf_pending |= v->bnd.mtf;
+}
+/* A CPU halted in non-root operation whose preemption timer reaches 0 by
+ * cycle `until`: time passes in HLT up to the deadline and the VM exit
+ * happens from the HLT state (25.5.1). False: still asleep. */
+bool vmx_halted_timer(struct cpu *c, uint64_t until);
+/* Would a CPU halted in non-root operation leave HLT at its next boundary
+ * through a VM exit (MTF pending, interrupt or NMI window open, an
+ * external interrupt with external-interrupt exiting)? The scheduler asks. */
+bool vmx_halt_wakeable(const struct cpu *c);
+/* External interrupts exit whatever RFLAGS.IF says (25.3). */
+static inline bool vmx_intr_exits(const struct vmx_state *v)
+{
+	return v->nonroot && (v->bnd.pin & PIN_EXT_INTR_EXITING);
+}
+/* The cycle at which the running VMX-preemption timer reaches 0, or
+ * UINT64_MAX. */
+static inline uint64_t vmx_timer_deadline(const struct vmx_state *v)
+{
+	return v->nonroot && v->bnd.timer ? v->bnd.timer_deadline : UINT64_MAX;
+}
 
 /* ---- control registers, MOV DR, descriptor tables, INVLPG/INVPCID, RDTSC(P), RDPMC (vmx/intercept_cr.c) ---- */
 
