@@ -115,6 +115,9 @@ struct pending_exc {
 	 * task, with RIP = rip (SDM vol. 3A 8.3, step 13). Cleared when taken. */
 	bool new_task;
 	uint64_t rip;
+	/* #DB in VMX non-root operation: the DR6 bits it reports, committed
+	 * to DR6 only when it is delivered in the guest (cpu/debug.c). */
+	uint64_t dbg;
 };
 
 /* Why cpu_run returned. */
@@ -133,6 +136,7 @@ struct cpu_msrs {
 	uint64_t xss;           /* IA32_XSS (SDM vol. 1 13.3) */
 	uint64_t debugctl;      /* IA32_DEBUGCTL (SDM vol. 3B 17.4.1), bits of cpu_debugctl_valid() */
 	uint64_t perf_global_ctrl;      /* IA32_PERF_GLOBAL_CTRL (vol. 3B 18.2.2), cpu_perf_global_valid() */
+	uint64_t bndcfgs;       /* IA32_BNDCFGS (SDM vol. 1 17.3.3), with MPX only */
 };
 
 /* One 128-bit XMM register (or the upper half of a YMM register). */
@@ -369,9 +373,12 @@ bool cpu_deliver_exception(struct cpu *c);
 
 /* Deliver an interrupt or software exception of the given kind (INT n,
  * INT3, INTO, INT1, external, NMI). For software kinds c->next_rip must be
- * the return address. Returns EXEC_OK, or EXEC_FAULT with c->exc set by a
- * fault during delivery (which the executor then delivers as above). */
+ * the return address and insn_len the length of the instruction (or the
+ * VM-entry instruction length of an injected event): a VM exit during the
+ * delivery reports it (SDM vol. 3C 27.2.5). Returns EXEC_OK, or EXEC_FAULT
+ * with c->exc set by a fault during delivery (which the executor then
+ * delivers as above). */
 enum exec_status cpu_interrupt(struct cpu *c, unsigned vector, enum int_kind kind, bool has_error,
-			       uint32_t error);
+			       uint32_t error, unsigned insn_len);
 
 #endif

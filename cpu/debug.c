@@ -65,10 +65,23 @@ void cpu_debug_drop_pending(struct cpu *c)
  * are only ever set (17.2.3: "certain debug exceptions may clear bits 0-3;
  * the remaining contents are never cleared by the processor"). GD is cleared
  * on entry to the handler so it can use the debug registers (17.2.4). */
-static enum exec_status raise_db(struct cpu *c, uint64_t bits)
+void cpu_debug_commit_db(struct cpu *c, uint64_t bits)
 {
 	c->dr[6] = (c->dr[6] & ~DR6_BMASK) | (bits & (DR6_BMASK | DR6_BD | DR6_BS));
 	c->dr[7] &= ~DR7_GD;
+}
+
+/* In VMX non-root operation a #DB the exception bitmap intercepts changes
+ * neither DR6 nor DR7.GD (SDM vol. 3C 27.1): the bits travel with the
+ * exception and are committed when it is delivered in the guest. */
+static enum exec_status raise_db(struct cpu *c, uint64_t bits)
+{
+	if (__builtin_expect(c->vmx.nonroot, 0)) {
+		cpu_fault(c, VEC_DB, false, 0);
+		c->exc.dbg = bits & (DR6_BMASK | DR6_BD | DR6_BS);
+		return EXEC_FAULT;
+	}
+	cpu_debug_commit_db(c, bits);
 	return cpu_fault(c, VEC_DB, false, 0);
 }
 

@@ -32,10 +32,13 @@ enum { DR7_RW_EXEC = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_RW = 3 };
 /* Anything that makes the executor run one instruction at a time and check
  * the instruction boundary: TF, RF, an enabled breakpoint or a pending
  * debug exception (c->dbg_armed), or a MOV SS/POP SS or STI shadow (which
- * must end after the next instruction, vol. 3A 6.8.3). */
+ * must end after the next instruction, vol. 3A 6.8.3), or in VMX non-root
+ * operation the monitor trap flag or a preemption timer near its deadline
+ * (vmx/pending.c). */
 static inline bool cpu_debug_slow(const struct cpu *c)
 {
-	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed | c->mov_ss_shadow | c->sti_shadow) != 0;
+	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed | c->mov_ss_shadow | c->sti_shadow |
+		c->vmx.bnd.step) != 0;
 }
 
 /* Forget the traps recognised during an instruction that then faulted. */
@@ -53,6 +56,9 @@ void cpu_debug_retired(struct cpu *c, const struct insn *i, bool tf);
 
 /* DR7.GD: any MOV DR is a #DB fault with DR6.BD (17.2.4). */
 enum exec_status cpu_debug_gd_fault(struct cpu *c);
+/* What raising #DB for the conditions in bits (pending-debug layout) does
+ * to DR6 and DR7.GD (17.2.3, 17.2.4). */
+void cpu_debug_commit_db(struct cpu *c, uint64_t bits);
 
 /* After DR7, CR0.AM or RFLAGS.AC changed: recompute c->dbg_armed and the
  * TLB policy. */
@@ -83,7 +89,9 @@ static inline void cpu_debug_io(struct cpu *c, uint16_t port, unsigned size)
  * the iteration that caused it (17.3.1.2, 17.3.1.4); max otherwise. */
 static inline unsigned cpu_rep_limit(const struct cpu *c, unsigned max)
 {
-	return ((c->rflags & FL_TF) | (c->dr[7] & DR7_ENABLES)) ? 1 : max;
+	/* The monitor trap flag too: an MTF VM exit follows each iteration
+	 * (SDM vol. 3C 25.5.2). */
+	return ((c->rflags & FL_TF) | (c->dr[7] & DR7_ENABLES) | c->vmx.bnd.mtf) ? 1 : max;
 }
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 
+#include "cpu/debug.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
@@ -20,6 +21,7 @@ struct event {
 	uint32_t ext;           /* EXT bit of error codes raised while delivering it */
 	uint64_t ret_ip;        /* RIP saved in the frame */
 	bool set_rf;            /* RF = 1 in the saved RFLAGS */
+	unsigned insn_len;      /* software kinds: the instruction (ret_ip - insn_len is its address) */
 };
 
 /* The IDT gate, decoded (SDM 6.11, Figure 6-2; 64-bit: 6.14.1, Figure 6-7). */
@@ -53,6 +55,30 @@ static uint32_t idt_err(const struct event *e)
 	return e->vector * 8 + 2 + e->ext;
 }
 
+/* ---- VMX non-root: the event being delivered (SDM vol. 3C 27.2.3) ---- */
+
+static const uint8_t vmx_type[] = {
+	[INT_EXCEPTION] = INTR_TYPE_HW_EXCEPTION, [INT_SOFTWARE] = INTR_TYPE_SW_INTR,
+	[INT_SOFT_EXCEPTION] = INTR_TYPE_SW_EXCEPTION, [INT_PRIV_SOFTWARE] = INTR_TYPE_PRIV_SW_EXCEPTION,
+	[INT_EXTERNAL] = INTR_TYPE_EXT_INTR, [INT_NMI] = INTR_TYPE_NMI,
+};
+
+/* Delivery through the IDT begins: in non-root operation the event is
+ * what a VM exit during its delivery reports as IDT-vectoring information
+ * (a nested exception the bitmap intercepts, a task gate). deliver()
+ * forgets it once delivery completed; when delivery faults it stays for
+ * cpu_deliver_exception. An error code exists only in protected mode. */
+static void delivery_begins(struct cpu *c, const struct event *e)
+{
+	if (__builtin_expect(!c->vmx.nonroot, 1))
+		return;
+	bool err = e->has_error && (c->cr0 & CR0_PE);
+	c->vmx.vectoring = (struct vmx_vectoring){
+		.info = INTR_INFO_VALID | (uint32_t)vmx_type[e->kind] << INTR_INFO_TYPE_SHIFT | e->vector |
+			(err ? INTR_INFO_HAS_ERROR : 0),
+		.error = e->error, .insn_len = e->insn_len };
+}
+
 /* ---- real mode ---- */
 
 /* IVT entry IP:CS at IDTR.base + 4 * vector; push FLAGS, CS, IP; clear IF,
@@ -61,6 +87,7 @@ static enum exec_status deliver_real(struct cpu *c, const struct event *e)
 {
 	uint64_t ent, fl = cpu_get_rflags(c);
 	struct stack_ref st;
+	delivery_begins(c, e);
 	if (e->vector * 4 + 3 > c->idtr.limit)
 		return cpu_gp0(c);
 	if (!sys_read(c, c->idtr.base + e->vector * 4, 4, &ent))
@@ -244,6 +271,7 @@ static enum exec_status deliver_prot(struct cpu *c, const struct event *e)
 {
 	struct handler_target t = { 0 };
 	uint64_t v[12];
+	delivery_begins(c, e);
 	if (!read_idt_gate(c, e, &t.g))
 		return EXEC_FAULT;
 	if (t.g.task)
@@ -294,6 +322,7 @@ static enum exec_status deliver_v86_redirect(struct cpu *c, const struct event *
 	uint64_t ent, fl = cpu_get_rflags(c);
 	bool iopl3 = (fl & FL_IOPL) == FL_IOPL;
 	struct stack_ref st;
+	delivery_begins(c, e);
 	if (!sys_read(c, (uint64_t)e->vector * 4, 4, &ent))
 		return EXEC_FAULT;
 	uint64_t pushed = fl & 0xffff;
@@ -324,7 +353,7 @@ static enum exec_status deliver_v86_int(struct cpu *c, const struct event *e)
 	return deliver_prot(c, e);
 }
 
-static enum exec_status deliver(struct cpu *c, const struct event *e)
+static enum exec_status deliver_mode(struct cpu *c, const struct event *e)
 {
 	if (!(c->cr0 & CR0_PE))
 		return deliver_real(c, e);
@@ -333,14 +362,23 @@ static enum exec_status deliver(struct cpu *c, const struct event *e)
 	return deliver_prot(c, e);
 }
 
+static enum exec_status deliver(struct cpu *c, const struct event *e)
+{
+	enum exec_status st = deliver_mode(c, e);
+	if (__builtin_expect(c->vmx.nonroot, 0) && st == EXEC_OK)
+		c->vmx.vectoring.info = 0;
+	return st;
+}
+
 /* ---- entry points ---- */
 
 enum exec_status cpu_interrupt(struct cpu *c, unsigned vector, enum int_kind kind, bool has_error,
-			       uint32_t error)
+			       uint32_t error, unsigned insn_len)
 {
 	bool after = soft_kind(kind) || kind == INT_PRIV_SOFTWARE;
 	struct event e = { .vector = vector, .kind = kind, .has_error = has_error, .error = error,
-			   .ext = soft_kind(kind) ? 0 : 1, .ret_ip = after ? c->next_rip : c->rip };
+			   .ext = soft_kind(kind) ? 0 : 1, .ret_ip = after ? c->next_rip : c->rip,
+			   .insn_len = after ? insn_len : 0 };
 	return deliver(c, &e);
 }
 
@@ -393,14 +431,87 @@ static struct pending_exc take_exc(struct cpu *c)
 		c->rip = e.rip;
 		c->exc.new_task = false;
 	}
+	c->exc.dbg = 0;
 	return e;
+}
+
+static const struct pending_exc double_fault = { .vector = VEC_DF, .has_error = true, .error = 0 };
+
+/* Non-root: the event whose delivery raised the exception just taken
+ * (delivery_begins), forgotten once taken. */
+static struct vmx_vectoring take_vectoring(struct cpu *c)
+{
+	struct vmx_vectoring v = c->vmx.vectoring;
+	c->vmx.vectoring.info = 0;
+	return v;
+}
+
+/* Non-root: the exception bitmap decides before any delivery (SDM vol. 3C
+ * 25.2); a #DB it lets through is committed to DR6 now (27.1). */
+static bool nonroot_exit(struct cpu *c, const struct pending_exc *e, const struct vmx_vectoring *prev,
+			 bool iret_unblocked)
+{
+	if (vmx_exception_exit(c, e, prev, fault_class(e->vector), iret_unblocked))
+		return true;
+	if (e->vector == VEC_DB && e->dbg)
+		cpu_debug_commit_db(c, e->dbg);
+	return false;
+}
+
+/* An exception while delivering #DF (6.15, interrupt 8): shutdown; in
+ * non-root a VM exit, for the exception itself when the bitmap intercepts
+ * it (IDT-vectoring = the #DF), else for the triple fault (25.2). */
+static bool triple_fault(struct cpu *c, const struct pending_exc *next, const struct vmx_vectoring *df)
+{
+	c->delivering = 0;
+	if (__builtin_expect(c->vmx.nonroot, 0)) {
+		if (!vmx_exception_exit(c, next, df, fault_class(next->vector), false))
+			vmx_triple_fault_exit(c);
+		return true;
+	}
+	c->shutdown = true;
+	return false;
+}
+
+/* A fault while delivering an event injected by VM entry: Table 6-5
+ * applies between an injected hardware exception and the fault
+ * (26.5.1.2), so #PF during an injected #PF becomes #DF, and a fault
+ * during an injected #DF is a triple fault. False when that triple fault
+ * was handled. */
+static bool injected_double_fault(struct cpu *c, struct pending_exc *cur, struct vmx_vectoring *prev)
+{
+	unsigned first = prev->info & INTR_INFO_VECTOR_MASK;
+	if (!prev->info || (prev->info & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT)
+		return true;
+	if (first == VEC_DF) {
+		triple_fault(c, cur, prev);
+		return false;
+	}
+	if (is_double_fault(first, cur->vector)) {
+		*cur = double_fault;
+		prev->info = 0;         /* the #DF is not "during delivery" (27.2.3) */
+	}
+	return true;
 }
 
 bool cpu_deliver_exception(struct cpu *c)
 {
 	struct pending_exc cur = take_exc(c);
+	struct vmx_vectoring prev = { 0 };
+	bool nonroot = c->vmx.nonroot, iret_unblocked = false;
+	if (__builtin_expect(nonroot, 0)) {
+		prev = take_vectoring(c);
+		iret_unblocked = c->vmx.iret_unblocked_nmi;
+		c->vmx.iret_unblocked_nmi = false;
+		if (!injected_double_fault(c, &cur, &prev))
+			return true;
+	}
 	for (int depth = 1;; depth++) {
 		assert(depth <= 4);     /* benign -> #PF -> #DF -> shutdown is the longest chain */
+		if (__builtin_expect(nonroot, 0) && nonroot_exit(c, &cur, &prev, iret_unblocked)) {
+			c->delivering = 0;
+			return true;
+		}
 		struct event e = { .vector = cur.vector, .kind = INT_EXCEPTION, .has_error = cur.has_error,
 				   .error = cur.error, .ext = 1, .ret_ip = c->rip,
 				   .set_rf = fault_class(cur.vector) };
@@ -409,16 +520,18 @@ bool cpu_deliver_exception(struct cpu *c)
 		c->delivering = depth;
 		if (deliver(c, &e) == EXEC_OK)
 			break;
-		if (cur.vector == VEC_DF) {
-			c->shutdown = true;     /* triple fault (6.15, interrupt 8) */
-			c->delivering = 0;
-			return false;
-		}
 		struct pending_exc next = take_exc(c);
-		if (is_double_fault(cur.vector, next.vector))
-			cur = (struct pending_exc){ .vector = VEC_DF, .has_error = true, .error = 0 };
-		else
+		if (__builtin_expect(nonroot, 0))
+			prev = take_vectoring(c);
+		if (cur.vector == VEC_DF)
+			return triple_fault(c, &next, &prev);
+		if (is_double_fault(cur.vector, next.vector)) {
+			cur = double_fault;
+			prev.info = 0;
+		} else {
 			cur = next;
+		}
+		iret_unblocked = false;
 	}
 	c->delivering = 0;
 	return true;
@@ -437,6 +550,8 @@ void cpu_nmi(struct cpu *c)
  * (a benign event) is handled serially (Table 6-5). */
 bool cpu_service_nmi(struct cpu *c)
 {
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_nmi_exit(c))
+		return true;
 	struct event e = { .vector = VEC_NMI, .kind = INT_NMI, .ext = 1, .ret_ip = c->rip };
 	c->nmi_pending = false;
 	c->nmi_blocked = true;
@@ -475,30 +590,38 @@ bool cpu_service_intr(struct cpu *c)
 
 /* ---- handlers ---- */
 
+/* INT n never consults the exception bitmap (SDM vol. 3C 25.2). */
 enum exec_status op_int_Ib(struct cpu *c, const struct insn *i)
 {
-	return cpu_interrupt(c, (uint8_t)i->imm, INT_SOFTWARE, false, 0);
+	return cpu_interrupt(c, (uint8_t)i->imm, INT_SOFTWARE, false, 0, i->len);
 }
 
+/* INT3 and INTO raise software exceptions, INT1 a privileged software
+ * exception: in non-root the exception bitmap may send them to the host
+ * before any delivery (25.2). */
 enum exec_status op_int3(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_interrupt(c, VEC_BP, INT_SOFT_EXCEPTION, false, 0);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_soft_exception_exit(c, VEC_BP, INTR_TYPE_SW_EXCEPTION, i->len))
+		return EXEC_OK;
+	return cpu_interrupt(c, VEC_BP, INT_SOFT_EXCEPTION, false, 0, i->len);
 }
 
 enum exec_status op_into(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	if (!lf_of(c))
 		return EXEC_OK;
-	return cpu_interrupt(c, VEC_OF, INT_SOFT_EXCEPTION, false, 0);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_soft_exception_exit(c, VEC_OF, INTR_TYPE_SW_EXCEPTION, i->len))
+		return EXEC_OK;
+	return cpu_interrupt(c, VEC_OF, INT_SOFT_EXCEPTION, false, 0, i->len);
 }
 
 /* INT1 (ICEBP, F1): #DB as a trap, no gate DPL check (vol. 2 INT n). */
 enum exec_status op_int1(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_interrupt(c, VEC_DB, INT_PRIV_SOFTWARE, false, 0);
+	if (__builtin_expect(c->vmx.nonroot, 0) &&
+	    vmx_soft_exception_exit(c, VEC_DB, INTR_TYPE_PRIV_SW_EXCEPTION, i->len))
+		return EXEC_OK;
+	return cpu_interrupt(c, VEC_DB, INT_PRIV_SOFTWARE, false, 0, i->len);
 }
 
 enum exec_status op_ud0(struct cpu *c, const struct insn *i)

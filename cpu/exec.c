@@ -275,6 +275,7 @@ static __attribute__((noinline)) enum exec_status step_debug(struct cpu *c)
 {
 	struct block *b;
 	struct insn one;
+	vmx_boundary_insn(&c->vmx);     /* the monitor trap flag: an MTF VM exit after this step */
 	if (cpu_debug_boundary(c) != EXEC_OK || find_block(c, &b, &one) != EXEC_OK)
 		return EXEC_FAULT;
 	if (!b)
@@ -303,11 +304,19 @@ static enum exec_status step(struct cpu *c)
 }
 
 /* Events at an instruction boundary, in the priority order of SDM vol. 3A
- * 6.9 (Table 6-2): INIT, then NMI, then maskable interrupts. (Traps of
- * the previous instruction were delivered when it retired.) Returns false
- * when delivery ended in shutdown. */
+ * 6.9 (Table 6-2): INIT, then traps of the previous instruction (pending
+ * debug exceptions, which step_debug delivers at this boundary), then NMI,
+ * then maskable interrupts. In VMX non-root operation the VM exits of SDM
+ * vol. 3C 25.2 and 25.5 take their places in that order (vmx/pending.c:
+ * MTF before the traps; the preemption timer and NMI window before NMIs;
+ * interrupt window and external-interrupt exiting before maskable
+ * interrupts). Returns false when delivery ended in shutdown. */
 static bool boundary_events(struct cpu *c)
 {
+	/* In VMX non-root operation INIT and SIPI are VM exits, or held or
+	 * discarded (SDM vol. 3C 25.2, 26.6.2: vmx/events.c). */
+	if (__builtin_expect(c->vmx.nonroot, 0) && (c->init_pending | (c->sipi_vector >= 0)) && vmx_init_sipi(c))
+		return true;
 	/* INIT stays latched while VMX root operation blocks it (SDM vol. 3C 23.8). */
 	if (c->init_pending && !vmx_init_blocked(&c->vmx)) {
 		c->init_pending = false;
@@ -328,12 +337,25 @@ static bool boundary_events(struct cpu *c)
 	}
 	if (c->wait_sipi)
 		return true;    /* NMI and INTR are held while waiting for SIPI */
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_boundary_high(c))
+		return true;
+	/* A debug trap of the previous instruction goes first (Table 6-2). */
+	if (c->pending_dbg && !c->mov_ss_shadow)
+		return true;
 	/* MOV SS / POP SS hold NMIs until after the next instruction (6.8.3). */
-	if (c->nmi_pending && !c->nmi_blocked && !c->mov_ss_shadow && !cpu_service_nmi(c))
-		return false;
-	if (c->intr_req && (c->rflags & FL_IF) && !c->sti_shadow && !c->mov_ss_shadow &&
-	    !cpu_service_intr(c))
-		return false;
+	if (c->nmi_pending && !c->nmi_blocked && !c->mov_ss_shadow) {
+		if (!cpu_service_nmi(c))
+			return false;
+		vmx_boundary_delivered(c);
+		return true;
+	}
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_boundary_low(c))
+		return true;
+	if (c->intr_req && (c->rflags & FL_IF) && !c->sti_shadow && !c->mov_ss_shadow) {
+		if (!cpu_service_intr(c))
+			return false;
+		vmx_boundary_delivered(c);
+	}
 	return true;
 }
 
@@ -344,16 +366,20 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
 		if (__builtin_expect(c->nmi_pending | c->intr_req | c->init_pending | c->wait_sipi |
-				     (c->sipi_vector >= 0), 0) &&
+				     (c->sipi_vector >= 0) | c->vmx.bnd.watch, 0) &&
 		    !boundary_events(c))
 			return CPU_STOP_TRIPLE_FAULT;
 		/* A sleeping CPU returns at once (the scheduler lets its clock
 		 * run on: time passes in HLT and wait-for-SIPI). A pending debug
 		 * exception (single-step after HLT) wakes a halted CPU at once
-		 * (vol. 2 HLT). */
+		 * (vol. 2 HLT); so does, in VMX non-root operation, the
+		 * preemption timer reaching 0 before the deadline (a VM exit). */
 		if (__builtin_expect(c->halted | c->wait_sipi, 0)) {
-			if (c->wait_sipi || !c->pending_dbg)
+			if (c->wait_sipi || !c->pending_dbg) {
+				if (c->vmx.bnd.watch && vmx_halted_timer(c, c->run_deadline))
+					continue;
 				return CPU_STOP_HALTED;
+			}
 		} else if (c->cycles >= c->run_deadline) {
 			return CPU_STOP_DEADLINE;
 		}

@@ -216,7 +216,7 @@ static enum exec_status far_gate(struct cpu *c, uint16_t gsel, uint64_t gd, bool
 	return far_same_level(c, g.target, d, g.off, g.w, call);
 }
 
-static enum exec_status far_system(struct cpu *c, uint16_t sel, uint64_t d, bool call)
+static enum exec_status far_system(struct cpu *c, uint16_t sel, uint64_t d, bool call, unsigned len)
 {
 	switch (desc_ar(d) & AR_TYPE_MASK) {
 	case SYS_CALL_GATE:
@@ -229,7 +229,7 @@ static enum exec_status far_system(struct cpu *c, uint16_t sel, uint64_t d, bool
 	case SYS_TSS16_AVAIL:
 	case SYS_TSS_AVAIL:
 		if (!cpu_lma(c))        /* IA-32e mode has no task switching: #GP(sel) */
-			return task_far(c, sel, d, call);
+			return task_far(c, sel, d, call, len);
 		break;
 	default:
 		break;
@@ -237,8 +237,10 @@ static enum exec_status far_system(struct cpu *c, uint16_t sel, uint64_t d, bool
 	return cpu_fault(c, VEC_GP, true, sel_err(sel));
 }
 
-static enum exec_status far_transfer(struct cpu *c, unsigned osz, uint16_t sel, uint64_t off, bool call)
+/* len: the instruction's length (a task switch in non-root reports it). */
+static enum exec_status far_transfer(struct cpu *c, const struct insn *i, uint16_t sel, uint64_t off, bool call)
 {
+	unsigned osz = i->osz;
 	uint64_t d;
 	if (!cpu_prot(c))
 		return far_real(c, osz, sel, off, call);
@@ -248,7 +250,7 @@ static enum exec_status far_transfer(struct cpu *c, unsigned osz, uint16_t sel, 
 		return EXEC_FAULT;
 	uint32_t ar = desc_ar(d);
 	if (!(ar & AR_S))
-		return far_system(c, sel, d, call);
+		return far_system(c, sel, d, call, i->len);
 	if (!ar_code(ar))
 		return cpu_fault(c, VEC_GP, true, sel_err(sel));
 	if (!check_code_direct(c, sel, d))
@@ -258,12 +260,12 @@ static enum exec_status far_transfer(struct cpu *c, unsigned osz, uint16_t sel, 
 
 enum exec_status op_jmp_Ap(struct cpu *c, const struct insn *i)
 {
-	return far_transfer(c, i->osz, i->imm2, i->imm, false);
+	return far_transfer(c, i, i->imm2, i->imm, false);
 }
 
 enum exec_status op_call_Ap(struct cpu *c, const struct insn *i)
 {
-	return far_transfer(c, i->osz, i->imm2, i->imm, true);
+	return far_transfer(c, i, i->imm2, i->imm, true);
 }
 
 enum exec_status op_jmp_Mp(struct cpu *c, const struct insn *i)
@@ -272,7 +274,7 @@ enum exec_status op_jmp_Mp(struct cpu *c, const struct insn *i)
 	uint16_t sel;
 	if (!far_pointer_read(c, i, &off, &sel))
 		return EXEC_FAULT;
-	return far_transfer(c, i->osz, sel, off, false);
+	return far_transfer(c, i, sel, off, false);
 }
 
 enum exec_status op_call_Mp(struct cpu *c, const struct insn *i)
@@ -281,7 +283,7 @@ enum exec_status op_call_Mp(struct cpu *c, const struct insn *i)
 	uint16_t sel;
 	if (!far_pointer_read(c, i, &off, &sel))
 		return EXEC_FAULT;
-	return far_transfer(c, i->osz, sel, off, true);
+	return far_transfer(c, i, sel, off, true);
 }
 
 /* ---- RET far and IRET: shared checks ---- */
@@ -507,13 +509,12 @@ static enum exec_status iret_prot(struct cpu *c, unsigned w, uint64_t ip, uint16
 	return EXEC_OK;
 }
 
-enum exec_status op_iret(struct cpu *c, const struct insn *i)
+static enum exec_status iret(struct cpu *c, const struct insn *i)
 {
 	unsigned w = 1u << i->osz;
 	uint64_t ip, cs, fl;
-	c->nmi_blocked = false;         /* even if the IRET faults (6.7.1) */
 	if ((c->cr0 & CR0_PE) && !(c->rflags & FL_VM) && (c->rflags & FL_NT))
-		return cpu_lma(c) ? cpu_gp0(c) : task_return(c);  /* IA-32e: no task switching */
+		return cpu_lma(c) ? cpu_gp0(c) : task_return(c, i->len);  /* IA-32e: no task switching */
 	if (!stack_peek(c, 0, w, &ip) || !stack_peek(c, w, w, &cs) || !stack_peek(c, 2 * w, w, &fl))
 		return EXEC_FAULT;
 	if (!(c->cr0 & CR0_PE))
@@ -521,4 +522,20 @@ enum exec_status op_iret(struct cpu *c, const struct insn *i)
 	if (c->rflags & FL_VM)
 		return iret_v86(c, w, ip, (uint16_t)cs, fl);
 	return iret_prot(c, w, ip, (uint16_t)cs, fl);
+}
+
+/* IRET unblocks NMIs even if it faults (6.7.1). In VMX non-root operation
+ * the controls decide which blocking it removes, and a fault on it reports
+ * whether it did (SDM vol. 3C 25.3, 27.2.2). */
+enum exec_status op_iret(struct cpu *c, const struct insn *i)
+{
+	if (__builtin_expect(c->vmx.nonroot, 0)) {
+		vmx_iret_unblock_nmi(c);
+		enum exec_status st = iret(c, i);
+		if (st != EXEC_FAULT)
+			c->vmx.iret_unblocked_nmi = false;
+		return st;
+	}
+	c->nmi_blocked = false;
+	return iret(c, i);
 }

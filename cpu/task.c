@@ -30,6 +30,7 @@ struct switch_req {
 	uint32_t ext;           /* EXT bit of error codes */
 	uint64_t ret_ip;        /* EIP saved in the old task */
 	bool set_rf;
+	unsigned insn_len;      /* JMP, CALL, IRET: the instruction's length */
 };
 
 /* Field offsets: 32-bit TSS, 16-bit TSS. */
@@ -311,6 +312,15 @@ static enum exec_status switch_tasks(struct cpu *c, const struct switch_req *r, 
 	struct tss_image im;
 	if (desc_limit(r->d) < (t32 ? 0x67u : 0x2bu))
 		return cpu_fault(c, VEC_TS, true, sel_err(r->sel) | r->ext);
+	if (__builtin_expect(c->vmx.nonroot, 0)) {
+		/* The VM exit comes before the TSS accesses: vol. 3C 25.4.2 lets
+		 * the order against their page faults be implementation-specific. */
+		static const enum vmx_task_source src[] = {
+			[SRC_JMP] = VMX_TASK_JMP, [SRC_CALL] = VMX_TASK_CALL, [SRC_IRET] = VMX_TASK_IRET,
+			[SRC_EVENT] = VMX_TASK_IDT };
+		vmx_task_switch_exit(c, r->sel, src[r->src], r->insn_len, r->set_rf);
+		return EXEC_OK;
+	}
 	if (!read_image(c, desc_base(r->d), t32, &im))
 		return EXEC_FAULT;
 	if (!probe_sys_write(c, c->tr.base, tss32(c->tr.ar) ? 0x60 : 0x2a) ||
@@ -371,10 +381,11 @@ static bool gate_tss(struct cpu *c, uint64_t gate, uint32_t ext, uint16_t *sel, 
 	return true;
 }
 
-enum exec_status task_far(struct cpu *c, uint16_t sel, uint64_t d, bool call)
+enum exec_status task_far(struct cpu *c, uint16_t sel, uint64_t d, bool call, unsigned len)
 {
 	uint32_t ar = desc_ar(d);
-	struct switch_req r = { .src = call ? SRC_CALL : SRC_JMP, .sel = sel, .d = d, .ret_ip = c->next_rip };
+	struct switch_req r = { .src = call ? SRC_CALL : SRC_JMP, .sel = sel, .d = d, .ret_ip = c->next_rip,
+				.insn_len = len };
 	if (ar_dpl(ar) < c->cpl || ar_dpl(ar) < sel_rpl(sel))
 		return cpu_fault(c, VEC_GP, true, sel_err(sel));
 	if (!(ar & AR_P))
@@ -397,10 +408,10 @@ enum exec_status task_gate_event(struct cpu *c, uint64_t gate, const struct task
 
 /* IRET with NT = 1 (vol. 2 IRET "TASK-RETURN"): the previous task link
  * names a busy TSS in the GDT, else #TS(link); not present is #NP. */
-enum exec_status task_return(struct cpu *c)
+enum exec_status task_return(struct cpu *c, unsigned len)
 {
 	uint32_t link;
-	struct switch_req r = { .src = SRC_IRET, .ret_ip = c->next_rip };
+	struct switch_req r = { .src = SRC_IRET, .ret_ip = c->next_rip, .insn_len = len };
 	if (!rd(c, c->tr.base, 2, &link))
 		return EXEC_FAULT;
 	r.sel = (uint16_t)link;

@@ -15,8 +15,14 @@
 #include "cpu/cpu.h"
 
 /* JMP/CALL far whose selector names a TSS descriptor or a task gate (d is
- * that descriptor). c->next_rip is the EIP saved in the old task. */
-enum exec_status task_far(struct cpu *c, uint16_t sel, uint64_t d, bool call);
+ * that descriptor). c->next_rip is the EIP saved in the old task; len the
+ * instruction's length.
+ *
+ * In VMX non-root operation every task switch is a VM exit (SDM vol. 3C
+ * 25.4.2) once the checks on the gate and the new TSS descriptor (its
+ * type, P, S and limit) have passed, before any TSS is read or written:
+ * the entry points then return EXEC_OK with the host running. */
+enum exec_status task_far(struct cpu *c, uint16_t sel, uint64_t d, bool call, unsigned len);
 
 /* An event whose IDT entry is a task gate (gate = the gate descriptor). ext
  * is the EXT bit for error codes; ret_ip the EIP saved in the old task;
@@ -30,7 +36,8 @@ struct task_event {
 };
 enum exec_status task_gate_event(struct cpu *c, uint64_t gate, const struct task_event *ev);
 
-/* IRET with EFLAGS.NT = 1 outside IA-32e mode: back to the previous task. */
-enum exec_status task_return(struct cpu *c);
+/* IRET (len bytes) with EFLAGS.NT = 1 outside IA-32e mode: back to the
+ * previous task. */
+enum exec_status task_return(struct cpu *c, unsigned len);
 
 #endif

@@ -79,28 +79,35 @@ static bool cpu_wakeable(const struct cpu *c)
 		return true;
 	if (c->wait_sipi)
 		return false;
-	return c->pending_dbg || (c->nmi_pending && !c->nmi_blocked) || (c->intr_req && (c->rflags & FL_IF));
+	return c->pending_dbg || (c->nmi_pending && !c->nmi_blocked) || (c->intr_req && (c->rflags & FL_IF)) ||
+	       vmx_halt_wakeable(c);
 }
 
 /* Where the next round ends: a quantum on, or the next timer when sooner
  * (at once when everyone sleeps), never past the cycle limit. */
 static uint64_t sched_round_end(const struct sched *s, bool *forever)
 {
-	uint64_t next = clock_next(s->clock), end;
+	uint64_t next = clock_next(s->clock), end, vmx_wake = UINT64_MAX;
 	bool idle = s->asleep, interruptible = false;
 
 	for (int i = 0; idle && i < s->ncpus; i++) {
 		const struct cpu *c = &s->cpus[i];
+		uint64_t t = vmx_timer_deadline(&c->vmx);
 		if (s->runnable[i] && cpu_wakeable(c))
 			idle = false;
-		if (s->runnable[i] && c->halted && (c->rflags & FL_IF))
+		if (s->runnable[i] && c->halted && ((c->rflags & FL_IF) || vmx_intr_exits(&c->vmx)))
 			interruptible = true;
+		/* A VMX-preemption timer wakes its halted guest (SDM vol. 3C 25.5.1). */
+		if (s->runnable[i] && t != UINT64_MAX && t + s->offset[i] < vmx_wake)
+			vmx_wake = t + s->offset[i];
 	}
 	/* Asleep for good: no timer is armed, or no sleeper takes interrupts
 	 * (HLT with IF = 0, or waiting for a SIPI nobody awake can send).
 	 * Only an NMI a timer sends through an LVT could still wake one;
 	 * vtxsim ends the run there too. */
-	*forever = idle && (next == UINT64_MAX || !interruptible);
+	*forever = idle && vmx_wake == UINT64_MAX && (next == UINT64_MAX || !interruptible);
+	if (idle && vmx_wake < next)
+		next = vmx_wake;
 	end = idle ? next : s->now + s->quantum;
 	if (next < end)
 		end = next;

@@ -104,7 +104,9 @@ static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launc
 	c->vmx.transitions++;
 	entry_load_nonregister(c);
 	vmx_trace_entry(c, launch);
+	vmx_pending_entry(c);   /* timer, MTF, windows (vmx/pending.c), before injection can exit */
 	entry_inject_event(c);
+	vmx_tpr_check_after_entry(c);   /* 26.6.7 */
 	return EXEC_OK;
 }
 

@@ -31,6 +31,8 @@ static void load_guest_regs(struct cpu *c, const uint8_t *h, uint32_t entc)
 	c->msr.sysenter_eip = vmcs_get(c, h, VF_GUEST_IA32_SYSENTER_EIP);
 	if (entc & ENTRY_LOAD_PAT)
 		c->msr.pat = vmcs_get(c, h, VF_GUEST_IA32_PAT);
+	if (entc & ENTRY_LOAD_BNDCFGS)  /* offered only with MPX: the MSR exists */
+		c->msr.bndcfgs = vmcs_get(c, h, VF_GUEST_IA32_BNDCFGS);
 	if (entc & ENTRY_LOAD_EFER)
 		c->efer = vmcs_get(c, h, VF_GUEST_IA32_EFER);
 	else    /* LMA and LME follow "IA-32e mode guest" */
@@ -159,9 +161,15 @@ void entry_load_nonregister(struct cpu *c)
 	uint32_t intr = (uint32_t)vmcs_read(c, VF_GUEST_INTERRUPTIBILITY);
 	c->sti_shadow = intr & INTR_BLOCK_STI;
 	c->mov_ss_shadow = intr & INTR_BLOCK_MOV_SS;
-	/* With "virtual NMIs" the bit is virtual-NMI blocking (issue 6/7). */
-	if (!(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+	/* 26.6.1: with "virtual NMIs" bit 3 is virtual-NMI blocking and NMIs
+	 * are not blocked in non-root operation; otherwise it is blocking by
+	 * NMI (which IRET leaves alone while "NMI exiting" is 1, 25.3). */
+	if (vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS) {
+		c->vmx.vnmi_blocked = intr & INTR_BLOCK_NMI;
+		c->nmi_blocked = false;
+	} else {
 		c->nmi_blocked = intr & INTR_BLOCK_NMI;
+	}
 	enum vmx_activity act = (enum vmx_activity)vmcs_read(c, VF_GUEST_ACTIVITY_STATE);
 	c->pending_dbg = entry_pending_dbg(c, intr, act);
 	cpu_debug_update(c);
@@ -200,32 +208,35 @@ static enum int_kind injected_kind(enum vmx_intr_type t)
 
 /* 26.5.1: the event is delivered through the guest IDT as if it had
  * occurred right after the entry; software interrupts and exceptions push
- * RIP + VM-entry instruction length. A fault during delivery is delivered
- * as the SDM's 26.5.1.2 says for a guest without exception exiting (the
- * nested-exception VM exit and IDT-vectoring information: issue 6). */
+ * RIP + VM-entry instruction length. A fault during delivery is handled
+ * as 26.5.1.2 says: the double-fault rules against an injected hardware
+ * exception, the exception bitmap, and a VM exit it causes reports the
+ * injected event as IDT-vectoring information (cpu/exception.c with
+ * vmx/events.c); an injected NMI blocks (virtual) NMIs first (26.5.1.1). */
 void entry_inject_event(struct cpu *c)
 {
 	uint32_t info = (uint32_t)vmcs_read(c, VF_ENTRY_INTR_INFO);
 	if (!(info & INTR_INFO_VALID))
 		return;
 	enum vmx_intr_type type = (info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
-	if (type == INTR_TYPE_OTHER) {
-		cpu_warn(c, "VM entry injects 'other event' (pending MTF VM exit, SDM 26.5.2): not implemented (issue 7)");
-		return;
-	}
+	if (type == INTR_TYPE_OTHER)
+		return;         /* 26.5.2: a pending MTF VM exit, no delivery (vmx/pending.c) */
 	enum int_kind kind = injected_kind(type);
 	bool soft = kind == INT_SOFTWARE || kind == INT_SOFT_EXCEPTION || kind == INT_PRIV_SOFTWARE;
 	c->next_rip = c->rip + (soft ? vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);
 	c->sti_shadow = c->mov_ss_shadow = false;
-	if (type == INTR_TYPE_NMI && !(vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+	if (type == INTR_TYPE_NMI && (vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+		c->vmx.vnmi_blocked = true;
+	else if (type == INTR_TYPE_NMI)
 		c->nmi_blocked = true;
 	vmx_tracef(c, "VM entry injects vector %u type %u%s", info & INTR_INFO_VECTOR_MASK, (unsigned)type,
 		   (info & INTR_INFO_HAS_ERROR) ? " with error code" : "");
 	c->delivering = 1;
 	enum exec_status st = cpu_interrupt(c, info & INTR_INFO_VECTOR_MASK, kind, info & INTR_INFO_HAS_ERROR,
-					    (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE));
+					    (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE),
+					    soft ? (unsigned)vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN) : 0);
 	c->delivering = 0;
 	if (st != EXEC_OK)
-		cpu_deliver_exception(c);
+		cpu_deliver_exception(c);       /* in non-root the triple fault is a VM exit: never false */
 	c->next_rip = c->rip;
 }

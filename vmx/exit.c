@@ -38,9 +38,10 @@ static void record_exit_info(struct cpu *c, const struct vmx_exit_info *x)
 	vmcs_write(c, VF_EXIT_INTR_INFO, x->has_intr ? x->intr_info : 0);
 	if (x->has_intr && (x->intr_info & INTR_INFO_HAS_ERROR))
 		vmcs_write(c, VF_EXIT_INTR_ERROR_CODE, x->intr_error);
-	/* 27.2.4: no cause here is an event being delivered through the IDT
-	 * (issue 6 records IDT-vectoring information). */
-	vmcs_write(c, VF_IDT_VECTORING_INFO, 0);
+	/* 27.2.3: valid only for an exit during event delivery (vmx/events.c). */
+	vmcs_write(c, VF_IDT_VECTORING_INFO, x->idt_info);
+	if (x->idt_info & INTR_INFO_HAS_ERROR)
+		vmcs_write(c, VF_IDT_VECTORING_ERROR_CODE, x->idt_error);
 	if (x->has_insn)
 		vmcs_write(c, VF_EXIT_INSTRUCTION_LEN, x->insn_len);
 	if (x->has_insn_info)
@@ -60,10 +61,12 @@ static void save_segment(struct cpu *c, uint8_t *h, unsigned k, const struct seg
 	vmcs_put(c, h, VF_GUEST_ES_AR + k, s->ar);
 }
 
-static uint32_t interruptibility(const struct cpu *c)
+/* 27.3.4: with "virtual NMIs" bit 3 is virtual-NMI blocking. */
+static uint32_t interruptibility(struct cpu *c)
 {
+	bool nmi = (vmcs_read(c, VF_PIN_CONTROLS) & PIN_VIRTUAL_NMIS) ? c->vmx.vnmi_blocked : c->nmi_blocked;
 	return (c->sti_shadow ? INTR_BLOCK_STI : 0) | (c->mov_ss_shadow ? INTR_BLOCK_MOV_SS : 0) |
-	       (c->nmi_blocked ? INTR_BLOCK_NMI : 0);
+	       (nmi ? INTR_BLOCK_NMI : 0);
 }
 
 static enum vmx_activity activity(const struct cpu *c)
@@ -93,6 +96,10 @@ static void save_guest_regs(struct cpu *c, uint8_t *h, uint32_t exitc)
 		vmcs_put(c, h, VF_GUEST_IA32_PAT, c->msr.pat);
 	if (exitc & EXIT_SAVE_EFER)
 		vmcs_put(c, h, VF_GUEST_IA32_EFER, c->efer);
+	/* Saved whenever the model supports "load IA32_BNDCFGS" or "clear
+	 * IA32_BNDCFGS", whatever the controls say. */
+	if (vmcs_field_exists(c, VF_GUEST_IA32_BNDCFGS))
+		vmcs_put(c, h, VF_GUEST_IA32_BNDCFGS, c->msr.bndcfgs);
 }
 
 /* 27.3.4: the pending debug exceptions field is saved as clear for every
@@ -318,6 +325,10 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	uint64_t guest_rip = x->has_insn ? c->next_rip - x->insn_len : c->rip;
 	c->vmx.transitions++;
 	cpu_end_block(c);
+	/* An exit ends any event delivery in progress (vmx/events.c). */
+	c->vmx.vectoring.info = 0;
+	c->vmx.iret_unblocked_nmi = false;
+	vmx_pending_exit(c, !failure);  /* 27.3.4 the preemption timer's value (vmx/pending.c) */
 	record_exit_info(c, x);
 	if (!failure) {
 		/* 27.7 abort 6: IA-32e mode guest, 32-bit host. */

@@ -20,6 +20,7 @@ struct vmx_exit_info {
 	uint32_t intr_info, intr_error;         /* VM-exit interruption information / error code */
 	uint32_t insn_len;      /* written when has_insn */
 	uint32_t insn_info;     /* VM-exit instruction information, when has_insn_info */
+	uint32_t idt_info, idt_error;           /* IDT-vectoring information / error code (27.2.3); 0: not valid */
 	bool has_linear, has_phys, has_insn, has_insn_info, has_intr;
 };
 

@@ -95,6 +95,32 @@ struct vmx_entry_memo {
 	uint64_t run[VMX_MEMO_CHECKS / 64];      /* checks this entry runs */
 };
 
+/* An event as the IDT-vectoring information field describes it (27.2.3). */
+struct vmx_vectoring {
+	uint32_t info;          /* INTR_INFO_VALID | type | HAS_ERROR | vector, or 0 */
+	uint32_t error;
+	uint32_t insn_len;      /* software interrupts and exceptions */
+};
+
+/* Non-root events at instruction boundaries (vmx/pending.c; SDM vol. 3C
+ * 25.2, 25.5, 26.6): the controls that act there, cached at VM entry, and
+ * what is pending. Zero outside non-root operation. watch != 0 makes the
+ * executor stop at every step boundary (cpu/exec.c boundary_events); step
+ * != 0 makes it run one instruction at a time (cpu_debug_slow). */
+struct vmx_boundary {
+	uint8_t watch;          /* a control below acts at boundaries, or an MTF exit is pending */
+	uint8_t step;           /* single-instruction execution: MTF, or the timer near its deadline */
+	bool mtf;               /* "monitor trap flag" control */
+	bool mtf_pending;       /* an MTF VM exit is pending on the next boundary (25.5.2) */
+	bool timer;             /* "activate VMX-preemption timer" control (25.5.1) */
+	uint8_t timer_shift;    /* X = IA32_VMX_MISC[4:0]: the timer ticks when TSC bit X changes */
+	uint32_t pin, proc;     /* pin-based and primary processor-based controls of the last entry */
+	uint32_t timer_value;   /* loaded by VM entry (26.6.4) */
+	uint64_t timer_tick0;   /* TSC >> X at VM entry */
+	uint64_t timer_tsc_off; /* TSC - cycles at VM entry: TSC writes are not increments */
+	uint64_t timer_deadline;        /* c->cycles at which the timer reaches 0 */
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -120,6 +146,16 @@ struct vmx_state {
 	uint64_t vmcs_host_pa, vmcs_host_gen;
 	uint8_t *vmcs_host;
 	struct vmx_entry_memo memo;
+	/* The event whose delivery through the guest IDT is under way or just
+	 * failed with c->exc, in the layout of the IDT-vectoring information
+	 * field (info = 0: none), and the instruction length of a software
+	 * event: what a VM exit during the delivery records (SDM vol. 3C
+	 * 27.2.3; vmx/events.c). */
+	struct vmx_vectoring vectoring;
+	/* IRET in non-root operation removed (virtual-)NMI blocking; a fault
+	 * on that IRET reports it in bit 12 of the VM-exit interruption
+	 * information (25.3, 27.2.2). */
+	bool iret_unblocked_nmi;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */
@@ -127,6 +163,7 @@ struct vmx_state {
 	/* Host-side trace sink for `--trace vmx`: one line, no newline. NULL = off. */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
+	struct vmx_boundary bnd;        /* vmx/pending.c */
 };
 
 /* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
@@ -171,5 +208,170 @@ static inline bool vmx_init_blocked(const struct vmx_state *v)
 /* ---- VM exits: saving and loading state, VMX aborts (vmx/exit.c) ---- */
 /* The name of VMX-abort indicator code (SDM vol. 3C 27.7), "?" if unknown. */
 const char *vmx_abort_text(uint32_t code);
+/* ---- non-root events: exceptions, NMIs, IDT-vectoring, triple fault, INIT/SIPI, task switches (vmx/events.c) ---- */
+
+struct pending_exc;
+
+/* An exception on its way to the guest IDT in non-root operation (25.2):
+ * true when the exception bitmap (and for #PF the error-code mask/match)
+ * sends it to the host, and the VM exit (reason 0) happened. prev is the
+ * event whose delivery raised it (info 0: none; it becomes the
+ * IDT-vectoring information); set_rf: RF in the frame the exception would
+ * push (fault-class exceptions, SDM vol. 3A 17.3.1.1; saved RFLAGS.RF,
+ * 27.3.3). iret_unblocked: the exception is a fault on an IRET that
+ * removed (virtual-)NMI blocking (27.2.2 bit 12). */
+bool vmx_exception_exit(struct cpu *c, const struct pending_exc *e, const struct vmx_vectoring *prev, bool set_rf,
+			bool iret_unblocked);
+/* INT3/INTO (software exception) and INT1 (privileged software exception)
+ * in non-root: true when the exception bitmap made them exit (reason 0,
+ * exit instruction length = insn_len, RIP of the instruction: 27.2.2,
+ * 27.2.5, 27.3.3). type is INTR_TYPE_SW_EXCEPTION or _PRIV_SW_EXCEPTION. */
+bool vmx_soft_exception_exit(struct cpu *c, unsigned vector, enum vmx_intr_type type, unsigned insn_len);
+/* A triple fault in non-root is a VM exit with reason 2 (25.2), unless the
+ * exception raised while delivering #DF is itself intercepted (then
+ * vmx_exception_exit took it with IDT-vectoring information = #DF). */
+void vmx_triple_fault_exit(struct cpu *c);
+/* An unblocked NMI in non-root: true when "NMI exiting" made it a VM exit
+ * (reason 0, type NMI, vector 2); NMIs are blocked after the exit (27.5.5). */
+bool vmx_nmi_exit(struct cpu *c);
+/* INIT or SIPI latched in non-root (25.2, 26.6.2): INIT is a VM exit
+ * (reason 3) except in the wait-for-SIPI state, which holds it; SIPI is a
+ * VM exit (reason 4, qualification = vector) in the wait-for-SIPI state
+ * and discarded otherwise. True when the executor has nothing more to do
+ * at this boundary (an exit happened, or the CPU waits for SIPI). */
+bool vmx_init_sipi(struct cpu *c);
+/* IRET in non-root: which NMI blocking it removes (25.3): none with "NMI
+ * exiting" = 1 and "virtual NMIs" = 0, virtual-NMI blocking with "virtual
+ * NMIs" = 1, blocking by NMI otherwise; records c->vmx.iret_unblocked_nmi. */
+void vmx_iret_unblock_nmi(struct cpu *c);
+/* Where a task switch was initiated (Table 27-2, bits 31:30). */
+enum vmx_task_source { VMX_TASK_CALL = 0, VMX_TASK_IRET = 1, VMX_TASK_JMP = 2, VMX_TASK_IDT = 3 };
+/* A task switch in non-root operation: always a VM exit (reason 9, 25.4.2),
+ * after the checks on the gate and the new TSS descriptor and before any
+ * state changes. insn_len: the CALL/JMP/IRET (ignored for an IDT task gate,
+ * whose event c->vmx.vectoring describes); set_rf: RF in the old task's
+ * saved EFLAGS image (27.3.3). */
+void vmx_task_switch_exit(struct cpu *c, uint16_t sel, enum vmx_task_source src, unsigned insn_len, bool set_rf);
+/* ---- non-root events at instruction boundaries (vmx/pending.c) ---- */
+
+/* VM entry (vmx/entry.c), after guest state and before event injection:
+ * cache the controls, start the VMX-preemption timer (26.6.4), make an
+ * MTF VM exit pending after an injected event or for an injected "other
+ * event" (25.5.2, 26.5.2). */
+void vmx_pending_entry(struct cpu *c);
+/* Every VM exit (vmx/exit.c): save the timer's value when "save
+ * VMX-preemption timer value" is 1 and save (27.3.4), then forget the
+ * boundary state. */
+void vmx_pending_exit(struct cpu *c, bool save);
+/* At an instruction boundary in non-root operation, in the priority order
+ * of SDM vol. 3A Table 6-2 with the VM exits of 25.2/25.5 placed in it
+ * (cpu/exec.c boundary_events calls them around the NMI):
+ *   vmx_boundary_high: a pending MTF VM exit; then, when a debug trap of
+ *   the previous instruction is pending, nothing lower (true); then the
+ *   VMX-preemption timer; then NMI-window exiting.
+ *   vmx_boundary_low: interrupt-window exiting; then an external interrupt
+ *   with "external-interrupt exiting".
+ * true: a VM exit happened (or, high, a debug trap goes first): the
+ * boundary's lower events wait. */
+bool vmx_boundary_high(struct cpu *c);
+bool vmx_boundary_low(struct cpu *c);
+/* An NMI or external interrupt was delivered through the guest IDT: with
+ * the monitor trap flag an MTF VM exit is pending after it (25.5.2). */
+void vmx_boundary_delivered(struct cpu *c);
+/* Before one instruction under single-instruction execution (cpu/exec.c
+ * step_debug): with the monitor trap flag, an MTF VM exit is pending on
+ * the boundary after it or after the delivery of its fault (25.5.2); a VM
+ * exit on the way cancels it. */
+static inline void vmx_boundary_insn(struct vmx_state *v)
+{
+	v->bnd.mtf_pending |= v->bnd.mtf;
+}
+/* A CPU halted in non-root operation whose preemption timer reaches 0 by
+ * cycle `until`: time passes in HLT up to the deadline and the VM exit
+ * happens from the HLT state (25.5.1). False: still asleep. */
+bool vmx_halted_timer(struct cpu *c, uint64_t until);
+/* Would a CPU halted in non-root operation leave HLT at its next boundary
+ * through a VM exit (MTF pending, interrupt or NMI window open, an
+ * external interrupt with external-interrupt exiting)? The scheduler asks. */
+bool vmx_halt_wakeable(const struct cpu *c);
+/* External interrupts exit whatever RFLAGS.IF says (25.3). */
+static inline bool vmx_intr_exits(const struct vmx_state *v)
+{
+	return v->nonroot && (v->bnd.pin & PIN_EXT_INTR_EXITING);
+}
+/* The cycle at which the running VMX-preemption timer reaches 0, or
+ * UINT64_MAX. */
+static inline uint64_t vmx_timer_deadline(const struct vmx_state *v)
+{
+	return v->nonroot && v->bnd.timer ? v->bnd.timer_deadline : UINT64_MAX;
+}
+
+/* ---- control registers, MOV DR, descriptor tables, INVLPG/INVPCID, RDTSC(P), RDPMC (vmx/intercept_cr.c) ---- */
+
+/* Each vmx_intercept_* is called in non-root operation only, after the
+ * checks the SDM gives priority over the VM exit (25.1.1) and before any
+ * side effect; true = the VM exit happened (the handler returns EXEC_OK). */
+struct insn;
+
+/* MOV to CR0/CR3/CR4/CR8 (25.1.3; i->reg = CR, i->rm = GPR). *v is the
+ * source operand; when no exit happens, a CR0/CR4 value comes back with the
+ * host-owned bits (guest/host mask) kept from the current register (25.3). */
+bool vmx_intercept_mov_to_cr(struct cpu *c, const struct insn *i, uint64_t *v);
+/* MOV from CR0/CR3/CR4/CR8: CR3-/CR8-store exiting; otherwise *v (the
+ * register's value) becomes what the guest reads: read-shadow bits for
+ * host-owned CR0/CR4 bits, VTPR[7:4] for CR8 with "use TPR shadow" (25.3,
+ * 29.3). */
+bool vmx_intercept_mov_from_cr(struct cpu *c, const struct insn *i, uint64_t *v);
+/* MOV to CR8 that did not exit, source checked (bits 63:4 zero): with "use
+ * TPR shadow" writes VTPR and performs TPR virtualization (29.3, 29.1.2),
+ * which may be a trap-like TPR-below-threshold exit; true = handled
+ * (the real TPR is not written). */
+bool vmx_tpr_shadow_write(struct cpu *c, uint64_t v);
+/* CLTS: exits when CR0.TS is host-owned and shadow TS = 1; otherwise *cr0
+ * (CR0 with TS cleared) keeps TS when it is host-owned (25.1.3, 25.3). */
+bool vmx_intercept_clts(struct cpu *c, const struct insn *i, uint64_t *cr0);
+/* LMSW with source src (operand already fetched, 25.1.1): the exit rule of
+ * 25.1.3; otherwise *cr0 (the value LMSW computed) keeps host-owned bits
+ * 3:0 (25.3). */
+bool vmx_intercept_lmsw(struct cpu *c, const struct insn *i, uint16_t src, uint64_t *cr0);
+/* CR0 as SMSW and MOV from CR0 read it: host-owned bits from the read
+ * shadow (25.3). */
+uint64_t vmx_cr0_guest_view(struct cpu *c);
+/* A non-root CR0/CR4 value (host-owned bits already merged): the VMX fixed
+ * bits apply only to guest-owned positions, and "unrestricted guest" frees
+ * CR0.PE and CR0.PG (25.3, 23.8); used by vmx_cr0/cr4_write_ok. */
+bool vmx_nonroot_cr0_ok(const struct cpu *c, uint64_t cr0);
+bool vmx_nonroot_cr4_ok(const struct cpu *c, uint64_t cr4);
+/* MOV DR with "MOV-DR exiting" (i->reg = DR, i->rm = GPR). Call before the
+ * CPL, CR4.DE and DR7.GD checks: this exit has priority over them (25.1.3
+ * MOV DR); DR8-DR15 are #UD first and never exit. */
+bool vmx_intercept_mov_dr(struct cpu *c, const struct insn *i, bool from);
+/* Descriptor-table exiting (secondary control): exit 46 / 47 with the
+ * instruction information of Tables 27-10 / 27-11. The numbering is the
+ * "instruction identity" (bits 29:28) of each table. */
+enum vmx_dt_insn {
+	VMX_DT_SGDT, VMX_DT_SIDT, VMX_DT_LGDT, VMX_DT_LIDT,     /* Table 27-10, exit 46 */
+	VMX_DT_SLDT, VMX_DT_STR, VMX_DT_LLDT, VMX_DT_LTR,       /* Table 27-11, exit 47 */
+};
+bool vmx_intercept_dtable(struct cpu *c, const struct insn *i, enum vmx_dt_insn which);
+/* INVLPG exiting: qualification = the linear address la (27.2.1). */
+bool vmx_intercept_invlpg(struct cpu *c, const struct insn *i, uint64_t la);
+/* INVPCID: #UD when "enable INVPCID" is 0 (25.3; ask before anything
+ * else); exit 58 when it and "INVLPG exiting" are 1 (25.1.3). */
+bool vmx_invpcid_ud(struct cpu *c);
+bool vmx_intercept_invpcid(struct cpu *c, const struct insn *i);
+/* RDTSCP: #UD when "enable RDTSCP" is 0 (25.3, before any other check). */
+bool vmx_rdtscp_ud(struct cpu *c);
+/* RDTSC / RDTSCP (rdtscp): exit 16 / 51 with "RDTSC exiting"; otherwise
+ * *tsc (the TSC) becomes the offset and scaled value the guest reads. */
+bool vmx_intercept_rdtsc(struct cpu *c, const struct insn *i, bool rdtscp, uint64_t *tsc);
+/* RDMSR of IA32_TSC in non-root that did not exit: the value with the TSC
+ * offset and multiplier applied (25.3 RDMSR). */
+uint64_t vmx_guest_tsc(struct cpu *c, uint64_t tsc);
+/* RDPMC exiting (exit 15), after the CR4.PCE/CPL #GP rule. */
+bool vmx_intercept_rdpmc(struct cpu *c, const struct insn *i);
+/* The TPR-below-threshold VM exit right after VM entry (26.6.7): call once
+ * the entry, event injection included, is complete. */
+void vmx_tpr_check_after_entry(struct cpu *c);
 
 #endif

@@ -1074,6 +1074,16 @@ static void gen_x87(struct gen *g, const struct diff_tmpl *t, int ti)
 				put_data(g, x.target + 4, ftw, 2);
 			}
 		}
+		if (t->arg == 2 || t->arg == 3) {
+			/* The pointer fields (FIP, FCS/FOP, FDP, FDS) of a loaded
+			 * image are zero: an AMD host saves them across a context
+			 * switch only while an x87 exception is pending, so a
+			 * preempted sequence would read 0 where vtxsim keeps the
+			 * loaded value, a flaky difference (vol. 1 8.1.10). */
+			bool wide = x.osz != SZ_W;
+			for (unsigned k = wide ? 12 : 6; k < (wide ? 28u : 14u); k += 2)
+				put_data(g, x.target + k, 0, 2);
+		}
 		address(g, &x, 0);
 		if (t->arg >= 1 && t->arg <= 3)
 			store16(g, x.target, x87_fcw((uint16_t)get_data(g, x.target, 2)));

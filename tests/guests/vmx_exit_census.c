@@ -1,7 +1,9 @@
 /* A demo hypervisor that counts VM exits by reason. Its 64-bit guest runs
  * a fixed mix of instructions that exit in VMX non-root operation (SDM vol.
- * 3C 25.1.2: CPUID, VMCALL and every VMX instruction exit unconditionally),
- * some several times; every exit is counted under its basic reason (27.2.1),
+ * 3C 25.1.2: CPUID, VMCALL and every VMX instruction exit unconditionally;
+ * 25.1.3: RDTSC, INVLPG, MOV CR3, MOV DR under their controls; 25.2: INT3
+ * with bit 3 of the exception bitmap; an interrupt window), some several
+ * times; every exit is counted under its basic reason (27.2.1),
  * stepped over by the VM-exit instruction length (27.2.5) and resumed. At
  * the end the host prints the table and asserts each count: the mix is
  * fixed, so the census is exact. The guest ends with a VMCALL with RAX =
@@ -30,6 +32,20 @@ asm(".text\n"
     "	xor %eax, %eax\n"
     "	vmcall\n"
     "	.endr\n"
+    "	.rept 3\n"
+    "	rdtsc\n"                        /* "RDTSC exiting" */
+    "	.endr\n"
+    "	invlpg census_operand(%rip)\n"  /* "INVLPG exiting" */
+    "	mov %cr3, %rax\n"               /* "CR3-store exiting" */
+    "	mov %rax, %cr3\n"               /* "CR3-load exiting" (no CR3-target value) */
+    "	mov %dr7, %rax\n"               /* "MOV-DR exiting" */
+    "	int3\n"                         /* exception bitmap bit 3 */
+    "	int3\n"
+    "	sti\n"
+    "	nop\n"
+    "	mov $1, %eax\n"                 /* the host turns on interrupt-window exiting */
+    "	vmcall\n"
+    "	cli\n"
     "	xor %edx, %edx\n"               /* a field encoding: unused, the instructions exit first */
     "	vmread %rdx, %rax\n"
     "	vmread %rdx, census_operand(%rip)\n"
@@ -53,7 +69,9 @@ static const struct {
 	uint32_t reason;
 	uint32_t count;
 } expected[] = {
-	{ EXIT_REASON_CPUID, 6 },   { EXIT_REASON_VMCALL, 4 },  { EXIT_REASON_VMCLEAR, 1 },
+	{ EXIT_REASON_EXCEPTION_NMI, 2 }, { EXIT_REASON_INTERRUPT_WINDOW, 1 }, { EXIT_REASON_INVLPG, 1 },
+	{ EXIT_REASON_RDTSC, 3 },   { EXIT_REASON_CR_ACCESS, 2 }, { EXIT_REASON_DR_ACCESS, 1 },
+	{ EXIT_REASON_CPUID, 6 },   { EXIT_REASON_VMCALL, 5 },  { EXIT_REASON_VMCLEAR, 1 },
 	{ EXIT_REASON_VMLAUNCH, 1 }, { EXIT_REASON_VMPTRLD, 1 }, { EXIT_REASON_VMPTRST, 1 },
 	{ EXIT_REASON_VMREAD, 2 },  { EXIT_REASON_VMRESUME, 2 }, { EXIT_REASON_VMWRITE, 2 },
 	{ EXIT_REASON_VMXOFF, 1 },  { EXIT_REASON_VMXON, 1 },
@@ -83,6 +101,10 @@ void kmain(uint32_t magic, uint32_t info)
 	}
 	vmx_baseline(64);
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)census_guest);
+	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_RDTSC_EXITING | PROC_INVLPG_EXITING |
+					    PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_MOV_DR_EXITING);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_BP);
 	o = vmx_enter_guest(false);
 	while (o.res == VMX_OK && total < MAX_EXITS) {
 		uint32_t r = o.exit_reason & 0xffff;
@@ -93,7 +115,15 @@ void kmain(uint32_t magic, uint32_t info)
 			count[r]++;
 		if (r == EXIT_REASON_VMCALL && (uint32_t)vmx_guest_regs[0] == VMX_GUEST_MAGIC)
 			break;
-		vmx_skip_insn();
+		/* The marker VMCALL (RAX = 1): with RFLAGS.IF = 1 and no blocking,
+		 * interrupt-window exiting exits before the next instruction
+		 * (25.2). That exit has no instruction to step over. */
+		if (r == EXIT_REASON_VMCALL && vmx_guest_regs[0] == 1)
+			vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_INTR_WINDOW);
+		if (r == EXIT_REASON_INTERRUPT_WINDOW)
+			vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) & ~(uint64_t)PROC_INTR_WINDOW);
+		else
+			vmx_skip_insn();
 		o = vmx_enter_guest(true);
 	}
 	report(o.res == VMX_OK, "every VM entry succeeded (last result %d, error %u)", o.res, o.error);
