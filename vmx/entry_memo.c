@@ -46,6 +46,19 @@ static void run_everything(struct vmx_entry_memo *m)
 	memset(m->run, 0xff, sizeof(m->run));
 }
 
+/* Fields [from, to) that differ from the reference: mark them, and the
+ * checks that read them. */
+static void note_changes(struct vmx_entry_memo *m, const uint64_t *cur, unsigned from, unsigned to)
+{
+	for (unsigned f = from; f < to; f++) {
+		if (cur[f] == m->slot[f])
+			continue;
+		m->changed[f >> 6] |= 1ull << (f & 63);
+		for (unsigned k = 0; k < CWORDS; k++)
+			m->run[k] |= m->dependents[f][k];
+	}
+}
+
 struct vmx_entry_memo *entry_memo_begin(struct cpu *c)
 {
 	struct vmx_entry_memo *m = &c->vmx.memo;
@@ -63,21 +76,19 @@ struct vmx_entry_memo *entry_memo_begin(struct cpu *c)
 		read_slots(c, now);
 	memset(m->changed, 0, sizeof(m->changed));
 	memcpy(m->run, m->impure, sizeof(m->run));
-	/* Most fields are unchanged: test blocks of eight without branching. */
+	/* Most fields are unchanged: test blocks of eight without branching,
+	 * then look at the fields of a block that differs. */
 	for (unsigned b = 0; b < VF_COUNT; b += 8) {
-		unsigned n = VF_COUNT - b < 8 ? VF_COUNT - b : 8;
 		uint64_t d = 0;
-		for (unsigned k = 0; k < n; k++)
-			d |= cur[b + k] ^ m->slot[b + k];
-		if (!d)
-			continue;
-		for (unsigned f = b; f < b + n; f++) {
-			if (cur[f] == m->slot[f])
-				continue;
-			m->changed[f >> 6] |= 1ull << (f & 63);
-			for (unsigned k = 0; k < CWORDS; k++)
-				m->run[k] |= m->dependents[f][k];
+		if (b + 8 <= VF_COUNT) {
+			for (unsigned k = 0; k < 8; k++)
+				d |= cur[b + k] ^ m->slot[b + k];
+		} else {
+			for (unsigned k = b; k < VF_COUNT; k++)
+				d |= cur[k] ^ m->slot[k];
 		}
+		if (d)
+			note_changes(m, cur, b, b + 8 < VF_COUNT ? b + 8 : VF_COUNT);
 	}
 	return m;
 }
@@ -113,15 +124,15 @@ void entry_memo_recorded(struct vmx_entry_memo *m, int check, bool impure)
 
 void entry_memo_commit(struct cpu *c, struct vmx_entry_memo *m)
 {
-	if (m->run_all) {
+	const uint8_t *h = vmcs_host(c);
+	if (m->run_all || !h) {
 		read_slots(c, m->slot);
 	} else {
-		uint64_t now[VF_COUNT];
-		read_slots(c, now);
+		const uint64_t *cur = (const uint64_t *)(const void *)(h + vmcs_field_offset(0));
 		for (unsigned w = 0; w < FWORDS; w++)
 			for (uint64_t bits = m->changed[w]; bits; bits &= bits - 1) {
 				unsigned f = 64 * w + (unsigned)__builtin_ctzll(bits);
-				m->slot[f] = now[f];
+				m->slot[f] = cur[f];
 			}
 	}
 	m->vmcs = c->vmx.vmcs_ptr;
