@@ -276,7 +276,6 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	uint64_t guest_rip = x->has_insn ? c->next_rip - x->insn_len : c->rip;
 	cpu_end_block(c);
 	c->monitor_armed = false;       /* 27.5.6: VM exits clear address-range monitoring */
-	c->vmx.ple_valid = false;       /* 25.1.3: the next entry's first PAUSE begins a loop */
 	record_exit_info(c, x);
 	if (!failure) {
 		/* 27.7 abort 6: IA-32e mode guest, 32-bit host. */

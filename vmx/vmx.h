@@ -89,8 +89,8 @@ struct vmx_state {
 	bool vnmi_blocked;
 	/* PAUSE-loop exiting (SDM vol. 3C 25.1.3): the cycle (TSC tick) of the
 	 * last PAUSE at CPL 0 and of the last one that began a loop; ple_valid
-	 * is cleared by every VM exit, so the first PAUSE at CPL 0 after a VM
-	 * entry begins a loop (vmx/intercept_insn.c). */
+	 * is cleared by every VM entry, so the first PAUSE at CPL 0 after it
+	 * begins a loop (vmx/intercept_insn.c). */
 	uint64_t ple_last, ple_first;
 	bool ple_valid;
 	struct vmx_verdict verdict;
