@@ -131,6 +131,7 @@ struct cpu_msrs {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip, misc_enable, feature_control;
 	uint64_t mtrr_def_type, tsc_adjust, spec_ctrl;
 	uint64_t xss;           /* IA32_XSS (SDM vol. 1 13.3) */
+	uint64_t bndcfgs;       /* IA32_BNDCFGS (SDM vol. 1 17.3.3), with MPX only */
 };
 
 /* One 128-bit XMM register (or the upper half of a YMM register). */

@@ -17,6 +17,9 @@ static enum exec_status load_dtable(struct cpu *c, const struct insn *i, struct 
 	unsigned bw = c->code64 ? 8 : 4;
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) &&
+	    vmx_intercept_dtable(c, i, t == &c->gdtr ? VMX_DT_LGDT : VMX_DT_LIDT))
+		return EXEC_OK;         /* descriptor-table exiting (SDM vol. 3C 25.1.3) */
 	if (!mem_read_seg(c, i->seg, ea, 2, &limit) ||
 	    !mem_read_seg(c, i->seg, (ea + 2) & addr_mask(i->asz), bw, &base))
 		return EXEC_FAULT;
@@ -37,6 +40,9 @@ static enum exec_status store_dtable(struct cpu *c, const struct insn *i, const 
 	unsigned bw = c->code64 ? 8 : 4;
 	if (cpu_umip_denies(c))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) &&
+	    vmx_intercept_dtable(c, i, t == &c->gdtr ? VMX_DT_SGDT : VMX_DT_SIDT))
+		return EXEC_OK;
 	if (!mem_probe_write(c, i->seg, ea, 2) || !mem_probe_write(c, i->seg, ea2, bw) ||
 	    !mem_write_seg(c, i->seg, ea, 2, t->limit) || !mem_write_seg(c, i->seg, ea2, bw, t->base))
 		return EXEC_FAULT;
@@ -111,6 +117,8 @@ enum exec_status op_lldt_Ew(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (c->cpl != 0)
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_dtable(c, i, VMX_DT_LLDT))
+		return EXEC_OK;
 	if (!rm_read_sz(c, i, SZ16, &v))
 		return EXEC_FAULT;
 	uint16_t sel = (uint16_t)v;
@@ -133,6 +141,8 @@ enum exec_status op_ltr_Ew(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (c->cpl != 0)
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_dtable(c, i, VMX_DT_LTR))
+		return EXEC_OK;
 	if (!rm_read_sz(c, i, SZ16, &v))
 		return EXEC_FAULT;
 	uint16_t sel = (uint16_t)v;
@@ -147,12 +157,14 @@ enum exec_status op_ltr_Ew(struct cpu *c, const struct insn *i)
 
 /* A register destination gets the selector zero-extended to the operand
  * size; memory always 16 bits (vol. 2 SLDT, STR). */
-static enum exec_status store_sel(struct cpu *c, const struct insn *i, uint16_t sel)
+static enum exec_status store_sel(struct cpu *c, const struct insn *i, uint16_t sel, enum vmx_dt_insn which)
 {
 	if (!cpu_prot(c))
 		return cpu_ud(c);
 	if (cpu_umip_denies(c))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_dtable(c, i, which))
+		return EXEC_OK;
 	if (i->flags & IF_MOD3) {
 		reg_write(c, i->rm, i->osz == SZ16 ? SZ16 : SZ64, sel);
 		return EXEC_OK;
@@ -162,12 +174,12 @@ static enum exec_status store_sel(struct cpu *c, const struct insn *i, uint16_t 
 
 enum exec_status op_sldt_Ev(struct cpu *c, const struct insn *i)
 {
-	return store_sel(c, i, c->ldtr.sel);
+	return store_sel(c, i, c->ldtr.sel, VMX_DT_SLDT);
 }
 
 enum exec_status op_str_Ev(struct cpu *c, const struct insn *i)
 {
-	return store_sel(c, i, c->tr.sel);
+	return store_sel(c, i, c->tr.sel, VMX_DT_STR);
 }
 
 /* ---- VERR / VERW ---- */

@@ -123,6 +123,14 @@ static bool chk_xss(struct cpu *c, uint64_t v)
 	return (v & ~xsave_supported_xss(c)) == 0;
 }
 
+/* IA32_BNDCFGS: EN (0), BNDPRESERVE (1), bits 11:2 reserved, the bound
+ * directory base (63:12) canonical (SDM vol. 1 17.3.3; WRMSR #GP(0)
+ * otherwise). */
+static bool chk_bndcfgs(struct cpu *c, uint64_t v)
+{
+	return !(v & 0xffcull) && canonical(c, v & ~0xfffull);
+}
+
 /* ---- MSR_FN rows ---- */
 
 static uint64_t tsc_now(const struct cpu *c)

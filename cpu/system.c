@@ -178,8 +178,10 @@ enum exec_status op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
 	uint64_t cr8 = c->apic ? c->apic->cr8_read(c->apic_opaque) : c->cr8;
-	uint64_t v[5] = { c->cr0, c->cr2, c->cr3, c->cr4, cr8 };
-	reg_write(c, i->rm, i->osz, v[slot[i->reg]]);
+	uint64_t v[5] = { c->cr0, c->cr2, c->cr3, c->cr4, cr8 }, val = v[slot[i->reg]];
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_mov_from_cr(c, i, &val))
+		return EXEC_OK;
+	reg_write(c, i->rm, i->osz, val);
 	return EXEC_OK;
 }
 
@@ -191,6 +193,8 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	uint64_t v = reg_read(c, i->rm, i->osz);
 	bool ok = true;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_mov_to_cr(c, i, &v))
+		return EXEC_OK;
 	switch (i->reg) {
 	case 0: ok = write_cr0(c, v); break;
 	case 2: c->cr2 = v; break;
@@ -198,6 +202,8 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 	case 4: ok = write_cr4(c, v); break;
 	default:        /* CR8 = TPR[7:4] of the local APIC (SDM vol. 3A 10.8.6.1); bits 63:4 reserved */
 		ok = (v & ~0xfull) == 0;
+		if (ok && c->vmx.nonroot && vmx_tpr_shadow_write(c, v))
+			break;          /* VTPR written (SDM vol. 3C 29.3) */
 		if (ok) {
 			c->cr8 = v;
 			if (c->apic)
@@ -210,10 +216,14 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 
 enum exec_status op_clts(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	if (!cpu_supervisor(c) || !vmx_cr0_write_ok(c, c->cr0 & ~CR0_TS))
+	uint64_t cr0 = c->cr0 & ~(uint64_t)CR0_TS;
+	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
-	c->cr0 &= ~CR0_TS;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_clts(c, i, &cr0))
+		return EXEC_OK;
+	if (!vmx_cr0_write_ok(c, cr0))
+		return cpu_gp0(c);
+	c->cr0 = cr0;
 	return EXEC_OK;
 }
 
@@ -227,6 +237,8 @@ enum exec_status op_lmsw_Ew(struct cpu *c, const struct insn *i)
 	if (!rm_read_sz(c, i, SZ16, &v))
 		return EXEC_FAULT;
 	uint64_t old = c->cr0, cr0 = (old & ~0xeull) | (v & 0xe) | ((old | v) & CR0_PE);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_lmsw(c, i, (uint16_t)v, &cr0))
+		return EXEC_OK;
 	if (!vmx_cr0_write_ok(c, cr0))   /* fixed bits in VMX operation (SDM vol. 3C 23.8) */
 		return cpu_gp0(c);
 	c->cr0 = cr0;
@@ -239,13 +251,16 @@ enum exec_status op_lmsw_Ew(struct cpu *c, const struct insn *i)
  * With CR4.UMIP, #GP(0) at CPL > 0 (vol. 2 SMSW; vol. 3A 2.5). */
 enum exec_status op_smsw_Ew(struct cpu *c, const struct insn *i)
 {
+	uint64_t cr0 = c->cr0;
 	if (cpu_umip_denies(c))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0))
+		cr0 = vmx_cr0_guest_view(c);    /* SDM vol. 3C 25.3: read shadow */
 	if (i->flags & IF_MOD3) {
-		reg_write(c, i->rm, i->osz, c->cr0);
+		reg_write(c, i->rm, i->osz, cr0);
 		return EXEC_OK;
 	}
-	return mem_write_seg(c, i->seg, insn_ea(c, i), 2, c->cr0 & 0xffff) ? EXEC_OK : EXEC_FAULT;
+	return mem_write_seg(c, i->seg, insn_ea(c, i), 2, cr0 & 0xffff) ? EXEC_OK : EXEC_FAULT;
 }
 
 /* ---- debug registers (SDM 17.2) ---- */
@@ -270,6 +285,8 @@ static enum exec_status dr_check(struct cpu *c, unsigned reg, unsigned *n)
 enum exec_status op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 {
 	unsigned n = 0;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_mov_dr(c, i, true))
+		return EXEC_OK;
 	if (dr_check(c, i->reg, &n) != EXEC_OK)
 		return EXEC_FAULT;
 	reg_write(c, i->rm, i->osz, c->dr[n]);
@@ -284,6 +301,8 @@ enum exec_status op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 enum exec_status op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 {
 	unsigned n = 0;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_mov_dr(c, i, false))
+		return EXEC_OK;
 	if (dr_check(c, i->reg, &n) != EXEC_OK)
 		return EXEC_FAULT;
 	uint64_t v = reg_read(c, i->rm, i->osz);
@@ -309,14 +328,13 @@ enum exec_status op_invlpg_M(struct cpu *c, const struct insn *i)
 {
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
-	uint64_t ea = insn_ea(c, i), la;
-	if (c->code64) {
-		la = ea + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0);
-		if (!cpu_canonical(c, la))
-			return EXEC_OK;
-	} else {
-		la = (c->seg[i->seg].base + ea) & 0xffffffffull;
-	}
+	uint64_t ea = insn_ea(c, i);
+	uint64_t la = c->code64 ? ea + (i->seg >= SEG_FS ? c->seg[i->seg].base : 0)
+				: (c->seg[i->seg].base + ea) & 0xffffffffull;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_invlpg(c, i, la))
+		return EXEC_OK;
+	if (c->code64 && !cpu_canonical(c, la))
+		return EXEC_OK;
 	tlb_flush_page(&c->tlb, la);
 	return EXEC_OK;
 }
@@ -329,10 +347,12 @@ enum exec_status op_invlpg_M(struct cpu *c, const struct insn *i)
 enum exec_status op_invpcid_Gy_Mdq(struct cpu *c, const struct insn *i)
 {
 	uint64_t desc_lo, la;
-	if (!cpu_has(c, FEAT_INVPCID))
-		return cpu_ud(c);
+	if (!cpu_has(c, FEAT_INVPCID) || (c->vmx.nonroot && vmx_invpcid_ud(c)))
+		return cpu_ud(c);       /* SDM vol. 3C 25.3: "enable INVPCID" = 0 */
 	if (!cpu_supervisor(c))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_invpcid(c, i))
+		return EXEC_OK;
 	uint64_t type = reg_read(c, i->reg, c->code64 ? SZ64 : SZ32), ea = insn_ea(c, i);
 	if (type > 3)
 		return cpu_gp0(c);
@@ -507,6 +527,8 @@ enum exec_status op_rdmsr(struct cpu *c, const struct insn *i)
 		return EXEC_OK;
 	if (!cpu_msr_read(c, (uint32_t)c->gpr[R_CX], &v))
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && (uint32_t)c->gpr[R_CX] == MSR_IA32_TSC)
+		v = vmx_guest_tsc(c, v);        /* SDM vol. 3C 25.3 RDMSR */
 	write_edx_eax(c, v);
 	return EXEC_OK;
 }
@@ -531,25 +553,46 @@ static bool tsc_readable(const struct cpu *c)
 	return !(c->cr4 & CR4_TSD) || cpu_supervisor(c);
 }
 
+/* In VMX non-root operation "RDTSC exiting" exits after the CR4.TSD #GP,
+ * and the TSC offset and multiplier apply (SDM vol. 3C 25.1.3, 25.3). */
 enum exec_status op_rdtsc(struct cpu *c, const struct insn *i)
 {
-	(void)i;
+	uint64_t tsc = c->cycles + c->tsc_offset;
 	if (!tsc_readable(c))
 		return cpu_gp0(c);
-	write_edx_eax(c, c->cycles + c->tsc_offset);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_rdtsc(c, i, false, &tsc))
+		return EXEC_OK;
+	write_edx_eax(c, tsc);
 	return EXEC_OK;
 }
 
+/* "Enable RDTSCP" = 0 makes RDTSCP #UD in non-root, before anything else
+ * (SDM vol. 3C 25.3). */
 enum exec_status op_rdtscp(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	if (!cpu_has(c, FEAT_RDTSCP))
+	uint64_t tsc = c->cycles + c->tsc_offset;
+	if (!cpu_has(c, FEAT_RDTSCP) || (c->vmx.nonroot && vmx_rdtscp_ud(c)))
 		return cpu_ud(c);
 	if (!tsc_readable(c))
 		return cpu_gp0(c);
-	write_edx_eax(c, c->cycles + c->tsc_offset);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_rdtsc(c, i, true, &tsc))
+		return EXEC_OK;
+	write_edx_eax(c, tsc);
 	reg_write(c, R_CX, SZ32, (uint32_t)c->msr.tsc_aux);
 	return EXEC_OK;
+}
+
+/* RDPMC (vol. 2): #GP(0) at CPL > 0 unless CR4.PCE. vtxsim models no
+ * performance-monitoring counters: past that rule and the VM exit of "RDPMC
+ * exiting" (SDM vol. 3C 25.1.3) the instruction is #UD, as it was before
+ * this handler existed. */
+enum exec_status op_rdpmc(struct cpu *c, const struct insn *i)
+{
+	if (!(c->cr4 & CR4_PCE) && !cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_rdpmc(c, i))
+		return EXEC_OK;
+	return cpu_ud(c);
 }
 
 /* RDPID writes IA32_TSC_AUX to r64 in 64-bit mode, r32 elsewhere. */

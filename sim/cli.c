@@ -10,6 +10,7 @@
 
 #include "cpu/model.h"
 #include "devices/rtc.h"
+#include "sim/cpu_spec.h"
 
 /* Returns 0 to go on, 1 to stop parsing (help, version), -1 on error. */
 typedef int (*cli_handler_fn)(struct cli *cl, const char *opt, const char *arg, char *err,
@@ -184,8 +185,11 @@ static int opt_cpu(struct cli *cl, const char *opt, const char *arg, char *err, 
 		cl->action = CLI_CPU_HELP;
 		return 1;
 	}
-	if (!cpu_model_find(arg))
-		return cli_fail(err, errlen, "%s '%s': unknown CPU model; -cpu help lists the models", opt, arg);
+	struct cpu_model scratch;
+	char why[256];
+
+	if (cpu_spec_parse(arg, &scratch, NULL, NULL, why, sizeof(why)))
+		return cli_fail(err, errlen, "%s '%s': %s", opt, arg, why);
 	cl->cfg.cpu_model = arg;
 	return 0;
 }
@@ -315,7 +319,7 @@ static const struct cli_option cli_options[] = {
 	{ "-initrd", "\"F [ARGS],...\"", opt_initrd, "multiboot modules with their strings; repeatable" },
 	{ "-m", "SIZE", opt_ram, "guest RAM in MiB, or with a suffix: 512M, 1G (2 MiB..4 GiB; default 256)" },
 	{ "-smp", "N", opt_smp, "number of CPUs, 1..64 (default 1); APs wait for a start-up IPI" },
-	{ "-cpu", "MODEL", opt_cpu, "CPU model; -cpu help lists them" },
+	{ "-cpu", "MODEL[,+F,-F]", opt_cpu, "CPU model and VMX feature flags; -cpu help lists them" },
 	{ "-serial", "DEV", opt_serial, "COM1: stdio (default), file:PATH or none" },
 	{ "-display", "TYPE", opt_display, "VGA screen: sdl (a window, keyboard input) or none (default)" },
 	{ "--screen-dump", "FILE", opt_screen_dump, "at the end write the VGA text screen to FILE (UTF-8)" },
@@ -433,6 +437,7 @@ void cli_print_cpu_models(FILE *out)
 	fprintf(out, "Available CPU models (-cpu MODEL):\n");
 	for (int i = 0; (m = cpu_model_at(i)) != NULL; i++)
 		fprintf(out, "  %-20s %s%s\n", m->name, m->description, i == 0 ? " (default)" : "");
+	cpu_spec_print_flags(out);
 }
 
 int cli_exit_status(const struct machine_exit *e)

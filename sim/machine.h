@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "cpu/cpu.h"
+#include "cpu/model.h"
 #include "devices/device.h"
 #include "mem/phys.h"
 #include "mem/pio.h"
@@ -43,7 +44,7 @@ enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 struct machine_config {
 	uint32_t ram_mb;
 	int smp;
-	const char *cpu_model;          /* NULL: the default model */
+	const char *cpu_model;          /* -cpu MODEL[,+FLAG,-FLAG...] (sim/cpu_spec.h); NULL: the default model */
 	const char *kernel;
 	const char *append;             /* NULL: none */
 	const char *const *modules;     /* -initrd elements, "<file>[ <args>]" */
@@ -96,7 +97,8 @@ struct machine_image {
 
 struct machine {
 	struct machine_config cfg;
-	const struct cpu_model *model;
+	const struct cpu_model *model;  /* &model_row: every CPU points at it */
+	struct cpu_model model_row;     /* the -cpu model row with its feature flags applied */
 	struct phys_map phys;
 	bool phys_ready;
 	struct pio_bus *pio;

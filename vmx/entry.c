@@ -95,6 +95,7 @@ static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launc
 	entry_load_nonregister(c);
 	vmx_trace_entry(c, launch);
 	entry_inject_event(c);
+	vmx_tpr_check_after_entry(c);   /* 26.6.7 */
 	return EXEC_OK;
 }
 

@@ -26,6 +26,8 @@ static void load_guest_regs(struct cpu *c, uint32_t entc)
 	c->msr.sysenter_eip = vmcs_read(c, VF_GUEST_IA32_SYSENTER_EIP);
 	if (entc & ENTRY_LOAD_PAT)
 		c->msr.pat = vmcs_read(c, VF_GUEST_IA32_PAT);
+	if (entc & ENTRY_LOAD_BNDCFGS)  /* offered only with MPX: the MSR exists */
+		c->msr.bndcfgs = vmcs_read(c, VF_GUEST_IA32_BNDCFGS);
 	if (entc & ENTRY_LOAD_EFER)
 		c->efer = vmcs_read(c, VF_GUEST_IA32_EFER);
 	else    /* LMA and LME follow "IA-32e mode guest" */

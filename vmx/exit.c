@@ -93,6 +93,10 @@ static void save_guest_regs(struct cpu *c, uint32_t exitc)
 		vmcs_write(c, VF_GUEST_IA32_PAT, c->msr.pat);
 	if (exitc & EXIT_SAVE_EFER)
 		vmcs_write(c, VF_GUEST_IA32_EFER, c->efer);
+	/* Saved whenever the model supports "load IA32_BNDCFGS" or "clear
+	 * IA32_BNDCFGS", whatever the controls say. */
+	if (vmcs_field_exists(c, VF_GUEST_IA32_BNDCFGS))
+		vmcs_write(c, VF_GUEST_IA32_BNDCFGS, c->msr.bndcfgs);
 }
 
 /* 27.3.2 segments and descriptor tables (the CPU keeps the VMCS access-

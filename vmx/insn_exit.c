@@ -12,9 +12,7 @@ _Static_assert(SEG_ES == 0 && SEG_CS == 1 && SEG_SS == 2 && SEG_DS == 3 && SEG_F
 _Static_assert(SZ16 == 1 && SZ32 == 2 && SZ64 == 3, "address-size numbering");
 
 #define INFO_SCALE_SHIFT 0
-#define INFO_REG1_SHIFT 3
 #define INFO_ASZ_SHIFT 7
-#define INFO_REG_OPERAND (1u << 10)
 #define INFO_SEG_SHIFT 15
 #define INFO_INDEX_SHIFT 18
 #define INFO_INDEX_INVALID (1u << 22)
@@ -23,9 +21,9 @@ _Static_assert(SZ16 == 1 && SZ32 == 2 && SZ64 == 3, "address-size numbering");
 #define INFO_REG2_SHIFT 28
 
 /* Scaling, address size, segment, index and base of a memory operand
- * (bits 27:0 of Tables 27-13 and 27-14). RIP-relative addressing has no
- * base register. */
-static uint32_t mem_info(const struct insn *i)
+ * (bits 27:0 of Tables 27-13 and 27-14; the same positions in Tables 27-10
+ * and 27-11). RIP-relative addressing has no base register. */
+uint32_t vmx_insn_mem_info(const struct insn *i)
 {
 	uint32_t v = (uint32_t)(i->asz - SZ16) << INFO_ASZ_SHIFT | (uint32_t)i->seg << INFO_SEG_SHIFT;
 	if (i->index < REG_NONE)
@@ -45,7 +43,7 @@ uint32_t vmx_insn_info(const struct insn *i, bool rw, bool reg2)
 	if (rw && (i->flags & IF_MOD3))
 		v = INFO_REG_OPERAND | (uint32_t)i->rm << INFO_REG1_SHIFT;
 	else
-		v = mem_info(i);
+		v = vmx_insn_mem_info(i);
 	if (rw || reg2)
 		v |= (uint32_t)(i->reg & 15) << INFO_REG2_SHIFT;
 	return v;

@@ -35,6 +35,16 @@ enum vmx_info_kind {
 	INFO_RW,        /* Table 27-14: VMREAD, VMWRITE */
 };
 
+/* The memory-operand bits of the instruction-information field (scaling,
+ * address size, segment, index, base: bits 27:0 of Tables 27-10, 27-11,
+ * 27-13, 27-14): shared by the VMX-instruction exits and the
+ * descriptor-table exits (vmx/intercept_cr.c). */
+uint32_t vmx_insn_mem_info(const struct insn *i);
+/* A register operand instead: bit 10 set, the register in bits 6:3 (Reg1
+ * of Tables 27-11 and 27-14). */
+#define INFO_REG1_SHIFT 3
+#define INFO_REG_OPERAND (1u << 10)
+
 /* The VM exit a VMX instruction causes in VMX non-root operation (25.1.2:
  * every VMX instruction exits unconditionally, VMREAD/VMWRITE subject to
  * VMCS shadowing). Fills the exit reason, qualification (27.2.1),

@@ -27,21 +27,24 @@ void vmx_reset(struct cpu *c)
  * CR4_FIXED0/1 must keep their fixed values: CLTS, LMSW and MOV to CR0/CR4
  * that would break them are #GP(0) (cpu/system.c asks before any side
  * effect). CR4_FIXED0 holds VMXE, so clearing CR4.VMXE in VMX operation is
- * #GP(0) as well. Only VMX root operation is decided here: in non-root
- * operation the guest/host masks, the read shadows and "unrestricted guest"
- * (PE/PG) decide (25.3), which is VMX core II's (issue #6), so this hook
- * does not restrict a guest's writes yet. */
+ * #GP(0) as well. In non-root operation the fixed bits bind only the
+ * guest-owned positions (guest/host mask clear) and "unrestricted guest"
+ * frees PE/PG (25.3; vmx/intercept_cr.c). */
 bool vmx_cr0_write_ok(const struct cpu *c, uint64_t cr0)
 {
-	if (!c->vmx.on || c->vmx.nonroot)
+	if (!c->vmx.on)
 		return true;
+	if (c->vmx.nonroot)
+		return vmx_nonroot_cr0_ok(c, cr0);      /* 25.3: guest-owned bits only */
 	return (cr0 & vmx_cr0_fixed0(c)) == vmx_cr0_fixed0(c) && (cr0 & ~vmx_cr0_fixed1(c)) == 0;
 }
 
 bool vmx_cr4_write_ok(const struct cpu *c, uint64_t cr4)
 {
-	if (!c->vmx.on || c->vmx.nonroot)
+	if (!c->vmx.on)
 		return true;
+	if (c->vmx.nonroot)
+		return vmx_nonroot_cr4_ok(c, cr4);      /* 25.3: guest-owned bits only */
 	return (cr4 & vmx_cr4_fixed0(c)) == vmx_cr4_fixed0(c) && (cr4 & ~vmx_cr4_fixed1(c)) == 0;
 }
 

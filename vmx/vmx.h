@@ -141,6 +141,74 @@ static inline bool vmx_init_blocked(const struct vmx_state *v)
 	return v->on && !v->nonroot;
 }
 
+/* ---- control registers, MOV DR, descriptor tables, INVLPG/INVPCID, RDTSC(P), RDPMC (vmx/intercept_cr.c) ---- */
+
+/* Each vmx_intercept_* is called in non-root operation only, after the
+ * checks the SDM gives priority over the VM exit (25.1.1) and before any
+ * side effect; true = the VM exit happened (the handler returns EXEC_OK). */
+struct insn;
+
+/* MOV to CR0/CR3/CR4/CR8 (25.1.3; i->reg = CR, i->rm = GPR). *v is the
+ * source operand; when no exit happens, a CR0/CR4 value comes back with the
+ * host-owned bits (guest/host mask) kept from the current register (25.3). */
+bool vmx_intercept_mov_to_cr(struct cpu *c, const struct insn *i, uint64_t *v);
+/* MOV from CR0/CR3/CR4/CR8: CR3-/CR8-store exiting; otherwise *v (the
+ * register's value) becomes what the guest reads: read-shadow bits for
+ * host-owned CR0/CR4 bits, VTPR[7:4] for CR8 with "use TPR shadow" (25.3,
+ * 29.3). */
+bool vmx_intercept_mov_from_cr(struct cpu *c, const struct insn *i, uint64_t *v);
+/* MOV to CR8 that did not exit, source checked (bits 63:4 zero): with "use
+ * TPR shadow" writes VTPR and performs TPR virtualization (29.3, 29.1.2),
+ * which may be a trap-like TPR-below-threshold exit; true = handled
+ * (the real TPR is not written). */
+bool vmx_tpr_shadow_write(struct cpu *c, uint64_t v);
+/* CLTS: exits when CR0.TS is host-owned and shadow TS = 1; otherwise *cr0
+ * (CR0 with TS cleared) keeps TS when it is host-owned (25.1.3, 25.3). */
+bool vmx_intercept_clts(struct cpu *c, const struct insn *i, uint64_t *cr0);
+/* LMSW with source src (operand already fetched, 25.1.1): the exit rule of
+ * 25.1.3; otherwise *cr0 (the value LMSW computed) keeps host-owned bits
+ * 3:0 (25.3). */
+bool vmx_intercept_lmsw(struct cpu *c, const struct insn *i, uint16_t src, uint64_t *cr0);
+/* CR0 as SMSW and MOV from CR0 read it: host-owned bits from the read
+ * shadow (25.3). */
+uint64_t vmx_cr0_guest_view(struct cpu *c);
+/* A non-root CR0/CR4 value (host-owned bits already merged): the VMX fixed
+ * bits apply only to guest-owned positions, and "unrestricted guest" frees
+ * CR0.PE and CR0.PG (25.3, 23.8); used by vmx_cr0/cr4_write_ok. */
+bool vmx_nonroot_cr0_ok(const struct cpu *c, uint64_t cr0);
+bool vmx_nonroot_cr4_ok(const struct cpu *c, uint64_t cr4);
+/* MOV DR with "MOV-DR exiting" (i->reg = DR, i->rm = GPR). Call before the
+ * CPL, CR4.DE and DR7.GD checks: this exit has priority over them (25.1.3
+ * MOV DR); DR8-DR15 are #UD first and never exit. */
+bool vmx_intercept_mov_dr(struct cpu *c, const struct insn *i, bool from);
+/* Descriptor-table exiting (secondary control): exit 46 / 47 with the
+ * instruction information of Tables 27-10 / 27-11. The numbering is the
+ * "instruction identity" (bits 29:28) of each table. */
+enum vmx_dt_insn {
+	VMX_DT_SGDT, VMX_DT_SIDT, VMX_DT_LGDT, VMX_DT_LIDT,     /* Table 27-10, exit 46 */
+	VMX_DT_SLDT, VMX_DT_STR, VMX_DT_LLDT, VMX_DT_LTR,       /* Table 27-11, exit 47 */
+};
+bool vmx_intercept_dtable(struct cpu *c, const struct insn *i, enum vmx_dt_insn which);
+/* INVLPG exiting: qualification = the linear address la (27.2.1). */
+bool vmx_intercept_invlpg(struct cpu *c, const struct insn *i, uint64_t la);
+/* INVPCID: #UD when "enable INVPCID" is 0 (25.3; ask before anything
+ * else); exit 58 when it and "INVLPG exiting" are 1 (25.1.3). */
+bool vmx_invpcid_ud(struct cpu *c);
+bool vmx_intercept_invpcid(struct cpu *c, const struct insn *i);
+/* RDTSCP: #UD when "enable RDTSCP" is 0 (25.3, before any other check). */
+bool vmx_rdtscp_ud(struct cpu *c);
+/* RDTSC / RDTSCP (rdtscp): exit 16 / 51 with "RDTSC exiting"; otherwise
+ * *tsc (the TSC) becomes the offset and scaled value the guest reads. */
+bool vmx_intercept_rdtsc(struct cpu *c, const struct insn *i, bool rdtscp, uint64_t *tsc);
+/* RDMSR of IA32_TSC in non-root that did not exit: the value with the TSC
+ * offset and multiplier applied (25.3 RDMSR). */
+uint64_t vmx_guest_tsc(struct cpu *c, uint64_t tsc);
+/* RDPMC exiting (exit 15), after the CR4.PCE/CPL #GP rule. */
+bool vmx_intercept_rdpmc(struct cpu *c, const struct insn *i);
+/* The TPR-below-threshold VM exit right after VM entry (26.6.7): call once
+ * the entry, event injection included, is complete. */
+void vmx_tpr_check_after_entry(struct cpu *c);
+
 /* ---- I/O, MSR and other instruction exits (vmx/intercept_io.c, vmx/intercept_insn.c) ---- */
 /* Each is called by its handler in VMX non-root operation after the faults
  * the SDM gives priority over the VM exit (25.1.1: #UD, privilege-level

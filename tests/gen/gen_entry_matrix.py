@@ -14,8 +14,10 @@ tests/guests/lib/vmx_vmcs.h), runs the recipe's setup and brk statements
 (tests/gen/entry_recipes.py, format in tests/gen/recipe.py), executes
 VMLAUNCH and asserts the outcome the table row names; then it rebuilds the
 baseline, runs setup alone and asserts that VMLAUNCH enters the guest (exit
-reason 18, VMCALL). A case whose requires do not hold on the model is a
-SKIP naming the requirement.
+reason 18, VMCALL). A case whose recipe says host=32 runs from a 32-bit
+host (vmx_host32_state() after the baseline, VMLAUNCH by
+vmx_try_launch_host32()). A case whose requires do not hold on the model
+is a SKIP naming the requirement.
 
 The expected outcomes are not copied into the generated file: it includes
 vmx/entry_checks.def itself, so an outcome changed in the table is asserted
@@ -198,15 +200,17 @@ def emit_case(row, r):
         out.append("\t\tskip(row, %s);" % c_string(req))
         out.append("\t\treturn;")
         out.append("\t}")
-    out.append("\tvmx_baseline(%d);" % r.guest)
+    baseline = ["\tvmx_baseline(%d);" % r.guest] + (["\tvmx_host32_state();"] if r.host == 32 else [])
+    launch = "vmx_try_launch_host32()" if r.host == 32 else "vmx_try_launch()"
+    out += baseline
     out += ["\t%s" % s for s in r.setup]
     out += ["\t%s" % s for s in r.brk]
     qual = "row->qual" if r.qual is None else "(uint64_t)(%s)" % r.qual
-    out.append("\texpect_failure(row, vmx_try_launch(), %s);" % qual)
+    out.append("\texpect_failure(row, %s, %s);" % (launch, qual))
     out.append("\t/* The same without the break: the entry must succeed. */")
-    out.append("\tvmx_baseline(%d);" % r.guest)
+    out += baseline
     out += ["\t%s" % s for s in r.setup]
-    out.append("\texpect_fixed(row, vmx_try_launch());")
+    out.append("\texpect_fixed(row, %s);" % launch)
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -223,6 +227,7 @@ PROLOGUE = """\
  * succeeds (exit reason 18, the guest's VMCALL).
  */
 #include "guest.h"
+#include "vmx_host32.h"
 #include "vmx_vmcs.h"
 %(helpers)s
 enum matrix_kind { MATRIX_FAULT, MATRIX_FAIL_INVALID, MATRIX_FAIL_VALID, MATRIX_FAIL_EXIT };

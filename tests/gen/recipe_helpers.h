@@ -187,9 +187,4 @@ static inline void rh_pae_guest(void)
 	vmwrite(VMCS_GUEST_CR3, vmx_scratch_page(2));
 }
 
-static inline int rh_host_in_ia32e(void)
-{
-	return (rdmsr(0xc0000080u) & EFER_LMA) != 0;
-}
-
 #endif

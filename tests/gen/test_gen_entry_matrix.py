@@ -68,6 +68,12 @@ class GenTest(unittest.TestCase):
         self.assertNotIn("void case_BASIC_CPL(const struct matrix_row *row)\n{", first)
         self.assertIn("expect_failure(row, vmx_try_launch(), (uint64_t)(1));", first)
         self.assertIn("\tvmx_baseline(32);", first)
+        rflags = first[first.index("void case_GUEST_RFLAGS_BIT1("):first.index("void case_GUEST_LINK_PTR(")]
+        self.assertEqual(rflags.count("\tvmx_baseline(32);\n\tvmx_host32_state();\n"), 2)
+        self.assertIn("expect_failure(row, vmx_try_launch_host32(), row->qual);", rflags)
+        self.assertIn("expect_fixed(row, vmx_try_launch_host32());", rflags)
+        self.assertNotIn("vmx_try_launch()", rflags)
+        self.assertEqual(first.count("vmx_host32_state();"), 2)
         r2 = run_gen(SAMPLE_DEF, SAMPLE_RECIPES, self.out, "--check")
         self.assertEqual(r2.returncode, 0, r2.stderr)
 
@@ -106,7 +112,8 @@ class GenTest(unittest.TestCase):
         self.assertIn("MSR_LOAD_RESERVED_INDEX", r.stderr)
 
     def test_bad_recipe(self):
-        for bad in ("R(brk=[])", "R(brk=['x;'], guest=16)", "R(brk=[''])", "R(brk=['x;'], qual=1.5)"):
+        for bad in ("R(brk=[])", "R(brk=['x;'], guest=16)", "R(brk=[''])", "R(brk=['x;'], qual=1.5)",
+                    "R(brk=['x;'], host=16)", "R(brk=['x;'], host=32)"):
             rec = self.write("rec.py", "from recipe import R\nRECIPES = {'CTL_PIN_RESERVED': %s}\n" % bad)
             with self.assertRaises(gen.RecipeError, msg=bad):
                 gen.load_recipes(rec)

@@ -4,7 +4,8 @@
  * capability MSRs 480H-493H and the rules they obey on every model, which of
  * them exist, that they are read-only, IA32_FEATURE_CONTROL and its lock,
  * and CR4.VMXE outside VMX operation. Run once per model; -append
- * "model=NAME" adds the model's own expectations. */
+ * "model=NAME" adds the model's own expectations, "flags=+F,-G" the
+ * -cpu feature flags' (vmx/features.def). */
 #include "guest.h"
 #include "vmx/caps_bits.h"
 #include "vmx/controls.h"
@@ -271,14 +272,82 @@ static void check_model(const char *model)
 	}
 }
 
+/* -append "flags=+vmx-tertiary,-vmx-ept-ad": what vtxsim's -cpu was given
+ * on top of the model. The rows of vmx/features.def name the word and bits;
+ * each offered flag must read 1 there, each withheld one 0. */
+#define NEED(id) 0
+#define CPUID_BIT(word, name) CPUID_7_EBX_##name
+#define CPUID_7_EBX_MPX (1u << 14)      /* CPUID.(EAX=07H,ECX=0):EBX.MPX (SDM vol. 2A Table 3-8) */
+enum flag_word { FW_PIN, FW_PROC, FW_PROC2, FW_PROC3, FW_EXIT, FW_EXIT2, FW_ENTRY, FW_BASIC, FW_MISC,
+		 FW_EPT_VPID, FW_VMFUNC, FW_CPUID_7_EBX };
+static const struct {
+	const char *name;
+	enum flag_word word;
+	uint64_t bits;
+} flag_rows[] = {
+#define VMX_FEATURE(id, nm, w, b, beh, needs, brings, desc, warn) { nm, w, b },
+#include "vmx/features.def"
+#undef VMX_FEATURE
+};
+
+static uint64_t flag_word(enum flag_word w)
+{
+	switch (w) {
+	case FW_PIN: return hi(k.pin);
+	case FW_PROC: return hi(k.proc);
+	case FW_PROC2: return k.has_proc2 ? hi(k.proc2) : 0;
+	case FW_PROC3: return k.has_proc3 ? k.proc3 : 0;
+	case FW_EXIT: return hi(k.exit);
+	case FW_EXIT2: return k.has_exit2 ? k.exit2 : 0;
+	case FW_ENTRY: return hi(k.entry);
+	case FW_BASIC: return k.basic;
+	case FW_MISC: return k.misc;
+	case FW_EPT_VPID: return k.has_ept_vpid ? k.ept_vpid : 0;
+	case FW_VMFUNC: return k.has_vmfunc ? k.vmfunc : 0;
+	case FW_CPUID_7_EBX: return cpuid(7, 0).b;
+	}
+	return 0;
+}
+
+static void check_flag(const char *flag)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(flag_rows); i++) {
+		if (strcmp(flag_rows[i].name, flag + 1) != 0)
+			continue;
+		uint64_t got = flag_word(flag_rows[i].word) & flag_rows[i].bits;
+		if (flag[0] == '+')
+			report_eq(got, flag_rows[i].bits, "%s: every bit offered", flag);
+		else
+			report_eq(got, 0, "%s: every bit withheld", flag);
+		return;
+	}
+	report(false, "flag %s is not a row of vmx/features.def", flag);
+}
+
+static void check_flags(const char *flags)
+{
+	for (const char *p = flags; *p;) {
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		char one[64] = "";
+		if ((size_t)(e - p) < sizeof(one))
+			memcpy(one, p, (size_t)(e - p));
+		check_flag(one);
+		p = *e ? e + 1 : e;
+	}
+}
+
 void kmain(uint32_t magic, uint32_t mbinfo)
 {
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbinfo;
-	char model[32] = "icelake-server";
+	char model[32] = "icelake-server", flags[256] = "";
 	(void)magic;
-	if (mbi->flags & MBI_CMDLINE)
+	if (mbi->flags & MBI_CMDLINE) {
 		cmdline_get((const char *)(uintptr_t)mbi->cmdline, "model", model, sizeof(model));
-	report_info("model %s", model);
+		cmdline_get((const char *)(uintptr_t)mbi->cmdline, "flags", flags, sizeof(flags));
+	}
+	report_info("model %s, flags '%s'", model, flags);
 
 	report(cpuid(1, 0).c & (1u << 5), "CPUID.1:ECX.VMX[5] = 1");
 	read_caps();
@@ -295,5 +364,6 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	check_feature_control();
 	check_cr4_vmxe();
 	check_model(model);
+	check_flags(flags);
 	report_summary();
 }

@@ -9,6 +9,7 @@
  * succeeds (exit reason 18, the guest's VMCALL).
  */
 #include "guest.h"
+#include "vmx_host32.h"
 #include "vmx_vmcs.h"
 #include "tests/gen/recipe_helpers.h"
 
@@ -1968,20 +1969,17 @@ void case_HOST_TR_SEL_NULL(const struct matrix_row *row)
 }
 
 /* HOST_SS_SEL_NULL (26.2.3): if 'host address-space size' is 0, the host SS selector must not be 0000H */
-/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+/* a 32-bit host: from the 64-bit host with host address-space size 0 the break fails here too (26.2.3 comes first), but the fixed entry would fail HOST_ADDR_SPACE_IN_LM */
 void case_HOST_SS_SEL_NULL(const struct matrix_row *row)
 {
-	if (!(!rh_host_in_ia32e())) {
-		skip(row, "!rh_host_in_ia32e()");
-		return;
-	}
 	vmx_baseline(32);
-	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	vmx_host32_state();
 	vmwrite(VMCS_HOST_SS_SELECTOR, 0);
-	expect_failure(row, vmx_try_launch(), row->qual);
+	expect_failure(row, vmx_try_launch_host32(), row->qual);
 	/* The same without the break: the entry must succeed. */
 	vmx_baseline(32);
-	expect_fixed(row, vmx_try_launch());
+	vmx_host32_state();
+	expect_fixed(row, vmx_try_launch_host32());
 }
 
 /* HOST_FS_BASE_CANONICAL (26.2.3): the host FS base address must be canonical */
@@ -2040,35 +2038,31 @@ void case_HOST_TR_BASE_CANONICAL(const struct matrix_row *row)
 }
 
 /* HOST_IA32E_GUEST_OUTSIDE_LM (26.2.4): outside IA-32e mode (IA32_EFER.LMA 0), the 'IA-32e mode guest' VM-entry control must be 0 */
-/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+/* the rule holds only outside IA-32e mode: the case runs from a 32-bit host */
 void case_HOST_IA32E_GUEST_OUTSIDE_LM(const struct matrix_row *row)
 {
-	if (!(!rh_host_in_ia32e())) {
-		skip(row, "!rh_host_in_ia32e()");
-		return;
-	}
-	vmx_baseline(64);
+	vmx_baseline(32);
+	vmx_host32_state();
 	rh_or(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST);
-	expect_failure(row, vmx_try_launch(), row->qual);
+	expect_failure(row, vmx_try_launch_host32(), row->qual);
 	/* The same without the break: the entry must succeed. */
-	vmx_baseline(64);
-	expect_fixed(row, vmx_try_launch());
+	vmx_baseline(32);
+	vmx_host32_state();
+	expect_fixed(row, vmx_try_launch_host32());
 }
 
 /* HOST_ADDR_SPACE_OUTSIDE_LM (26.2.4): outside IA-32e mode, the 'host address-space size' VM-exit control must be 0 */
-/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+/* the rule holds only outside IA-32e mode: the case runs from a 32-bit host */
 void case_HOST_ADDR_SPACE_OUTSIDE_LM(const struct matrix_row *row)
 {
-	if (!(!rh_host_in_ia32e())) {
-		skip(row, "!rh_host_in_ia32e()");
-		return;
-	}
 	vmx_baseline(32);
+	vmx_host32_state();
 	rh_or(VMCS_EXIT_CONTROLS, EXIT_HOST_ADDR_SPACE);
-	expect_failure(row, vmx_try_launch(), row->qual);
+	expect_failure(row, vmx_try_launch_host32(), row->qual);
 	/* The same without the break: the entry must succeed. */
 	vmx_baseline(32);
-	expect_fixed(row, vmx_try_launch());
+	vmx_host32_state();
+	expect_fixed(row, vmx_try_launch_host32());
 }
 
 /* HOST_ADDR_SPACE_IN_LM (26.2.4): in IA-32e mode, the 'host address-space size' VM-exit control must be 1 */
@@ -2084,37 +2078,35 @@ void case_HOST_ADDR_SPACE_IN_LM(const struct matrix_row *row)
 }
 
 /* HOST_32_CR4_PCIDE (26.2.4): if 'host address-space size' is 0, host CR4.PCIDE (bit 17) must be 0 */
-/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+/* a 32-bit host; where CR4.PCIDE is fixed 0 in VMX operation HOST_CR4_FIXED fails first */
 void case_HOST_32_CR4_PCIDE(const struct matrix_row *row)
 {
-	if (!(!rh_host_in_ia32e())) {
-		skip(row, "!rh_host_in_ia32e()");
+	if (!(vmx_msr(RH_MSR_CR4_FIXED1) & RH_CR4_PCIDE)) {
+		skip(row, "vmx_msr(RH_MSR_CR4_FIXED1) & RH_CR4_PCIDE");
 		return;
 	}
 	vmx_baseline(32);
-	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
+	vmx_host32_state();
 	rh_or(VMCS_HOST_CR4, RH_CR4_PCIDE);
-	expect_failure(row, vmx_try_launch(), row->qual);
+	expect_failure(row, vmx_try_launch_host32(), row->qual);
 	/* The same without the break: the entry must succeed. */
 	vmx_baseline(32);
-	expect_fixed(row, vmx_try_launch());
+	vmx_host32_state();
+	expect_fixed(row, vmx_try_launch_host32());
 }
 
 /* HOST_32_RIP_HIGH (26.2.4): if 'host address-space size' is 0, bits 63:32 of the host RIP must be 0 */
-/* the host must run outside IA-32e mode: the test kernel runs in 64-bit mode */
+/* the rule holds only outside IA-32e mode: the case runs from a 32-bit host */
 void case_HOST_32_RIP_HIGH(const struct matrix_row *row)
 {
-	if (!(!rh_host_in_ia32e())) {
-		skip(row, "!rh_host_in_ia32e()");
-		return;
-	}
 	vmx_baseline(32);
-	rh_and(VMCS_EXIT_CONTROLS, ~(uint64_t)(EXIT_HOST_ADDR_SPACE | EXIT_LOAD_EFER));
-	vmwrite(VMCS_HOST_RIP, 1ull << 32);
-	expect_failure(row, vmx_try_launch(), row->qual);
+	vmx_host32_state();
+	rh_or(VMCS_HOST_RIP, 1ull << 32);
+	expect_failure(row, vmx_try_launch_host32(), row->qual);
 	/* The same without the break: the entry must succeed. */
 	vmx_baseline(32);
-	expect_fixed(row, vmx_try_launch());
+	vmx_host32_state();
+	expect_fixed(row, vmx_try_launch_host32());
 }
 
 /* HOST_64_CR4_PAE (26.2.4): if 'host address-space size' is 1, host CR4.PAE (bit 5) must be 1 */

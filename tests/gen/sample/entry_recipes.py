@@ -11,7 +11,7 @@ RECIPES = {
         brk=["vmwrite(VMCS_HOST_CR4, vmread(VMCS_HOST_CR4) & ~CR4_VMXE);"]),
     "GUEST_RFLAGS_BIT1": R(
         brk=["vmwrite(VMCS_GUEST_RFLAGS, 0);"],
-        guest=32),
+        guest=32, host=32),
     "GUEST_LINK_PTR": R(
         brk=["vmwrite(VMCS_VMCS_LINK_PTR, vmx_scratch_page(0));"]),
     "MSR_LOAD_RESERVED_INDEX": R(

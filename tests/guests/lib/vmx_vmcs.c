@@ -469,3 +469,13 @@ uint64_t vmx_scratch_page(int n)
 	}
 	return pa_of(scratch[n]);
 }
+
+/* ---- for the 32-bit host (lib/vmx_host32.c) ---- */
+
+struct vmx_lib_layout vmx_lib_layout(void)
+{
+	return (struct vmx_lib_layout){
+		.vmxon_pa = pa_of(vmxon_region), .guest32_pd = pa_of(guest32_pd),
+		.code32_sel = SEL_CODE32, .code64_sel = SEL_CODE64, .data_sel = SEL_DATA,
+	};
+}

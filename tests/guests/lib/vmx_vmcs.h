@@ -184,5 +184,14 @@ void vmx_setup_ept(void);
 #define VMX_SCRATCH_PAGES 16
 uint64_t vmx_scratch_page(int n);
 
+/* Where the library keeps what a host outside IA-32e mode reuses
+ * (lib/vmx_host32.c): its VMXON region, the 32-bit page directory of the
+ * 32-bit guest, and its GDT's selectors. */
+struct vmx_lib_layout {
+	uint64_t vmxon_pa, guest32_pd;
+	uint16_t code32_sel, code64_sel, data_sel;
+};
+struct vmx_lib_layout vmx_lib_layout(void);
+
 #endif /* !__ASSEMBLER__ */
 #endif

@@ -174,6 +174,14 @@ static void test_errors(void)
 	expect_usage("-serial 'tcp:1'", "stdio, file:PATH or none", "-kernel", "k", "-serial", "tcp:1", NULL);
 	expect_usage("-serial 'file:'", NULL, "-kernel", "k", "-serial", "file:", NULL);
 	expect_usage("-cpu 'no-such-cpu'", "-cpu help", "-kernel", "k", "-cpu", "no-such-cpu", NULL);
+	expect_usage("-cpu 'haswell,+vmx-bogus'", "unknown feature 'vmx-bogus'", "-kernel", "k", "-cpu",
+		     "haswell,+vmx-bogus", NULL);
+	expect_usage("-cpu 'haswell,vmx-ept'", "needs a sign", "-kernel", "k", "-cpu", "haswell,vmx-ept", NULL);
+	expect_usage("-cpu 'haswell,,+vmx-spp'", "empty feature flag", "-kernel", "k", "-cpu", "haswell,,+vmx-spp",
+		     NULL);
+	expect_usage("-cpu 'haswell,+vmx-spp,-vmx-ept'", "'+vmx-spp' is undone", "-kernel", "k", "-cpu",
+		     "haswell,+vmx-spp,-vmx-ept", NULL);
+	expect_usage("-cpu 'nope,+vmx-spp'", "unknown CPU model 'nope'", "-kernel", "k", "-cpu", "nope,+vmx-spp", NULL);
 	expect_usage("-initrd 'a,'", "empty", "-kernel", "k", "-initrd", "a,", NULL);
 	expect_usage("-initrd ''", "empty", "-kernel", "k", "-initrd", "", NULL);
 	expect_usage("-initrd ' x'", "empty", "-kernel", "k", "-initrd", " x", NULL);
@@ -226,6 +234,8 @@ static void test_help_text(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "(v << 1) | 1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, cpu_model_at(0)->name));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, cpu_model_at(0)->description));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "vmx-ept-ad"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "vmx-spp"));
 	free(buf);
 }
 
