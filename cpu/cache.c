@@ -34,13 +34,17 @@ static bool monitor_ok(struct cpu *c)
 
 /* MONITOR arms address range monitoring at DS:rAX (segment override
  * allowed; rAX by address size). It faults like a byte read of that address
- * and #GP(0) when ECX (extensions) is not 0. */
+ * and #GP(0) when ECX (extensions) is not 0. In VMX non-root operation
+ * "MONITOR exiting" / "MWAIT exiting" come after the #UD and before those
+ * faults (SDM vol. 3C 25.1.1, 25.1.3). */
 enum exec_status op_monitor(struct cpu *c, const struct insn *i)
 {
 	uint64_t la, pa;
 	struct xlate_fault f;
 	if (!monitor_ok(c))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_monitor(c, i))
+		return EXEC_OK;
 	if ((uint32_t)c->gpr[R_CX] != 0)
 		return cpu_gp0(c);
 	if (!seg_linear(c, i->seg, c->gpr[R_AX] & addr_mask(i->asz), 1, ACC_READ, &la))
@@ -48,6 +52,7 @@ enum exec_status op_monitor(struct cpu *c, const struct insn *i)
 	struct mem_view mv = cpu_view(c);
 	if (!mem_translate(&mv, la, c->user ? ACC_USER : 0, &pa, &f))
 		return cpu_page_fault(c, &f), EXEC_FAULT;
+	c->monitor_armed = true;
 	return EXEC_OK;
 }
 
@@ -60,7 +65,10 @@ enum exec_status op_mwait(struct cpu *c, const struct insn *i)
 {
 	if (!monitor_ok(c))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_mwait(c, i))
+		return EXEC_OK;
 	if ((uint32_t)c->gpr[R_CX] > 1)
 		return cpu_gp0(c);
+	c->monitor_armed = false;       /* the wake-up ends the monitoring; MONITOR re-arms */
 	return EXEC_OK;
 }

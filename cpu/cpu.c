@@ -65,6 +65,7 @@ void cpu_reset(struct cpu *c)
 	c->gpr[R_DX] = c->model ? c->model->signature : 0;
 	c->sti_shadow = c->mov_ss_shadow = false;
 	c->halted = c->shutdown = false;
+	c->monitor_armed = false;
 	c->nmi_pending = c->nmi_blocked = false;
 	c->init_pending = c->wait_sipi = false;
 	c->sipi_vector = -1;

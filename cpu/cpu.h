@@ -222,6 +222,9 @@ struct cpu {
 	/* Interrupt shadows and sleep state. */
 	bool sti_shadow, mov_ss_shadow;
 	bool halted, shutdown;
+	/* Address-range monitoring armed by MONITOR; MWAIT's wake-up, VM entries
+	 * and VM exits clear it (SDM vol. 2 MWAIT; vol. 3C 26.3.3, 27.5.6). */
+	bool monitor_armed;
 	/* NMI: requested and not yet delivered; blocked from the delivery of
 	 * an NMI until the next IRET (SDM vol. 3A 6.7.1). */
 	bool nmi_pending, nmi_blocked;

@@ -151,10 +151,14 @@ enum exec_status op_nop_Ev(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
-/* HLT: privileged (#GP(0) at CPL > 0); the CPU sleeps after retiring it. */
+/* HLT: privileged (#GP(0) at CPL > 0); the CPU sleeps after retiring it.
+ * In VMX non-root operation "HLT exiting" after the #GP (SDM vol. 3C
+ * 25.1.3); without it the guest halts natively. */
 enum exec_status op_hlt(struct cpu *c, const struct insn *i)
 {
 	if (c->cpl != 0)
 		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_hlt(c, i))
+		return EXEC_OK;
 	return EXEC_HALT;
 }

@@ -54,21 +54,27 @@ static unsigned size_osz(unsigned n)
 	return n == 1 ? SZ8 : n == 2 ? SZ16 : SZ32;
 }
 
-static enum exec_status do_in(struct cpu *c, const struct insn *i, uint16_t port)
+/* In VMX non-root operation the I/O-permission #GP comes first, then the
+ * VM exit (SDM vol. 3C 25.1.1, 25.1.3). */
+static enum exec_status do_in(struct cpu *c, const struct insn *i, uint16_t port, uint32_t kind)
 {
 	unsigned n = io_size(i);
 	if (!io_allowed(c, port, n))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_io(c, i, port, n, VMX_IO_IN | kind))
+		return EXEC_OK;
 	cpu_debug_io(c, port, n);
 	reg_write(c, R_AX, size_osz(n), pio_read(c->pio, port, n));
 	return EXEC_OK;
 }
 
-static enum exec_status do_out(struct cpu *c, const struct insn *i, uint16_t port)
+static enum exec_status do_out(struct cpu *c, const struct insn *i, uint16_t port, uint32_t kind)
 {
 	unsigned n = io_size(i);
 	if (!io_allowed(c, port, n))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_io(c, i, port, n, kind))
+		return EXEC_OK;
 	cpu_debug_io(c, port, n);
 	pio_write(c->pio, port, (uint32_t)reg_read(c, R_AX, size_osz(n)), n);
 	return EXEC_OK;
@@ -76,22 +82,22 @@ static enum exec_status do_out(struct cpu *c, const struct insn *i, uint16_t por
 
 enum exec_status op_in_Ib(struct cpu *c, const struct insn *i)
 {
-	return do_in(c, i, (uint8_t)i->imm);
+	return do_in(c, i, (uint8_t)i->imm, VMX_IO_IMM);
 }
 
 enum exec_status op_in_DX(struct cpu *c, const struct insn *i)
 {
-	return do_in(c, i, (uint16_t)c->gpr[R_DX]);
+	return do_in(c, i, (uint16_t)c->gpr[R_DX], 0);
 }
 
 enum exec_status op_out_Ib(struct cpu *c, const struct insn *i)
 {
-	return do_out(c, i, (uint8_t)i->imm);
+	return do_out(c, i, (uint8_t)i->imm, VMX_IO_IMM);
 }
 
 enum exec_status op_out_DX(struct cpu *c, const struct insn *i)
 {
-	return do_out(c, i, (uint16_t)c->gpr[R_DX]);
+	return do_out(c, i, (uint16_t)c->gpr[R_DX], 0);
 }
 
 /* ---- INS / OUTS ---- */
@@ -135,6 +141,15 @@ static void str_io_step(struct cpu *c, const struct str_io *s, unsigned r)
 		reg_write(c, R_CX, s->asz, c->gpr[R_CX] - 1);
 }
 
+/* VMX non-root operation: the VM exit comes after the I/O-permission #GP
+ * and before every iteration, segment/limit/alignment check and memory
+ * access (SDM vol. 3C 25.1.1), so a REP form exits with its registers
+ * unchanged, whatever rCX holds. */
+static bool str_io_exits(struct cpu *c, const struct insn *i, const struct str_io *s, uint32_t in)
+{
+	return vmx_intercept_io(c, i, s->port, s->n, in | VMX_IO_STRING | (s->rep ? VMX_IO_REP : 0));
+}
+
 /* INS writes ES:rDI (no segment override); the destination is checked
  * before the port is read so a faulting INS has no device side effect. */
 enum exec_status op_ins(struct cpu *c, const struct insn *i)
@@ -143,6 +158,8 @@ enum exec_status op_ins(struct cpu *c, const struct insn *i)
 	str_io_init(c, i, &s);
 	if (!io_allowed(c, s.port, s.n))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && str_io_exits(c, i, &s, VMX_IO_IN))
+		return EXEC_OK;
 	for (uint64_t k = str_io_count(c, i, &s); k > 0; k--) {
 		uint64_t di = c->gpr[R_DI] & addr_mask(s.asz);
 		cpu_debug_io(c, s.port, s.n);
@@ -162,6 +179,8 @@ enum exec_status op_outs(struct cpu *c, const struct insn *i)
 	str_io_init(c, i, &s);
 	if (!io_allowed(c, s.port, s.n))
 		return EXEC_FAULT;
+	if (__builtin_expect(c->vmx.nonroot, 0) && str_io_exits(c, i, &s, 0))
+		return EXEC_OK;
 	for (uint64_t k = str_io_count(c, i, &s); k > 0; k--) {
 		if (!mem_read_seg(c, i->seg, c->gpr[R_SI] & addr_mask(s.asz), s.n, &v))
 			return EXEC_FAULT;

@@ -371,16 +371,24 @@ enum exec_status op_invpcid_Gy_Mdq(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* INVD exits unconditionally in VMX non-root operation, WBINVD with
+ * "WBINVD exiting"; the CPL #GP comes first (SDM vol. 3C 25.1.1-25.1.3). */
 enum exec_status op_invd(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_supervisor(c) ? EXEC_OK : cpu_gp0(c);
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0))
+		vmx_exit_insn(c, EXIT_REASON_INVD, i->len);
+	return EXEC_OK;
 }
 
 enum exec_status op_wbinvd(struct cpu *c, const struct insn *i)
 {
-	(void)i;
-	return cpu_supervisor(c) ? EXEC_OK : cpu_gp0(c);
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0))
+		vmx_intercept_wbinvd(c, i);
+	return EXEC_OK;
 }
 
 /* CLFLUSH faults like a byte read of its operand but reads nothing (an MMIO
@@ -408,10 +416,11 @@ enum exec_status op_fence(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* PAUSE exiting and PAUSE-loop exiting (SDM vol. 3C 25.1.3). */
 enum exec_status op_pause(struct cpu *c, const struct insn *i)
 {
-	(void)c;
-	(void)i;
+	if (__builtin_expect(c->vmx.nonroot, 0))
+		vmx_intercept_pause(c, i);
 	return EXEC_OK;
 }
 
@@ -507,11 +516,16 @@ enum exec_status op_cpuid(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* RDMSR/WRMSR: the CPL #GP comes before the VM exit; the exit comes
+ * before the #GP of a missing MSR or a bad value (SDM vol. 3C 25.1.1). */
 enum exec_status op_rdmsr(struct cpu *c, const struct insn *i)
 {
 	uint64_t v;
-	(void)i;
-	if (!cpu_supervisor(c) || !cpu_msr_read(c, (uint32_t)c->gpr[R_CX], &v))
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_msr(c, i, false))
+		return EXEC_OK;
+	if (!cpu_msr_read(c, (uint32_t)c->gpr[R_CX], &v))
 		return cpu_gp0(c);
 	if (__builtin_expect(c->vmx.nonroot, 0) && (uint32_t)c->gpr[R_CX] == MSR_IA32_TSC)
 		v = vmx_guest_tsc(c, v);        /* SDM vol. 3C 25.3 RDMSR */
@@ -521,9 +535,12 @@ enum exec_status op_rdmsr(struct cpu *c, const struct insn *i)
 
 enum exec_status op_wrmsr(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	uint64_t v = (c->gpr[R_DX] << 32) | (uint32_t)c->gpr[R_AX];
-	if (!cpu_supervisor(c) || !cpu_msr_write(c, (uint32_t)c->gpr[R_CX], v))
+	if (!cpu_supervisor(c))
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_msr(c, i, true))
+		return EXEC_OK;
+	if (!cpu_msr_write(c, (uint32_t)c->gpr[R_CX], v))
 		return cpu_gp0(c);
 	return EXEC_OK;
 }
@@ -597,11 +614,14 @@ static uint64_t rng_next(struct cpu *c)
 }
 
 /* A random value is always available: CF = 1, OF/SF/ZF/AF/PF = 0 (vol. 2
- * RDRAND, RDSEED). */
+ * RDRAND, RDSEED). In VMX non-root operation "RDRAND/RDSEED exiting" after
+ * the #UD (SDM vol. 3C 25.1.3). */
 static enum exec_status rand_insn(struct cpu *c, const struct insn *i, unsigned feat)
 {
 	if (!cpu_has(c, feat))
 		return cpu_ud(c);
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_rdrand(c, i, feat == FEAT_RDSEED))
+		return EXEC_OK;
 	reg_write(c, i->rm, i->osz, rng_next(c));
 	lf_set_flags(c, FL_CF);
 	return EXEC_OK;

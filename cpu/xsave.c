@@ -316,11 +316,30 @@ enum exec_status op_xsaveopt_M(struct cpu *c, const struct insn *i)
  * written with SSE state only. XSAVES takes RFBM from XCR0 | IA32_XSS; it
  * "may" skip components unmodified since the matching XRSTORS (the
  * modified optimization, 13.6) and here never does, which is allowed. */
+/* XSAVES/XRSTORS in VMX non-root operation: #UD with "enable
+ * XSAVES/XRSTORS" 0 (SDM vol. 3C 25.3); else, after the other #UD causes
+ * and the CPL #GP, the VM exit of 25.1.3 comes before #NM, alignment and
+ * memory faults (25.1.1). True when the instruction ends here (*st). */
+static bool xsaves_nonroot(struct cpu *c, const struct insn *i, bool restore, enum exec_status *st)
+{
+	if (!vmx_xsaves_enabled(c)) {
+		*st = cpu_ud(c);
+		return true;
+	}
+	if (!cpu_has(c, FEAT_XSAVE) || !cpu_has(c, FEAT_XSAVES) || !(c->cr4 & CR4_OSXSAVE) || c->cpl != 0)
+		return false;   /* xs_check raises them */
+	*st = EXEC_OK;
+	return vmx_intercept_xsaves(c, i, restore);
+}
+
 static enum exec_status xsave_compacted(struct cpu *c, const struct insn *i, bool supervisor)
 {
 	uint8_t img[AVX_OFF + AVX_SIZE];
 	uint64_t off, rfbm = enabled_components(c, supervisor) & edx_eax(c), save = rfbm & xsave_xinuse(c);
 	uint64_t hdr[2] = { save, rfbm | XCOMP_COMPACT };
+	enum exec_status st;
+	if (supervisor && __builtin_expect(c->vmx.nonroot, 0) && xsaves_nonroot(c, i, false, &st))
+		return st;
 	if (!xs_check(c, i, supervisor ? FEAT_XSAVES : FEAT_XSAVEC, &off))
 		return EXEC_FAULT;
 	unsigned size = xsave_area_size(save);
@@ -372,6 +391,9 @@ static enum exec_status xrstor_common(struct cpu *c, const struct insn *i, bool 
 {
 	uint8_t img[AVX_OFF + AVX_SIZE];
 	uint64_t off, hdr[8], rfbm = enabled_components(c, supervisor) & edx_eax(c);
+	enum exec_status st;
+	if (supervisor && __builtin_expect(c->vmx.nonroot, 0) && xsaves_nonroot(c, i, true, &st))
+		return st;
 	if (!xs_check(c, i, supervisor ? FEAT_XSAVES : FEAT_XSAVE, &off) ||
 	    !sse_mem_read(c, i->seg, off + HDR, hdr, sizeof(hdr)))
 		return EXEC_FAULT;
@@ -444,14 +466,21 @@ enum exec_status op_xgetbv(struct cpu *c, const struct insn *i)
 
 /* XSETBV (0F 01 D1): CPL 0 only; ECX must be 0; the value must keep bit 0
  * (x87), set only supported bits, and not enable AVX without SSE
- * (vol. 2 XSETBV; vol. 1 13.3). */
+ * (vol. 2 XSETBV; vol. 1 13.3). In VMX non-root operation it exits
+ * unconditionally after the #UD and the CPL #GP, before the operand #GP
+ * (SDM vol. 3C 25.1.1, 25.1.2). */
 enum exec_status op_xsetbv(struct cpu *c, const struct insn *i)
 {
 	uint64_t v = edx_eax(c);
-	(void)i;
 	if (!xcr_avail(c))
 		return EXEC_FAULT;
-	if (c->cpl != 0 || (uint32_t)c->gpr[R_CX] != 0 || (v & ~xsave_supported_xcr0(c)) || !(v & XFEATURE_X87) ||
+	if (c->cpl != 0)
+		return cpu_gp0(c);
+	if (__builtin_expect(c->vmx.nonroot, 0)) {
+		vmx_exit_insn(c, EXIT_REASON_XSETBV, i->len);
+		return EXEC_OK;
+	}
+	if ((uint32_t)c->gpr[R_CX] != 0 || (v & ~xsave_supported_xcr0(c)) || !(v & XFEATURE_X87) ||
 	    ((v & XFEATURE_AVX) && !(v & XFEATURE_SSE)))
 		return cpu_gp0(c);
 	c->xcr0 = v;

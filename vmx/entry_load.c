@@ -88,6 +88,8 @@ bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
 	const uint8_t *h = vmcs_burst(c);
 	load_guest_regs(c, h, (uint32_t)vmcs_get(c, h, VF_ENTRY_CONTROLS));
 	load_guest_segments(c, h);
+	c->monitor_armed = false;       /* 26.3.3: VM entries clear address-range monitoring */
+	c->vmx.ple_valid = false;       /* 25.1.3: the first PAUSE after VM entry begins a loop */
 	c->gpr[R_SP] = vmcs_get(c, h, VF_GUEST_RSP);
 	c->rip = c->next_rip = vmcs_get(c, h, VF_GUEST_RIP);
 	cpu_set_rflags(c, vmcs_get(c, h, VF_GUEST_RFLAGS));

@@ -156,6 +156,12 @@ struct vmx_state {
 	 * on that IRET reports it in bit 12 of the VM-exit interruption
 	 * information (25.3, 27.2.2). */
 	bool iret_unblocked_nmi;
+	/* PAUSE-loop exiting (SDM vol. 3C 25.1.3): the cycle (TSC tick) of the
+	 * last PAUSE at CPL 0 and of the last one that began a loop; ple_valid
+	 * is cleared by every VM entry, so the first PAUSE at CPL 0 after it
+	 * begins a loop (vmx/intercept_insn.c). */
+	uint64_t ple_last, ple_first;
+	bool ple_valid;
 	struct vmx_verdict verdict;
 	/* Times each misuse rule fired on this CPU (vmx/misuse.h); kept across
 	 * resets so a rebooting guest cannot restart the warnings. */
@@ -373,5 +379,37 @@ bool vmx_intercept_rdpmc(struct cpu *c, const struct insn *i);
 /* The TPR-below-threshold VM exit right after VM entry (26.6.7): call once
  * the entry, event injection included, is complete. */
 void vmx_tpr_check_after_entry(struct cpu *c);
+
+/* ---- I/O, MSR and other instruction exits (vmx/intercept_io.c, vmx/intercept_insn.c) ---- */
+/* Each is called by its handler in VMX non-root operation after the faults
+ * the SDM gives priority over the VM exit (25.1.1: #UD, privilege-level
+ * faults, the TSS I/O-permission #GP) and before any side effect; true =
+ * the VM exit happened and the handler returns EXEC_OK. */
+struct insn;
+
+/* I/O instruction kind: the bits of the exit qualification (Table 27-5). */
+#define VMX_IO_IN       (1u << 3)       /* IN/INS (0 = OUT/OUTS) */
+#define VMX_IO_STRING   (1u << 4)       /* INS/OUTS */
+#define VMX_IO_REP      (1u << 5)       /* REP prefixed */
+#define VMX_IO_IMM      (1u << 6)       /* port in an immediate (0 = DX) */
+/* IN/OUT/INS/OUTS of size bytes (1, 2, 4) at port: "unconditional I/O
+ * exiting" and "use I/O bitmaps" (25.1.3), exit reason 30. */
+bool vmx_intercept_io(struct cpu *c, const struct insn *i, uint16_t port, unsigned size, uint32_t kind);
+/* RDMSR/WRMSR of the MSR in ECX: "use MSR bitmaps" (25.1.3), reasons 31/32. */
+bool vmx_intercept_msr(struct cpu *c, const struct insn *i, bool write);
+/* HLT (HLT exiting, 12), WBINVD (WBINVD exiting, 54), MONITOR (39), MWAIT
+ * (36; qualification: monitoring armed), PAUSE (PAUSE exiting and
+ * PAUSE-loop exiting, 40), RDRAND/RDSEED (57/61). */
+bool vmx_intercept_hlt(struct cpu *c, const struct insn *i);
+bool vmx_intercept_wbinvd(struct cpu *c, const struct insn *i);
+bool vmx_intercept_monitor(struct cpu *c, const struct insn *i);
+bool vmx_intercept_mwait(struct cpu *c, const struct insn *i);
+bool vmx_intercept_pause(struct cpu *c, const struct insn *i);
+bool vmx_intercept_rdrand(struct cpu *c, const struct insn *i, bool seed);
+/* XSAVES/XRSTORS: with "enable XSAVES/XRSTORS" 0 they are #UD in non-root
+ * operation (25.3): vmx_xsaves_enabled() false. Otherwise they exit (63/64)
+ * when EDX:EAX & IA32_XSS & the XSS-exiting bitmap is not 0 (25.1.3). */
+bool vmx_xsaves_enabled(struct cpu *c);
+bool vmx_intercept_xsaves(struct cpu *c, const struct insn *i, bool restore);
 
 #endif

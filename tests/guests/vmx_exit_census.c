@@ -1,7 +1,8 @@
 /* A demo hypervisor that counts VM exits by reason. Its 64-bit guest runs
  * a fixed mix of instructions that exit in VMX non-root operation (SDM vol.
  * 3C 25.1.2: CPUID, VMCALL and every VMX instruction exit unconditionally;
- * 25.1.3: RDTSC, INVLPG, MOV CR3, MOV DR under their controls; 25.2: INT3
+ * INVD; 25.1.3: RDTSC, INVLPG, MOV CR3, MOV DR, HLT, I/O, RDMSR/WRMSR, PAUSE
+ * under their controls; 25.2: INT3
  * with bit 3 of the exception bitmap; an interrupt window), some several
  * times; every exit is counted under its basic reason (27.2.1),
  * stepped over by the VM-exit instruction length (27.2.5) and resumed. At
@@ -39,6 +40,14 @@ asm(".text\n"
     "	mov %cr3, %rax\n"               /* "CR3-store exiting" */
     "	mov %rax, %cr3\n"               /* "CR3-load exiting" (no CR3-target value) */
     "	mov %dr7, %rax\n"               /* "MOV-DR exiting" */
+    "	hlt\n"                          /* "HLT exiting" */
+    "	invd\n"                         /* unconditional (25.1.2) */
+    "	out %al, $0x80\n"               /* "unconditional I/O exiting" */
+    "	in $0x80, %al\n"
+    "	mov $0x10, %ecx\n"
+    "	rdmsr\n"                        /* no MSR bitmaps: every RDMSR/WRMSR exits */
+    "	wrmsr\n"
+    "	pause\n"                        /* "PAUSE exiting" */
     "	int3\n"                         /* exception bitmap bit 3 */
     "	int3\n"
     "	sti\n"
@@ -71,6 +80,8 @@ static const struct {
 } expected[] = {
 	{ EXIT_REASON_EXCEPTION_NMI, 2 }, { EXIT_REASON_INTERRUPT_WINDOW, 1 }, { EXIT_REASON_INVLPG, 1 },
 	{ EXIT_REASON_RDTSC, 3 },   { EXIT_REASON_CR_ACCESS, 2 }, { EXIT_REASON_DR_ACCESS, 1 },
+	{ EXIT_REASON_HLT, 1 },     { EXIT_REASON_INVD, 1 },     { EXIT_REASON_IO_INSTRUCTION, 2 },
+	{ EXIT_REASON_RDMSR, 1 },   { EXIT_REASON_WRMSR, 1 },    { EXIT_REASON_PAUSE, 1 },
 	{ EXIT_REASON_CPUID, 6 },   { EXIT_REASON_VMCALL, 5 },  { EXIT_REASON_VMCLEAR, 1 },
 	{ EXIT_REASON_VMLAUNCH, 1 }, { EXIT_REASON_VMPTRLD, 1 }, { EXIT_REASON_VMPTRST, 1 },
 	{ EXIT_REASON_VMREAD, 2 },  { EXIT_REASON_VMRESUME, 2 }, { EXIT_REASON_VMWRITE, 2 },
@@ -102,7 +113,8 @@ void kmain(uint32_t magic, uint32_t info)
 	vmx_baseline(64);
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)census_guest);
 	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_RDTSC_EXITING | PROC_INVLPG_EXITING |
-					    PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_MOV_DR_EXITING);
+					    PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_MOV_DR_EXITING |
+					    PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_PAUSE_EXITING);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_BP);
 	o = vmx_enter_guest(false);
