@@ -23,7 +23,6 @@
 #define MSR_TSC_AUX 0xc0000103u
 #define VEC_UD_ 6
 #define VEC_GP_ 13
-#define STUB_VMCALL_OFF 5       /* mov $imm32, %eax */
 
 /* Table 27-3 fields. */
 #define Q_CR(n) ((uint64_t)(n))
@@ -71,7 +70,7 @@ extern char g_dr[], g_dr_rd[], g_dr_end[], g_dr4[], g_dr4_end[];
 extern char g_dt[], g_dt1[], g_dt2[], g_dt3[], g_dt4[], g_dt5[], g_dt6[], g_dt7[], g_dt8[];
 extern char g_invlpg[], g_invlpg_end[], g_invpcid[], g_invpcid_end[];
 extern char g_rdtsc[], g_rdtsc_end[], g_rdtscp[], g_rdtscp_end[], g_rdmsr[], g_rdmsr_end[];
-extern char g_rdpmc[], g_rdpmc_end[], g_stubs[];
+extern char g_rdpmc[], g_rdpmc_end[];
 extern char g32_dt[], g32_dt1[], g32_dt2[], g32_dt3[], g32_invlpg[], g32_invlpg_end[];
 
 asm(".text\n"
@@ -122,16 +121,7 @@ asm(".text\n"
     "g_rdmsr_end:	vmcall\n"
     "g_rdpmc:	rdpmc\n"
     "g_rdpmc_end:	vmcall\n"
-    /* Guest IDT targets: vector v VMCALLs with RAX = v. */
-    "	.balign 16\n"
-    "g_stubs:\n"
-    "	.set v, 0\n"
-    "	.rept 32\n"
-    "	.balign 16\n"
-    "	mov $v, %eax\n"
-    "	vmcall\n"
-    "	.set v, v + 1\n"
-    "	.endr\n"
+
     ".code32\n"
     "g32_dt:	addr16 sgdt 0x1234(%bx,%si)\n"
     "g32_dt1:	data16 lidt 0x10(%eax)\n"
@@ -140,8 +130,6 @@ asm(".text\n"
     "g32_invlpg:	invlpg 0x10(%eax)\n"
     "g32_invlpg_end:	vmcall\n"
     ".code64\n");
-
-static uint64_t guest_idt[64] __attribute__((aligned(16)));
 
 static bool allowed(enum vmx_ctl_msr ctl, uint64_t bit)
 {
@@ -179,22 +167,11 @@ static bool proc_off(uint32_t bit, const char *what)
 	return true;
 }
 
-static void guest_idt_setup(void)
-{
-	for (unsigned v = 0; v < 32; v++) {
-		uint64_t a = (uint64_t)g_stubs + 16 * v;
-		guest_idt[2 * v] = (a & 0xffff) | (uint64_t)KERNEL_CS << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
-		guest_idt[2 * v + 1] = a >> 32;
-	}
-	vmwrite(VMCS_GUEST_IDTR_BASE, (uint64_t)guest_idt);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, sizeof(guest_idt) - 1);
-}
-
 /* A fresh 64-bit baseline entered at rip with cleared registers. */
 static void fresh(char *rip)
 {
 	vmx_baseline(64);
-	guest_idt_setup();
+	vmx_stub_idt();
 	memset(vmx_guest_regs, 0, sizeof(vmx_guest_regs));
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)rip);
 }
@@ -238,7 +215,7 @@ static void faulted(struct vmx_outcome o, unsigned vec, bool errcode, char *rip,
 	if (!exit_is(o, EXIT_REASON_VMCALL, what))
 		return;
 	report_eq(vmx_guest_regs[RAX], vec, "%s: the guest took vector %u", what, vec);
-	report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_stubs + 16 * vec + STUB_VMCALL_OFF, "%s: in the stub", what);
+	report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)vmx_idt_stubs + VMX_STUB_SIZE * vec + VMX_STUB_VMCALL_OFF, "%s: in the stub", what);
 	frame = (uint64_t *)vmread(VMCS_GUEST_RSP);
 	report_eq(frame[errcode ? 1 : 0], (uint64_t)rip, "%s: pushed RIP = the faulting instruction", what);
 }

@@ -58,32 +58,8 @@ static bool has_xsave(void)
 	return cpuid(1, 0).c & (1u << 26);
 }
 
-/* ---- the guest's IDT: vector v runs "mov $v, %eax; vmcall" ---- */
-
-extern char in_idt_stubs[];
-asm(".text\n.code64\n"
-    "	.balign 16\n"
-    "in_idt_stubs:\n"
-    "	.set v, 0\n"
-    "	.rept 32\n"
-    "	.balign 16\n"
-    "	mov $v, %eax\n"
-    "	vmcall\n"
-    "	.set v, v + 1\n"
-    "	.endr\n");
-
-static uint64_t guest_idt[64] __attribute__((aligned(4096)));
-
-static void guest_idt_install(void)
-{
-	for (unsigned v = 0; v < 32; v++) {
-		uint64_t a = (uint64_t)in_idt_stubs + 16 * v;
-		guest_idt[2 * v] = (a & 0xffff) | (uint64_t)KERNEL_CS << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
-		guest_idt[2 * v + 1] = a >> 32;
-	}
-	vmwrite(VMCS_GUEST_IDTR_BASE, (uint64_t)guest_idt);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, sizeof(guest_idt) - 1);
-}
+/* The guest's IDT is the library's stub IDT (vmx_stub_idt): vector v
+ * runs "mov $v, %eax; vmcall". */
 
 /* #UD in the guest (no VM exit for the instruction): its stub VMCALLs. */
 static void expect_guest_ud(struct vmx_outcome o, uint64_t rip, const char *what)
@@ -212,7 +188,7 @@ static void test_native(void)
 	struct vmx_outcome o;
 
 	vmx_baseline(64);
-	guest_idt_install();
+	vmx_stub_idt();
 	memset(vmx_guest_regs, 0, sizeof(vmx_guest_regs));
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)(rdrand ? gn : gn_end));
 	o = vmx_enter_guest(false);
@@ -343,7 +319,7 @@ static void test_xsaves(void)
 		return;
 	}
 	vmx_baseline(64);
-	guest_idt_install();
+	vmx_stub_idt();
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | CR4_OSXSAVE);
 	memset(xs_area, 0, sizeof(xs_area));
 	memset(vmx_guest_regs, 0, sizeof(vmx_guest_regs));
@@ -395,7 +371,7 @@ static void test_absent(void)
 	};
 
 	vmx_baseline(64);
-	guest_idt_install();
+	vmx_stub_idt();
 	for (unsigned k = 0; k < ARRAY_SIZE(c); k++) {
 		vmwrite(VMCS_GUEST_RIP, (uint64_t)c[k].rip);
 		expect_guest_ud(vmx_enter_guest(k > 0), (uint64_t)c[k].rip, c[k].text);

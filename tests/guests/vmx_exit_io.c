@@ -64,32 +64,8 @@ static bool expect_exit(struct vmx_outcome o, uint32_t reason, const char *what)
 	return true;
 }
 
-/* ---- the guest's IDT: vector v runs stub v, "mov $v, %eax; vmcall" ---- */
-
-extern char io_idt_stubs[];
-asm(".text\n.code64\n"
-    "	.balign 16\n"
-    "io_idt_stubs:\n"
-    "	.set v, 0\n"
-    "	.rept 32\n"
-    "	.balign 16\n"
-    "	mov $v, %eax\n"
-    "	vmcall\n"
-    "	.set v, v + 1\n"
-    "	.endr\n");
-
-static uint64_t guest_idt[64] __attribute__((aligned(4096)));
-
-static void guest_idt_install(void)
-{
-	for (unsigned v = 0; v < 32; v++) {
-		uint64_t a = (uint64_t)io_idt_stubs + 16 * v;
-		guest_idt[2 * v] = (a & 0xffff) | (uint64_t)KERNEL_CS << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
-		guest_idt[2 * v + 1] = a >> 32;
-	}
-	vmwrite(VMCS_GUEST_IDTR_BASE, (uint64_t)guest_idt);
-	vmwrite(VMCS_GUEST_IDTR_LIMIT, sizeof(guest_idt) - 1);
-}
+/* The guest's IDT is the library's stub IDT (vmx_stub_idt): vector v
+ * runs "mov $v, %eax; vmcall". */
 
 /* The exit a guest exception produced through its stub: VMCALL with RAX =
  * the vector; the error code and the faulting RIP on the guest's stack. */
@@ -137,7 +113,7 @@ static void user_guest(char *rip)
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) & ~(CR4_SMEP | CR4_SMAP));
 	vmwrite(VMCS_GUEST_RSP, stacks + 0x800);
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)rip);
-	guest_idt_install();
+	vmx_stub_idt();
 }
 
 /* ---- 25.1.3 unconditional I/O exiting: Table 27-5 for every form ---- */
@@ -589,7 +565,7 @@ static void test_msr_bitmaps(void)
 		return;
 	report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)gm_seq_4, "25.1.3: WRMSR C0002000H (outside both ranges) exits");
 	vmx_skip_insn();
-	guest_idt_install();
+	vmx_stub_idt();
 	o = vmx_enter_guest(true);
 	expect_guest_fault(o, VEC_GP, (uint64_t)gm_seq_5,
 			   "25.1.3: bit 1FFFH clear, no such MSR: RDMSR runs natively and takes #GP");

@@ -79,6 +79,21 @@ vmx_host_entry:
 	mov $1, %esi
 	call guest_longjmp
 
+/* The stub IDT's handlers (lib/vmx_vmcs.h vmx_stub_idt): the stub of
+ * vector v, VMX_STUB_SIZE bytes at vmx_idt_stubs + VMX_STUB_SIZE * v, is
+ * "mov $v, %eax; vmcall": an event delivered in the guest ends in exit
+ * reason 18 with RAX = its vector. */
+	.balign VMX_STUB_SIZE
+	.globl vmx_idt_stubs
+vmx_idt_stubs:
+	.set v, 0
+	.rept 256
+	.balign VMX_STUB_SIZE
+	mov $v, %eax
+	vmcall
+	.set v, v + 1
+	.endr
+
 /* vmx_enter_regs(int resume): lib/vmx_vmcs.c vmx_enter_guest. Loads
  * RAX..R15 (not RSP) from vmx_guest_regs[], then VMRESUME or VMLAUNCH. A
  * VMfail falls through: RFLAGS goes to vmx_enter_rflags and the C side is

@@ -425,6 +425,19 @@ struct vmx_outcome vmx_enter_guest(bool resume)
 	return try_enter(resume, true);
 }
 
+static uint64_t stub_idt[512] __attribute__((aligned(4096)));
+
+void vmx_stub_idt(void)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		uint64_t a = (uint64_t)vmx_idt_stubs + VMX_STUB_SIZE * v;
+		stub_idt[2 * v] = (a & 0xffff) | (uint64_t)KERNEL_CS << 16 | 0x8eull << 40 | ((a >> 16) & 0xffff) << 48;
+		stub_idt[2 * v + 1] = a >> 32;
+	}
+	vmwrite(VMCS_GUEST_IDTR_BASE, (uint64_t)stub_idt);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, sizeof(stub_idt) - 1);
+}
+
 void vmx_skip_insn(void)
 {
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSTRUCTION_LEN));

@@ -28,6 +28,11 @@
 #define VMX_VMCALL_LEN 3
 #define VMX_GUEST_SECOND_VMCALL 8
 
+/* The stub IDT (vmx_stub_idt below): stub size and the offset of its
+ * VMCALL (after "mov $v, %eax"). */
+#define VMX_STUB_SIZE 16
+#define VMX_STUB_VMCALL_OFF 5
+
 /* Offsets in struct vmx_host_seen (below), for lib/vmx_guest.S. */
 #define VMX_SEEN_RFLAGS 0
 #define VMX_SEEN_CR0 8
@@ -141,6 +146,13 @@ struct vmx_outcome vmx_enter_guest(bool resume);
 /* GUEST_RIP += VM-exit instruction length: step over the instruction that
  * caused the exit (SDM vol. 3C 27.2.5). */
 void vmx_skip_insn(void);
+
+/* A 64-bit guest IDT whose 256 gates (interrupt gates, the library's
+ * kernel code selector, DPL 0) lead to vmx_idt_stubs: vector v's handler
+ * runs "mov $v, %eax; vmcall" (at vmx_idt_stubs + VMX_STUB_SIZE * v).
+ * Writes GUEST_IDTR_BASE/LIMIT of the current VMCS. */
+extern char vmx_idt_stubs[];
+void vmx_stub_idt(void);
 
 /* The guest's general registers as the host entry point saved them at the
  * last VM exit, indexed by their encoding (0 RAX, 1 RCX, 2 RDX, 3 RBX,
