@@ -33,6 +33,8 @@
 extern char g_idt_stubs[], g_landing[], g_ud[], g_gp[], g_pf_read[], g_pf_write[], g_pf_done[], g_bp[], g_db[],
 	g_db_after[], g_icebp[], g_de[], g_nmi[], g_nmi_vmcall[], g_iret[], g_iret_fault[];
 extern char g_tjmp[], g_tcall[], g_tiret_iret[], g_tint[], g_tud[];
+extern char g_vnw_main[], g_vnw_main_vmcall[], g_vnw_handler[], g_vnw_handler_vmcall[], g_vnw_iret[];
+extern char g_into[], g_into_after[];
 
 asm(".text\n"
     ".code64\n"
@@ -98,8 +100,23 @@ asm(".text\n"
     "	push %rcx\n"
     "	iretq\n"
     "1:	vmcall\n"
+    /* Virtual NMI and NMI window: the NMI injected at g_vnw_main runs the
+     * handler (RBX += 1, VMCALL, IRET), whose IRET returns to g_vnw_main. */
+    "g_vnw_main:\n"
+    "	mov $0xabc, %eax\n"
+    "g_vnw_main_vmcall:\n"
+    "	vmcall\n"
+    "g_vnw_handler:\n"
+    "	inc %rbx\n"
+    "g_vnw_handler_vmcall:\n"
+    "	vmcall\n"
+    "g_vnw_iret:\n"
+    "	iretq\n"
     /* 32-bit guests: task switches. */
     ".code32\n"
+    "g_into:	into\n"
+    "g_into_after:\n"
+    "	vmcall\n"
     "g_tjmp: ljmp $0x30, $0\n"
     "	vmcall\n"
     "g_tcall: lcall $0x38, $0\n"
@@ -357,6 +374,58 @@ static void test_virtual_nmis(void)
 		  "25.3: IRET removed virtual-NMI blocking (bit 3 saved 0)");
 }
 
+/* Virtual NMIs with NMI-window exiting (25.2, 25.3, 26.6.6): the injected
+ * NMI sets virtual-NMI blocking, so the window stays closed while the
+ * guest's handler runs; its IRET removes the blocking and the NMI-window
+ * exit comes before the next instruction, the IRET's target. */
+static void test_virtual_nmi_window(void)
+{
+	const char *w = "NMI window after a virtual NMI";
+	struct vmx_outcome o;
+	uint64_t save0, save1, h = (uint64_t)g_vnw_handler;
+
+	if (!(vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS) || !(vmx_allowed1(VMX_CTL_PROC) & PROC_NMI_WINDOW)) {
+		report_skip("25.2 virtual NMIs or NMI-window exiting not allowed on this model");
+		return;
+	}
+	build_guest_idt();
+	save0 = guest_idt[2 * VEC_NMI];
+	save1 = guest_idt[2 * VEC_NMI + 1];
+	guest_idt[2 * VEC_NMI] = (h & 0xffff) | (uint64_t)GUEST_SEL_CODE << 16 | 0x8eull << 40 | ((h >> 16) & 0xffff) << 48;
+	guest_idt[2 * VEC_NMI + 1] = h >> 32;
+	guest64(g_vnw_main, 0);
+	set_pin(PIN_NMI_EXITING | PIN_VIRTUAL_NMIS);
+	vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) | PROC_NMI_WINDOW);
+	vmwrite(VMCS_ENTRY_INTR_INFO, II(INTR_TYPE_NMI, VEC_NMI));
+	o = vmx_enter_guest(false);
+	if (expect_exit(o, EXIT_REASON_VMCALL, "virtual NMI: no NMI-window exit before the handler's IRET")) {
+		report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_vnw_handler_vmcall, "%s: the guest's NMI handler ran", w);
+		report_eq(vmx_guest_regs[3], 1, "%s: handler's first instruction executed once", w);
+		report_eq(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_NMI, INTR_BLOCK_NMI,
+			  "%s: 26.5.1.1 virtual-NMI blocking in the handler (bit 3 saved 1)", w);
+		vmx_skip_insn();
+		o = vmx_enter_guest(true);
+		if (expect_exit(o, EXIT_REASON_NMI_WINDOW, "virtual NMI: NMI-window exit right after the IRET")) {
+			report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_vnw_main, "%s: 27.3.3 RIP = the IRET's target", w);
+			report_eq(vmread(VMCS_EXIT_QUALIFICATION), 0, "%s: 27.2.1 exit qualification 0", w);
+			report_eq(vmread(VMCS_EXIT_INTR_INFO) & INTR_INFO_VALID, 0,
+				  "%s: 27.2.2 interruption information not valid", w);
+			report_eq(vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID, 0,
+				  "%s: 27.2.3 not during event delivery", w);
+			report_eq(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTR_BLOCK_NMI, 0,
+				  "%s: 25.3 IRET removed virtual-NMI blocking (bit 3 saved 0)", w);
+			report_eq(vmx_guest_regs[0], 0, "%s: the interrupted code has not run yet (RAX 0)", w);
+			vmwrite(VMCS_PROC_CONTROLS, vmread(VMCS_PROC_CONTROLS) & ~PROC_NMI_WINDOW);
+			o = vmx_enter_guest(true);
+			if (expect_exit(o, EXIT_REASON_VMCALL, "virtual NMI: the interrupted code runs on"))
+				report(vmx_guest_regs[0] == 0xabc && vmread(VMCS_GUEST_RIP) == (uint64_t)g_vnw_main_vmcall,
+				       "%s: the guest continued at the IRET's target", w);
+		}
+	}
+	guest_idt[2 * VEC_NMI] = save0;
+	guest_idt[2 * VEC_NMI + 1] = save1;
+}
+
 /* 27.2.2 bit 12: a fault on an IRET that removed (virtual-)NMI blocking. */
 static void run_iret_fault(const char *what, uint32_t pin, uint32_t block, uint32_t bit12)
 {
@@ -455,6 +524,32 @@ static void test_nested(void)
 		run_nested(&cases[i]);
 }
 
+/* ---- INTO in a 32-bit guest (25.2, 27.2.2, 27.2.5) ---- */
+
+static void test_into(void)
+{
+	const char *w = "INTO with OF = 1 intercepted";
+	struct vmx_outcome o;
+
+	vmx_baseline(32);
+	vmwrite(VMCS_GUEST_RIP, (uint64_t)g_into);
+	vmwrite(VMCS_GUEST_RFLAGS, 2 | RFLAGS_OF);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_OF);
+	o = vmx_enter_guest(false);
+	if (expect_exit(o, EXIT_REASON_EXCEPTION_NMI, w)) {
+		/* Type 6 software exception (INT3, INTO), vector 4, no error code. */
+		check_exc("INTO", II(INTR_TYPE_SW_EXCEPTION, VEC_OF), 0, 0, g_into);
+		report_eq(vmread(VMCS_EXIT_INSTRUCTION_LEN), 1, "INTO: 27.2.5 exit instruction length 1");
+	}
+	vmx_baseline(32);
+	vmwrite(VMCS_GUEST_RIP, (uint64_t)g_into);
+	vmwrite(VMCS_GUEST_RFLAGS, 2);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 1u << VEC_OF);
+	o = vmx_enter_guest(false);
+	if (expect_exit(o, EXIT_REASON_VMCALL, "INTO with OF = 0: no exception, no exit"))
+		report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_into_after, "INTO with OF = 0: the guest ran on");
+}
+
 /* ---- 25.4.2 task switches (32-bit guest) ---- */
 
 static uint64_t tss32_desc(void *tss, unsigned type)
@@ -540,8 +635,10 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 		test_debug_exceptions();
 		test_nmi_exiting();
 		test_virtual_nmis();
+		test_virtual_nmi_window();
 		test_iret_bit12();
 		test_nested();
+		test_into();
 		test_task_switches();
 	}
 	report_summary();

@@ -121,7 +121,58 @@ static unsigned cpu_count(void)
 	return (r.d & CPUID_1_EDX_HTT) ? (r.b >> 16 & 0xff) : 1;
 }
 
-/* TSC rate: leaf 15H (crystal Hz * EBX / EAX), else leaf 16H base MHz. */
+/* The frequency the processor brand string (CPUID 80000002H-80000004H)
+ * ends with, "x.yzMHz", "x.yzGHz" or "x.yzTHz", in Hz; 0 when it names
+ * none. SDM vol. 2A CPUID, "Identification of Processor Brand String":
+ * the maximum qualified frequency, which is the rate of a constant TSC
+ * (vol. 3B 18.17) on the processors that lack leaves 15H and 16H. */
+static uint64_t brand_hz(void)
+{
+	char s[49];
+	uint64_t scale;
+	int end;
+
+	if (cpuid(0x80000000u, 0).a < 0x80000004u)
+		return 0;
+	for (unsigned i = 0; i < 3; i++) {
+		struct cpuid_regs r = cpuid(0x80000002u + i, 0);
+		memcpy(s + 16 * i, &r.a, 4);
+		memcpy(s + 16 * i + 4, &r.b, 4);
+		memcpy(s + 16 * i + 8, &r.c, 4);
+		memcpy(s + 16 * i + 12, &r.d, 4);
+	}
+	s[48] = 0;
+	end = (int)strlen(s);
+	while (end > 0 && s[end - 1] == ' ')
+		end--;
+	if (end < 4 || s[end - 2] != 'H' || s[end - 1] != 'z')
+		return 0;
+	switch (s[end - 3]) {
+	case 'M': scale = 1000000ull; break;
+	case 'G': scale = 1000000000ull; break;
+	case 'T': scale = 1000000000000ull; break;
+	default: return 0;
+	}
+	int i = end - 4;
+	while (i >= 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.'))
+		i--;
+	uint64_t whole = 0, frac = 0, div = 1;
+	bool point = false;
+	for (int j = i + 1; j < end - 3; j++) {
+		if (s[j] == '.') {
+			point = true;
+		} else if (point) {
+			frac = frac * 10 + (uint64_t)(s[j] - '0');
+			div *= 10;
+		} else {
+			whole = whole * 10 + (uint64_t)(s[j] - '0');
+		}
+	}
+	return whole * scale + frac * scale / div;
+}
+
+/* TSC rate: leaf 15H (crystal Hz * EBX / EAX), else leaf 16H base MHz,
+ * else the brand string's frequency. */
 static uint64_t tsc_rate(void)
 {
 	unsigned max = cpuid(0, 0).a;
@@ -133,7 +184,7 @@ static uint64_t tsc_rate(void)
 	}
 	if (max >= 0x16 && cpuid(0x16, 0).a)
 		return cpuid(0x16, 0).a * 1000000ull;
-	return 0;
+	return brand_hz();
 }
 
 static void xapic_enable(void)
@@ -152,7 +203,7 @@ bool smp_init(uint32_t mbinfo)
 	smp_tsc_hz = tsc_rate();
 	if (!report(smp_ncpus >= 1 && smp_ncpus <= SMP_MAX_CPUS, "CPU count from CPUID: %u",
 		    smp_ncpus) ||
-	    !report(smp_tsc_hz != 0, "TSC rate from CPUID leaf 15H/16H: %lu Hz", smp_tsc_hz))
+	    !report(smp_tsc_hz != 0, "TSC rate from CPUID leaf 15H/16H or the brand string: %lu Hz", smp_tsc_hz))
 		return false;
 	/* 10.4.8: an integrated APIC has version 1XH in bits 7:0. */
 	if (!report((xapic_read(XAPIC_VERSION) & 0xf0) == 0x10,
