@@ -50,6 +50,7 @@
 
 #include "guest.h"
 #include "vmx_insn.h"
+#include "vmx_setup.h"        /* the VMX MSR numbers */
 
 /* Bits the baseline needs that x86.h does not name (yet). */
 #ifndef CR0_NE
@@ -65,35 +66,10 @@
 #define CR4_PCIDE (1ul << 17)
 #endif
 
-/* VMX MSRs (SDM vol. 4 Table 2-2; vol. 3C Appendix A). */
-#ifndef MSR_IA32_FEATURE_CONTROL
-#define MSR_IA32_FEATURE_CONTROL        0x0000003au
-#endif
 #ifndef MSR_IA32_SYSENTER_CS
 #define MSR_IA32_SYSENTER_CS            0x00000174u
 #define MSR_IA32_SYSENTER_ESP           0x00000175u
 #define MSR_IA32_SYSENTER_EIP           0x00000176u
-#endif
-#ifndef MSR_IA32_VMX_BASIC
-#define MSR_IA32_VMX_BASIC              0x00000480u
-#define MSR_IA32_VMX_PINBASED_CTLS      0x00000481u
-#define MSR_IA32_VMX_PROCBASED_CTLS     0x00000482u
-#define MSR_IA32_VMX_EXIT_CTLS          0x00000483u
-#define MSR_IA32_VMX_ENTRY_CTLS         0x00000484u
-#define MSR_IA32_VMX_MISC               0x00000485u
-#define MSR_IA32_VMX_CR0_FIXED0         0x00000486u
-#define MSR_IA32_VMX_CR0_FIXED1         0x00000487u
-#define MSR_IA32_VMX_CR4_FIXED0         0x00000488u
-#define MSR_IA32_VMX_CR4_FIXED1         0x00000489u
-#define MSR_IA32_VMX_PROCBASED_CTLS2    0x0000048bu
-#define MSR_IA32_VMX_EPT_VPID_CAP       0x0000048cu
-#endif
-#ifndef MSR_IA32_VMX_TRUE_PINBASED_CTLS
-#define MSR_IA32_VMX_VMCS_ENUM          0x0000048au
-#define MSR_IA32_VMX_TRUE_PINBASED_CTLS 0x0000048du
-#define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x0000048eu
-#define MSR_IA32_VMX_TRUE_EXIT_CTLS     0x0000048fu
-#define MSR_IA32_VMX_TRUE_ENTRY_CTLS    0x00000490u
 #endif
 
 /* The control words whose settings the capability MSRs report. */
