@@ -96,6 +96,7 @@ enum {
 	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5, VEC_UD = 6, VEC_NM = 7,
 	VEC_DF = 8, VEC_TS = 10, VEC_NP = 11, VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_MF = 16,
 	VEC_AC = 17, VEC_MC = 18, VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
+	VEC_NONE = 0xff,        /* struct pending_exc holding a VM exit, not an exception */
 };
 
 /* What an instruction handler returns. Architectural outcomes only. */
@@ -118,6 +119,11 @@ struct pending_exc {
 	/* #DB in VMX non-root operation: the DR6 bits it reports, committed
 	 * to DR6 only when it is delivered in the guest (cpu/debug.c). */
 	uint64_t dbg;
+	/* Not an exception but a failed translation that is a VM exit in
+	 * non-root operation (an EPT violation, ...): xf says which. vector is
+	 * VEC_NONE then. Cleared when taken. */
+	bool vmexit;
+	struct xlate_fault xf;
 };
 
 /* Why cpu_run returned. */
@@ -373,6 +379,8 @@ bool cpu_service_intr(struct cpu *c);
  * triple fault (SDM vol. 3A 6.15, Table 6-5). Returns false when the CPU
  * entered shutdown (triple fault). */
 bool cpu_deliver_exception(struct cpu *c);
+/* Fault-class exceptions (their frame saves RF = 1, SDM vol. 3A 6.5). */
+bool cpu_fault_class(unsigned vector);
 
 /* Deliver an interrupt or software exception of the given kind (INT n,
  * INT3, INTO, INT1, external, NMI). For software kinds c->next_rip must be

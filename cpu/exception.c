@@ -411,7 +411,7 @@ static bool is_double_fault(unsigned first, unsigned second)
 /* Fault-class exceptions save RF = 1 so the instruction restarts without
  * re-triggering an instruction breakpoint (SDM 17.3.1.1). #DB is left out:
  * its fault form is the instruction breakpoint, which saves RF as it is. */
-static bool fault_class(unsigned vector)
+bool cpu_fault_class(unsigned vector)
 {
 	switch (vector) {
 	case VEC_DE: case VEC_BR: case VEC_UD: case VEC_NM: case VEC_TS: case VEC_NP: case VEC_SS:
@@ -432,6 +432,7 @@ static struct pending_exc take_exc(struct cpu *c)
 		c->exc.new_task = false;
 	}
 	c->exc.dbg = 0;
+	c->exc.vmexit = false;
 	return e;
 }
 
@@ -451,7 +452,11 @@ static struct vmx_vectoring take_vectoring(struct cpu *c)
 static bool nonroot_exit(struct cpu *c, const struct pending_exc *e, const struct vmx_vectoring *prev,
 			 bool iret_unblocked)
 {
-	if (vmx_exception_exit(c, e, prev, fault_class(e->vector), iret_unblocked))
+	if (e->vmexit) {        /* a translation that failed in VMX terms (EPT violation, ...) */
+		vmx_xlate_exit(c, &e->xf, prev, iret_unblocked);
+		return true;
+	}
+	if (vmx_exception_exit(c, e, prev, cpu_fault_class(e->vector), iret_unblocked))
 		return true;
 	if (e->vector == VEC_DB && e->dbg)
 		cpu_debug_commit_db(c, e->dbg);
@@ -465,7 +470,9 @@ static bool triple_fault(struct cpu *c, const struct pending_exc *next, const st
 {
 	c->delivering = 0;
 	if (__builtin_expect(c->vmx.nonroot, 0)) {
-		if (!vmx_exception_exit(c, next, df, fault_class(next->vector), false))
+		if (next->vmexit)
+			vmx_xlate_exit(c, &next->xf, df, false);
+		else if (!vmx_exception_exit(c, next, df, cpu_fault_class(next->vector), false))
 			vmx_triple_fault_exit(c);
 		return true;
 	}
@@ -481,7 +488,7 @@ static bool triple_fault(struct cpu *c, const struct pending_exc *next, const st
 static bool injected_double_fault(struct cpu *c, struct pending_exc *cur, struct vmx_vectoring *prev)
 {
 	unsigned first = prev->info & INTR_INFO_VECTOR_MASK;
-	if (!prev->info || (prev->info & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT)
+	if (!prev->info || cur->vmexit || (prev->info & INTR_INFO_TYPE_MASK) != INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT)
 		return true;
 	if (first == VEC_DF) {
 		triple_fault(c, cur, prev);
@@ -514,7 +521,7 @@ bool cpu_deliver_exception(struct cpu *c)
 		}
 		struct event e = { .vector = cur.vector, .kind = INT_EXCEPTION, .has_error = cur.has_error,
 				   .error = cur.error, .ext = 1, .ret_ip = c->rip,
-				   .set_rf = fault_class(cur.vector) };
+				   .set_rf = cpu_fault_class(cur.vector) };
 		if (cur.is_pf)
 			c->cr2 = cur.cr2;
 		c->delivering = depth;
@@ -523,6 +530,10 @@ bool cpu_deliver_exception(struct cpu *c)
 		struct pending_exc next = take_exc(c);
 		if (__builtin_expect(nonroot, 0))
 			prev = take_vectoring(c);
+		if (next.vmexit) {      /* a VM exit during delivery: cur is the vectoring event */
+			nonroot_exit(c, &next, &prev, false);
+			break;
+		}
 		if (cur.vector == VEC_DF)
 			return triple_fault(c, &next, &prev);
 		if (is_double_fault(cur.vector, next.vector)) {

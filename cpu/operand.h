@@ -37,8 +37,16 @@ static inline enum exec_status cpu_gp0(struct cpu *c)
 	return cpu_fault(c, VEC_GP, true, 0);
 }
 
+/* A failed translation: #PF, or in non-root operation a VM exit the
+ * delivery path hands to vmx_xlate_exit (an EPT violation, ...). */
 static inline bool cpu_page_fault(struct cpu *c, const struct xlate_fault *f)
 {
+	if (__builtin_expect(f->kind != XLATE_PF, 0)) {
+		cpu_fault(c, VEC_NONE, false, 0);
+		c->exc.vmexit = true;
+		c->exc.xf = *f;
+		return false;
+	}
 	cpu_fault(c, VEC_PF, true, f->error_code);
 	c->exc.is_pf = true;
 	c->exc.cr2 = f->linear;

@@ -249,12 +249,14 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 	}
 	if (!leaf) {
 		fault->error_code = fault_code(&w, acc, (w.err & PFEC_RSVD) != 0, 0xff);
+		fault->kind = XLATE_PF;
 		fault->linear = la;
 		return false;
 	}
 	uint8_t pkey = leaf_pkey(&w, leaf);
 	if (!rights_ok(&w, acc, pkey, res)) {
 		fault->error_code = fault_code(&w, acc, true, pkey);
+		fault->kind = XLATE_PF;
 		fault->linear = la;
 		return false;
 	}

@@ -96,11 +96,26 @@ struct xlate_ctx {
 	bool a20_masked;        /* the A20 gate is off: physical address bit 20 reads as 0 */
 };
 
-/* Result of a walk that failed: what the caller turns into #PF (or, in later
- * issues, an EPT violation). */
+/* What a failed translation is. Only XLATE_PF is an exception; the others
+ * happen in VMX non-root operation and are VM exits (or, for an EPT
+ * violation, possibly a #VE), which vmx/ decides (vmx_xlate_exit). */
+enum xlate_kind {
+	XLATE_PF = 0,           /* page fault: error_code, linear (CR2) */
+	XLATE_EPT_VIOLATION,    /* SDM vol. 3C 28.3.3.2: qual (Table 28-7), gpa, linear if linear_valid */
+	XLATE_EPT_MISCONFIG,    /* 28.3.3.1: gpa */
+	XLATE_APIC_ACCESS,      /* 30.4: qual (Table 28-6) */
+};
+
+/* Result of a walk that failed: what the caller turns into #PF or, in VMX
+ * non-root operation, a VM exit. Producers set every field their kind
+ * uses; kind must always be set. */
 struct xlate_fault {
 	uint32_t error_code;
+	uint8_t kind;           /* enum xlate_kind */
+	bool linear_valid;      /* EPT violation: the guest-linear address field is valid */
 	uint64_t linear;
+	uint64_t gpa;
+	uint64_t qual;
 };
 
 /* A successful walk: the physical address and what the final translation

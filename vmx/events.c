@@ -12,6 +12,7 @@
  * whether it exits and builds the exit information.
  */
 #include "cpu/operand.h"
+#include "mem/ept.h"
 #include "vmx/exit.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
@@ -107,6 +108,42 @@ bool vmx_exception_exit(struct cpu *c, const struct pending_exc *e, const struct
 		c->rflags |= FL_RF;
 	vmx_vmexit(c, &x);
 	return true;
+}
+
+/* The exit a failed translation causes (struct xlate_fault, kind !=
+ * XLATE_PF): EPT violation (exit qualification Table 28-7, with bit 12
+ * "NMI unblocking due to IRET" under the rule of 28.2.3 for exceptions),
+ * EPT misconfiguration, APIC access. 28.3.3 (saving RFLAGS): RF is saved
+ * as 1 unless the exit happened during event delivery, where it is what
+ * the event's frame would have held (1 for a fault-class exception). */
+void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked)
+{
+	struct vmx_exit_info x = { .qual = f->qual };
+	switch (f->kind) {
+	case XLATE_EPT_VIOLATION:
+		x.reason = EXIT_REASON_EPT_VIOLATION;
+		if (nmi_unblocked_bit(c, VEC_NONE, prev, iret_unblocked))
+			x.qual |= EPT_QUAL_NMI_UNBLOCKED;
+		x.guest_phys = f->gpa;
+		x.has_phys = true;
+		x.guest_linear = f->linear;
+		x.has_linear = f->linear_valid;
+		break;
+	case XLATE_EPT_MISCONFIG:
+		x.reason = EXIT_REASON_EPT_MISCONFIG;
+		x.qual = 0;
+		x.guest_phys = f->gpa;
+		x.has_phys = true;
+		break;
+	default:
+		x.reason = EXIT_REASON_APIC_ACCESS;
+		break;
+	}
+	add_vectoring(c, &x, prev);
+	unsigned vtype = (prev->info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	if (!prev->info || (vtype == INTR_TYPE_HW_EXCEPTION && cpu_fault_class(prev->info & INTR_INFO_VECTOR_MASK)))
+		c->rflags |= FL_RF;
+	vmx_vmexit(c, &x);
 }
 
 bool vmx_soft_exception_exit(struct cpu *c, unsigned vector, enum vmx_intr_type type, unsigned insn_len)

@@ -412,4 +412,11 @@ bool vmx_intercept_rdrand(struct cpu *c, const struct insn *i, bool seed);
 bool vmx_xsaves_enabled(struct cpu *c);
 bool vmx_intercept_xsaves(struct cpu *c, const struct insn *i, bool restore);
 
+/* ---- failed translations in non-root (vmx/events.c) ---- */
+/* The VM exit for a struct xlate_fault whose kind is not XLATE_PF (EPT
+ * violation, EPT misconfiguration, APIC access), with prev the event being
+ * delivered when it happened (IDT-vectoring information). */
+struct xlate_fault;
+void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked);
+
 #endif

@@ -21,7 +21,7 @@ static void w32(uint64_t pa, uint32_t v) { phys_copy_in(&pm, pa, &v, 4); }
 static bool xl(const struct xlate_ctx *c, uint64_t la, unsigned acc, uint64_t *pa, uint32_t *err)
 {
 	struct xlate_result r;
-	struct xlate_fault f = { 0, 0 };
+	struct xlate_fault f = { 0 };
 	bool ok = paging_translate(&pm, c, la, acc, &r, &f);
 	*pa = ok ? r.pa : 0;
 	*err = ok ? 0 : f.error_code;
