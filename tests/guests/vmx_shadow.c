@@ -20,7 +20,7 @@
 #include "multiboot.h"
 #include "vmx_vmcs.h"
 
-enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, R8 = 8, R9 = 9 };
+enum { RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSI = 6, R8 = 8, R9 = 9 };
 #define FL_CF 0x1ul
 #define FL_ZF 0x40ul
 #define FL_ARITH 0x8d5ul
@@ -47,6 +47,16 @@ asm(".code64\n"
     "	pop %r9\n"
     "gs_end:	vmcall\n"
     "	jmp gs_end\n");
+
+/* The same in a 32-bit guest: VMREAD field EAX into EBX, RFLAGS in ESI. */
+extern char gs32_rd[], gs32_end[];
+asm(".code32\n"
+    "gs32_rd:	vmread %eax, %ebx\n"
+    "	pushfl\n"
+    "	pop %esi\n"
+    "gs32_end:	vmcall\n"
+    "	jmp gs32_end\n"
+    ".code64\n");
 
 static uint64_t pa(const void *p)
 {
@@ -87,9 +97,9 @@ static bool have_shadowing(void)
 
 /* The baseline with VMCS shadowing on: zeroed bitmaps (scratch pages 0
  * and 1: nothing exits), a fresh shadow VMCS VMCLEARed, as link pointer. */
-static void setup(void)
+static void setup_bits(int bits)
 {
-	vmx_baseline(64);
+	vmx_baseline(bits);
 	vmptrst(&vmcs01);
 	memset(shadow, 0, sizeof(shadow));
 	*(volatile uint32_t *)shadow = vmx_revision() | SHADOW_INDICATOR;
@@ -100,6 +110,11 @@ static void setup(void)
 	vmwrite(VMCS_VMWRITE_BITMAP, vmx_scratch_page(1));
 	vmwrite(VMCS_VMCS_LINK_PTR, pa(shadow));
 	vmwrite(VMCS_GUEST_RIP, pa(gs_rd));
+}
+
+static void setup(void)
+{
+	setup_bits(64);
 }
 
 static void regs(uint64_t rd_enc, uint64_t wr_enc, uint64_t wr_val)
@@ -188,6 +203,27 @@ static void test_exits(void)
 		o = vmx_enter_guest(true);
 		exit_is(o, EXIT_REASON_VMWRITE, "25.1.3: VMWRITE of an encoding with bits 63:15 set exits");
 	}
+}
+
+/* Outside 64-bit mode the encoding operand has 32 bits: bits 31:15 decide
+ * the exit, and VMREAD returns the low 32 bits of a 64-bit field (30.3). */
+static void test_32bit_guest(void)
+{
+	setup_bits(32);
+	vmwrite(VMCS_GUEST_RIP, pa(gs32_rd));
+	shadow_put(VMCS_GUEST_RIP, 0xfeedface12345678ul);
+	regs(VMCS_GUEST_RIP, 0, 0);
+	struct vmx_outcome o = vmx_enter_guest(false);
+	if (exit_is(o, EXIT_REASON_VMCALL, "32-bit guest: VMREAD of the shadow without exit")) {
+		report_eq(vmx_guest_regs[RSI] & FL_ARITH, 0, "32-bit guest: VMsucceed");
+		report_eq((uint32_t)vmx_guest_regs[RBX], 0x12345678, "32-bit guest: the low 32 bits of the shadow's GUEST_RIP");
+	}
+	setup_bits(32);
+	vmwrite(VMCS_GUEST_RIP, pa(gs32_rd));
+	regs(0x80000000u | VMCS_GUEST_RIP, 0, 0);
+	o = vmx_enter_guest(false);
+	if (exit_is(o, EXIT_REASON_VMREAD, "32-bit guest: encoding with bit 31 set exits"))
+		report_eq(vmread(VMCS_GUEST_RIP), pa(gs32_rd), "   at the VMREAD");
 }
 
 /* VMfail in the guest: link pointer all ones; unsupported field; read-only
@@ -298,6 +334,7 @@ void kmain(uint32_t magic, uint32_t info)
 			test_no_exit();
 			test_exits();
 			test_fails();
+			test_32bit_guest();
 			if (misuse)
 				test_misuse();
 		}
