@@ -28,6 +28,8 @@
 #define CR0_PE (1ul << 0)
 #define CR0_ET (1ul << 4)
 #define CR0_PG (1ul << 31)
+#define CR0_NW (1ul << 29)
+#define CR0_CD (1ul << 30)
 #define FL_IF (1ul << 9)
 #define FL_VM (1ul << 17)
 #define AR_CODE16 0x009bu       /* execute/read accessed code, S, P, DPL 0, 16-bit */
@@ -47,7 +49,7 @@ enum { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
 extern char ug_blob[], ug_blob_end[], ug_real[], ug_vmcall1[], ug_movcr0[], ug_pm32[], ug_vmcall2[],
 	ug_vmcall3[], ug_vmcall4[], ug_int42[], ug_h43[], ug_h43_vmcall[], ug_h0d[], ug_h0d_vmcall[], ug_ud[],
-	ug_gp[], ug_landing[], ug_gdt[];
+	ug_gp[], ug_landing[], ug_gdt[], ug_vmlaunch[];
 
 /* The guest: 16-bit code copied to BLOB and run there (offsets from
  * ug_blob in real mode, BLOB + offset once CS is flat). */
@@ -88,6 +90,8 @@ asm(".section .rodata\n"
     "ug_landing:\n"
     "	mov $0x99, %ebx\n"
     "	vmcall\n"
+    "ug_vmlaunch:\n"
+    "	vmlaunch\n"                            /* real mode: #UD before any VM exit (30.3) */
     ".code32\n"
     "ug_pm32:\n"                                /* stage 2: protected mode, no paging */
     "	mov $0x10, %ax\n"
@@ -418,6 +422,45 @@ static void test_exceptions(void)
 {
 	real_exception(ug_ud, 6, "real-mode UD2 (#UD in the exception bitmap)");
 	real_exception(ug_gp, 13, "real-mode word at DS:FFFFH (#GP in the exception bitmap)");
+	/* VMLAUNCH: "IF (not in VMX operation) or (CR0.PE = 0) ... THEN #UD;
+	 * ELSIF in VMX non-root operation THEN VM exit" (30.3): the #UD. */
+	real_exception(ug_vmlaunch, 6, "real-mode VMLAUNCH in non-root (#UD, not exit 20)");
+}
+
+/* ---- the reset-vector state (vol. 3A 10.1.4, Table 10-1) ---- */
+
+/* A guest entered as a processor leaves RESET: CS selector F000H, base
+ * FFFF0000H, limit FFFFH, RIP FFF0H, CR0 60000010H (+ NE, fixed with
+ * unrestricted guest), DX = 0. vtxsim's PC maps no BIOS ROM at FFFF0000H
+ * and the EPT walk is still the identity, so the guest cannot run code
+ * there; the entry injects a pending MTF VM exit (type 7, 26.5.2), which
+ * exits before the first instruction: the entry passed every check and
+ * the state is saved unchanged. CR0.CD/NW are not loaded by VM entry
+ * (26.3.2.1): the saved CR0 has the host's (0). */
+static void test_reset_vector(void)
+{
+	struct vmx_outcome o;
+	if (!allowed(VMX_CTL_PROC, PROC_MTF)) {
+		report_skip("reset-vector state: no monitor trap flag to stop the guest before its first fetch");
+		return;
+	}
+	real_guest(ug_real);
+	vmwrite(VMCS_GUEST_CR0, guest_cr0 | CR0_NW | CR0_CD);
+	guest_seg(VMCS_GUEST_CS_SELECTOR, 0xf000, 0xffff0000ull, 0xffff, AR_CODE16);
+	for (uint32_t f = VMCS_GUEST_ES_SELECTOR; f <= VMCS_GUEST_GS_SELECTOR; f += 2)
+		if (f != VMCS_GUEST_CS_SELECTOR)
+			guest_seg(f, 0, 0, 0xffff, AR_DATA16);
+	vmwrite(VMCS_GUEST_RIP, 0xfff0);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_OTHER << INTR_INFO_TYPE_SHIFT);
+	o = vmx_enter_guest(false);
+	if (!exit_is(o, EXIT_REASON_MTF, "reset-vector state: VM entry, then the pending MTF VM exit"))
+		return;
+	report_eq(vmread(VMCS_GUEST_RIP), 0xfff0, "reset-vector state: GUEST_RIP = FFF0H (no instruction ran)");
+	check_seg(VMCS_GUEST_CS_SELECTOR, 0xf000, 0xffff0000ull, 0xffff, AR_CODE16, "reset-vector state: CS");
+	report_eq(vmread(VMCS_GUEST_CR0), guest_cr0,
+		  "reset-vector state: CR0.CD/NW not loaded by VM entry (26.3.2.1), PE = PG = 0 kept");
 }
 
 /* ---- events injected into a real-mode guest (26.2.1.3, 26.5.1) ---- */
@@ -540,6 +583,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 			test_exceptions();
 			test_injection();
 			test_entry_checks();
+			test_reset_vector();
 		}
 	}
 	report_summary();
