@@ -19,7 +19,7 @@
 #include "vmx/caps_bits.h"
 
 #define BLOB 0x30000u           /* guest-physical = linear; real-mode CS = BLOB >> 4 */
-#define BLOB_SEL (BLOB >> 4)
+#define BLOB_SEL 0x3000        /* BLOB >> 4 */
 #define IVT_OFF 0x1000u         /* the guest's IVT, IDTR.base = BLOB + IVT_OFF */
 #define STACK_TOP 0xfff0u       /* SS = BLOB >> 4, SP */
 #define XSTR(x) STR(x)
@@ -49,7 +49,8 @@ enum { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 
 extern char ug_blob[], ug_blob_end[], ug_real[], ug_vmcall1[], ug_movcr0[], ug_pm32[], ug_vmcall2[],
 	ug_vmcall3[], ug_vmcall4[], ug_int42[], ug_h43[], ug_h43_vmcall[], ug_h0d[], ug_h0d_vmcall[], ug_ud[],
-	ug_gp[], ug_landing[], ug_gdt[], ug_vmlaunch[];
+	ug_gp[], ug_landing[], ug_gdt[], ug_vmlaunch[], ug_vmcall5[],
+	ug_vmcall6[];
 
 /* The guest: 16-bit code copied to BLOB and run there (offsets from
  * ug_blob in real mode, BLOB + offset once CS is flat). */
@@ -124,18 +125,56 @@ asm(".section .rodata\n"
     "	mov $4, %ebx\n"
     "ug_vmcall4:\n"
     "	vmcall\n"
-    "	jmp ug_vmcall4\n"
+    "	pushq $0x08\n"                         /* and back down (vol. 3A 10.9.2): compatibility mode */
+    "	pushq $(" XSTR(BLOB) " + (ug_compat - ug_blob))\n"
+    "	lretq\n"
+    ".code32\n"
+    "ug_compat:\n"
+    "	mov %cr0, %eax\n"
+    "	and $0x7fffffff, %eax\n"
+    "	mov %eax, %cr0\n"                      /* paging off: EFER.LMA = 0 */
+    "	mov $0xc0000080, %ecx\n"
+    "	rdmsr\n"
+    "	and $~0x100, %eax\n"
+    "	wrmsr\n"
+    "	mov $5, %ebx\n"
+    "ug_vmcall5:\n"                            /* stage 5: protected mode again */
+    "	vmcall\n"
+    "	ljmp $0x20, $(ug_pm16 - ug_blob)\n"
+    ".code16\n"
+    "ug_pm16:\n"                               /* 16-bit protected mode, base BLOB */
+    "	mov $0x28, %ax\n"
+    "	mov %ax, %ds\n"
+    "	mov %ax, %es\n"
+    "	mov %ax, %ss\n"
+    "	mov %cr0, %eax\n"
+    "	and $~1, %eax\n"
+    "	mov %eax, %cr0\n"                      /* PE = 0 */
+    "	ljmp $" XSTR(BLOB_SEL) ", $(ug_real2 - ug_blob)\n"
+    "ug_real2:\n"                              /* stage 6: real-address mode again */
+    "	mov %cs, %ax\n"
+    "	mov %ax, %ds\n"
+    "	mov %ax, %ss\n"
+    "	mov $" XSTR(STACK_TOP) ", %sp\n"
+    "	int $0x42\n"
+    "	mov $6, %ebx\n"
+    "ug_vmcall6:\n"
+    "	vmcall\n"
+    "	jmp ug_vmcall6\n"
     "	.balign 8\n"
     "ug_gdt:\n"
     "	.quad 0\n"
     "	.quad 0x00cf9b000000ffff\n"             /* 08H flat 32-bit code */
     "	.quad 0x00cf93000000ffff\n"             /* 10H flat data */
     "	.quad 0x00af9b000000ffff\n"             /* 18H 64-bit code */
+    "	.quad 0x00009b030000ffff\n"             /* 20H 16-bit code, base BLOB */
+    "	.quad 0x000093030000ffff\n"             /* 28H 16-bit data, base BLOB */
     "ug_gdt_end:\n"
     "ug_gdtr:\n"
     "	.word ug_gdt_end - ug_gdt - 1\n"
     "	.long " XSTR(BLOB) " + (ug_gdt - ug_blob)\n"
     "ug_blob_end:\n"
+    ".code64\n"
     ".text\n");
 
 /* The guest's IA-32e paging structures: 4 GiB identity with 2-MByte pages. */
@@ -323,7 +362,7 @@ static void stage2(void)
 	check_seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE32, "stage 2: CS after the far jump");
 	check_seg(VMCS_GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA32, "stage 2: SS");
 	report_eq(vmread(VMCS_GUEST_GDTR_BASE), BLOB + off(ug_gdt), "stage 2: GDTR base loaded by the real-mode LGDT (27.3.2)");
-	report_eq(vmread(VMCS_GUEST_GDTR_LIMIT), 31, "stage 2: GDTR limit (27.3.2)");
+	report_eq(vmread(VMCS_GUEST_GDTR_LIMIT), 47, "stage 2: GDTR limit (27.3.2)");
 	check_efer(false, "stage 2");
 }
 
@@ -353,6 +392,36 @@ static void stage4(void)
 	check_efer(true, "stage 4");
 }
 
+/* Down again: 64-bit -> compatibility mode -> PG = 0, LME = 0 (LMA = 0). */
+static void stage5(void)
+{
+	vmx_skip_insn();
+	struct vmx_outcome o = vmx_enter_guest(true);
+	if (!at_vmcall(o, BLOB + off(ug_vmcall5), 5, "stage 5 (protected mode after IA-32e mode)"))
+		return;
+	report_eq(vmread(VMCS_GUEST_CR0), guest_cr0 | CR0_PE, "stage 5: GUEST_CR0.PG = 0 again");
+	check_seg(VMCS_GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE32, "stage 5: CS");
+	check_efer(false, "stage 5");
+}
+
+/* -> 16-bit protected mode -> PE = 0 -> real mode: a far jump loads only
+ * CS selector and base, the limit and attributes stay those of the 16-bit
+ * code descriptor (vol. 3A 10.9.2). The resume needs "IA-32e mode guest"
+ * = 0 (the exit of stage 5 stored it): with CR0.PG = 0, 1 fails the entry. */
+static void stage6(void)
+{
+	vmx_guest_regs[RDX] = 0;
+	vmx_skip_insn();
+	struct vmx_outcome o = vmx_enter_guest(true);
+	if (!at_vmcall(o, off(ug_vmcall6), 6, "stage 6 (real mode again)"))
+		return;
+	report_eq(vmread(VMCS_GUEST_CR0), guest_cr0, "stage 6: GUEST_CR0.PE = 0 again, host-owned NE kept");
+	report_eq(vmx_guest_regs[RDX] & 0xffff, 0xbeef, "stage 6: INT 42H through the IVT again");
+	check_seg(VMCS_GUEST_CS_SELECTOR, BLOB_SEL, BLOB, 0xffff, AR_CODE16, "stage 6: CS");
+	check_seg(VMCS_GUEST_SS_SELECTOR, BLOB_SEL, BLOB, 0xffff, AR_DATA16, "stage 6: SS");
+	check_efer(false, "stage 6");
+}
+
 static void test_boot_to_long_mode(void)
 {
 	real_guest(ug_real);
@@ -368,6 +437,8 @@ static void test_boot_to_long_mode(void)
 	stage2();
 	stage3();
 	stage4();
+	stage5();
+	stage6();
 }
 
 /* ---- a host-owned CR0.PE (25.1.3, Table 27-3) ---- */
