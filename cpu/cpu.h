@@ -177,6 +177,7 @@ struct cpu_apic_ops {
 	bool (*msr_write)(void *opaque, uint32_t msr, uint64_t v);
 	unsigned (*cr8_read)(void *opaque);             /* TPR[7:4] (SDM vol. 3A 10.8.6.1) */
 	void (*cr8_write)(void *opaque, unsigned v);
+	void (*eoi)(void *opaque);                      /* a write of 0 to the EOI register (10.8.5) */
 };
 
 struct cpu {

@@ -455,6 +455,11 @@ static void do_eoi(struct lapic *l)
 	lint_level_check(l, 1);
 }
 
+void lapic_eoi(struct lapic *l)
+{
+	do_eoi(l);
+}
+
 /* ---- LINT pins ---- */
 
 /* A level-triggered fixed LINT input still asserted once remote IRR is

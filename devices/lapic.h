@@ -164,6 +164,9 @@ void lapic_set_cr8(struct lapic *l, unsigned cr8);
  * IRR -> ISR; else an ExtINT vector from the extint source; else the SVR's
  * spurious vector). */
 int lapic_ack(struct lapic *l);
+/* A write of 0 to the EOI register (10.8.5): what the processor itself
+ * does in posted-interrupt processing (SDM vol. 3C 29.6 step 4). */
+void lapic_eoi(struct lapic *l);
 /* Whether INTR is asserted (same as the last port->intr level). */
 bool lapic_intr_pending(const struct lapic *l);
 /* LINT0 (pin 0) / LINT1 (pin 1) input level. */

@@ -152,8 +152,13 @@ static void apic_cr8_write(void *ctx, unsigned v)
 	lapic_set_cr8(link_apic(ctx), v);
 }
 
+static void apic_eoi(void *ctx)
+{
+	lapic_eoi(link_apic(ctx));
+}
+
 static const struct cpu_apic_ops apic_ops = {
-	apic_ack, apic_msr_read, apic_msr_write, apic_cr8_read, apic_cr8_write,
+	apic_ack, apic_msr_read, apic_msr_write, apic_cr8_read, apic_cr8_write, apic_eoi,
 };
 
 /* The APIC timer's input clock: the core crystal where CPUID leaf 15H
