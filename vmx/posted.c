@@ -13,6 +13,8 @@
  */
 #include "vmx/posted.h"
 
+#include <stdio.h>
+
 #include "cpu/cpu.h"
 #include "vmx/apicv.h"
 #include "vmx/trace.h"
@@ -48,6 +50,20 @@ static int pir_to_virr(struct cpu *c, uint64_t desc)
 	return highest;
 }
 
+/* `--trace vmx`: one line per processed notification. */
+static void trace_processed(struct cpu *c, int physical, uint64_t desc, int highest)
+{
+	char pir[16] = "none";
+	if (!c->vmx.trace)
+		return;
+	if (highest >= 0)
+		snprintf(pir, sizeof(pir), "0x%02x", (uint8_t)highest);
+	vmx_tracef(c,
+		   "posted-interrupt notification 0x%02x: descriptor 0x%llx, highest PIR bit %s, "
+		   "guest interrupt status (SVI:RVI) 0x%04llx",
+		   (unsigned)physical, (unsigned long long)desc, pir, (unsigned long long)vmcs_read(c, VF_GUEST_INTR_STATUS));
+}
+
 bool vmx_posted_intr(struct cpu *c, int physical)
 {
 	/* Step 2: any other vector is an ordinary external-interrupt exit. */
@@ -65,8 +81,7 @@ bool vmx_posted_intr(struct cpu *c, int physical)
 	 * apicv's post only raises RVI. No PIR bit: RVI unchanged. */
 	if (highest >= 0)
 		vmx_vintr_post(c, (uint8_t)highest);
-	vmx_tracef(c, "posted-interrupt notification %#x: descriptor %#llx, highest PIR bit %d, guest interrupt status %#06llx",
-		   physical, (unsigned long long)desc, highest, (unsigned long long)vmcs_read(c, VF_GUEST_INTR_STATUS));
+	trace_processed(c, physical, desc, highest);
 	/* Step 7. */
 	vmx_vintr_evaluate(c);
 	return true;
