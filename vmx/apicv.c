@@ -51,14 +51,17 @@ static bool reg_in(uint64_t set, unsigned off)
 	return off < 0x400 && ((set >> (off >> 4)) & 1);
 }
 
-/* 29.4.2: without "APIC-register virtualization" only the TPR is read
- * from the virtual-APIC page. */
+/* 29.4.2: without "APIC-register virtualization" only an access whose
+ * page offset is 080H (the TPR) is read from the virtual-APIC page: the
+ * page offset of an access is that of its first byte, so a byte at 081H
+ * exits (the VTPR access of older editions: "to offset 80H", at most 32
+ * bits). With it, any access entirely inside one of the listed registers. */
 bool vmx_apic_read_virtualized(uint32_t proc2, unsigned off, unsigned size)
 {
 	if (!in_register(off, size))
 		return false;
 	if (!(proc2 & PROC2_APIC_REG_VIRT))
-		return (off & ~0xfu) == VAPIC_TPR;
+		return off == VAPIC_TPR;
 	return reg_in(read_regs, off);
 }
 
@@ -66,14 +69,14 @@ bool vmx_apic_read_virtualized(uint32_t proc2, unsigned off, unsigned size)
  * low; with "APIC-register virtualization" the list above. */
 bool vmx_apic_write_virtualized(uint32_t proc2, unsigned off, unsigned size)
 {
-	unsigned reg = off & ~0xfu;
 	if (!in_register(off, size))
 		return false;
 	if (proc2 & PROC2_APIC_REG_VIRT)
 		return reg_in(write_regs, off);
+	/* "if its page offset is 080H / 0B0H / 300H": the first byte's offset. */
 	if (proc2 & PROC2_VIRT_INTR_DELIVERY)
-		return reg == VAPIC_TPR || reg == VAPIC_EOI || reg == VAPIC_ICR_LO;
-	return reg == VAPIC_TPR;
+		return off == VAPIC_TPR || off == VAPIC_EOI || off == VAPIC_ICR_LO;
+	return off == VAPIC_TPR;
 }
 
 #define ICR_RESERVED_AND_STATUS 0xfff33000u     /* 31:20, 17:16, 13, 12 (delivery status) */

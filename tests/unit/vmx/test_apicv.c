@@ -71,7 +71,12 @@ static void test_reads_without_regvirt(void)
 		CU_ASSERT_FALSE(vmx_apic_read_virtualized(ctl[k], 0x300, 4));  /* ICR low */
 		CU_ASSERT_FALSE(vmx_apic_read_virtualized(ctl[k], 0x200, 4));  /* IRR */
 		CU_ASSERT_FALSE(vmx_apic_read_virtualized(ctl[k], 0x000, 4));
+		/* the page offset of the access is 081H, not 080H */
+		CU_ASSERT_FALSE(vmx_apic_read_virtualized(ctl[k], 0x081, 1));
+		CU_ASSERT_FALSE(vmx_apic_write_virtualized(ctl[k], 0x081, 1));
 	}
+	CU_ASSERT_FALSE(vmx_apic_write_virtualized(PROC2_VIRT_INTR_DELIVERY, 0x0b2, 2));
+	CU_ASSERT_FALSE(vmx_apic_write_virtualized(PROC2_VIRT_INTR_DELIVERY, 0x301, 1));
 }
 
 /* 29.4.2 with "APIC-register virtualization" 1: the ranges 020H-023H,
