@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mem/ept.h"
 #include "mem/paging.h"
 #include "mem/phys.h"
 #include "mem/pio.h"
@@ -206,6 +207,7 @@ struct cpu {
 	uint8_t tlb_class;      /* TLB array the fast path uses (mem_tlb_class of user, SMAP, AC) */
 	struct xlate_ctx xc;    /* paging context for mem/, kept current by cpu_mode_changed */
 	struct tlb tlb;
+	struct ept_cache ept_cache;     /* guest-physical mappings, tagged by EP4TA (mem/ept.h; SDM vol. 3C 29.4) */
 	struct jump_cache_entry jc[JUMP_CACHE_SIZE];
 
 	struct segment ldtr, tr;
