@@ -81,6 +81,8 @@ static void expect_violation(struct vmx_outcome o, enum acc a, uint64_t q, uint6
 	report_eq(vmread(VMCS_GUEST_PHYS_ADDR), gpa, "%s: guest-physical address", what);
 	report_eq(vmread(VMCS_GUEST_LINEAR_ADDR), la, "%s: guest-linear address", what);
 	report_eq(vmread(VMCS_GUEST_RIP), a == A_FETCH ? la : (uint64_t)start[a], "%s: GUEST_RIP", what);
+	/* 27.3.3: not during event delivery, RF is saved as 1. */
+	report_eq(vmread(VMCS_GUEST_RFLAGS) & (1ul << 16), 1ul << 16, "%s: saved RFLAGS.RF", what);
 }
 
 static void expect_misconfig(struct vmx_outcome o, uint64_t gpa, const char *what)
@@ -91,6 +93,7 @@ static void expect_misconfig(struct vmx_outcome o, uint64_t gpa, const char *wha
 		    o.exit_reason))
 		return;
 	report_eq(vmread(VMCS_GUEST_PHYS_ADDR), gpa, "%s: guest-physical address", what);
+	report_eq(vmread(VMCS_GUEST_RFLAGS) & (1ul << 16), 1ul << 16, "%s: saved RFLAGS.RF (27.3.3)", what);
 }
 
 /* 29.3.3.1: write without read; execute-only without the capability. */

@@ -51,6 +51,22 @@ static void test_translate_4k(void)
 	CU_ASSERT_EQUAL(r64(PML4) & EPTE_A, 0);         /* A/D off: untouched */
 }
 
+/* 5-level EPT (EPTP bits 5:3 = 4): a PML5 table above the PML4. */
+static void test_5level(void)
+{
+	struct ept_result r;
+	struct xlate_fault f;
+	struct xlate_ctx c = build(0x80000 | 7 | 6 << 3, 0);
+	w64(0x6000, PML4 | 7);
+	c.eptp = 0x6000 | 4ull << 3 | 6;
+	CU_ASSERT_TRUE(xl(&c, 0x5008, EPT_ACC_WRITE, &r, &f));
+	CU_ASSERT_EQUAL(r.hpa, 0x80008);
+	w64(0x6000, PML4 | 7 | 1ull << 7);      /* bit 7 of a PML5E is reserved */
+	ept_cache_flush_all(&cache);
+	CU_ASSERT_FALSE(xl(&c, 0x5008, EPT_ACC_READ, &r, &f));
+	CU_ASSERT_EQUAL(f.kind, XLATE_EPT_MISCONFIG);
+}
+
 static void test_misconfig_list(void)
 {
 	static const struct { uint64_t pte; uint8_t flags; bool bad; } rows[] = {
@@ -153,6 +169,7 @@ void suite_mem_ept(void)
 {
 	CU_pSuite s = CU_add_suite("mem_ept", init, fini);
 	CU_add_test(s, "4 KiB translation", test_translate_4k);
+	CU_add_test(s, "5-level walk", test_5level);
 	CU_add_test(s, "misconfiguration list (29.3.3.1)", test_misconfig_list);
 	CU_add_test(s, "violation qualification (Table 28-7)", test_violation_qual);
 	CU_add_test(s, "A/D flags and the guest-physical mappings cache", test_ad_and_cache);
