@@ -193,7 +193,8 @@ void cpu_mode_changed(struct cpu *c)
 			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr || x.eptp != c->xc.eptp ||
 			      x.ept_flags != c->xc.ept_flags ||
 			      x.pkru != c->xc.pkru || x.a20_masked != c->xc.a20_masked ||
-			      memcmp(x.pdpte, c->xc.pdpte, sizeof(x.pdpte)) != 0;
+			      ((x.pdpte[0] ^ c->xc.pdpte[0]) | (x.pdpte[1] ^ c->xc.pdpte[1]) |
+			       (x.pdpte[2] ^ c->xc.pdpte[2]) | (x.pdpte[3] ^ c->xc.pdpte[3])) != 0;
 	c->xc = x;
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
 	if (paging_changed) {

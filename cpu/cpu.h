@@ -207,7 +207,6 @@ struct cpu {
 	uint8_t tlb_class;      /* TLB array the fast path uses (mem_tlb_class of user, SMAP, AC) */
 	struct xlate_ctx xc;    /* paging context for mem/, kept current by cpu_mode_changed */
 	struct tlb tlb;
-	struct ept_cache ept_cache;     /* guest-physical mappings, tagged by EP4TA (mem/ept.h; SDM vol. 3C 29.4) */
 	struct jump_cache_entry jc[JUMP_CACHE_SIZE];
 
 	struct segment ldtr, tr;
@@ -258,6 +257,9 @@ struct cpu {
 	uint64_t warnings;      /* host-side warnings issued (cpu_warn prints the first CPU_WARN_MAX) */
 	void (*warn)(void *ctx, const char *msg);   /* host-side warning sink */
 	void *warn_ctx;
+	/* Guest-physical mappings, tagged by EP4TA (mem/ept.h; SDM vol. 3C
+	 * 29.4), last: used only in non-root operation with EPT. */
+	struct ept_cache ept_cache;
 };
 
 /* Build a CPU in its power-on state (SDM 9.1.1, Table 9-1). */

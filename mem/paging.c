@@ -22,7 +22,7 @@ struct walk {
 /* A guest paging-structure access through EPT (SDM vol. 3C 29.3.3.2): a
  * data read, or with EPT A/D flags a write ("treated as writes"), for
  * translating w->la (qualification bits 7/8 = 1/0). */
-static bool ept_entry_addr(struct phys_map *pm, struct walk *w, uint64_t *pa)
+static __attribute__((noinline, cold)) bool ept_entry_addr(struct phys_map *pm, struct walk *w, uint64_t *pa)
 {
 	struct ept_access a = { .type = (w->ctx->eptp & (1ull << 6)) ? EPT_ACC_READ | EPT_ACC_WRITE : EPT_ACC_READ,
 				.linear_valid = true, .linear = w->la };
@@ -38,7 +38,8 @@ static bool ept_entry_addr(struct phys_map *pm, struct walk *w, uint64_t *pa)
 /* Read the paging-structure entry at guest-physical *pa; under EPT *pa
  * becomes its host-physical address, and an EPT failure reads as a
  * not-present entry with w->ept_failed set. */
-static uint64_t read_entry(struct phys_map *pm, struct walk *w, uint64_t *pa, bool wide)
+static inline __attribute__((always_inline)) uint64_t read_entry(struct phys_map *pm, struct walk *w, uint64_t *pa,
+								  bool wide)
 {
 	if (__builtin_expect(w->ctx->eptp != 0, 0)) {
 		w->entry_gpa[w->nentries] = *pa;
@@ -283,7 +284,7 @@ static bool set_accessed_dirty(struct phys_map *pm, struct walk *w, bool wide, b
  * permissions (and, with EPT A/D flags, its D flag). user_addr: la is a
  * user-mode address (U/S = 1 all along the walk; every address with
  * CR0.PG = 0), which selects bit 10 over bit 2 for fetches with MBEC. */
-static bool ept_final(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t la, unsigned acc, bool user_addr,
+static __attribute__((noinline)) bool ept_final(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t la, unsigned acc, bool user_addr,
 		      uint16_t gla_bits, struct xlate_result *res, struct xlate_fault *f)
 {
 	struct ept_access a = {

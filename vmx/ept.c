@@ -6,6 +6,7 @@
 #include "cpu/cpu.h"
 #include "cpu/model.h"
 #include "mem/ept.h"
+#include "vmx/ept.h"
 #include "vmx/vmcs.h"
 
 /* The EPTF_* flags from the model's IA32_VMX_EPT_VPID_CAP (A.10) and
@@ -18,17 +19,17 @@ static uint8_t ept_flags(const struct cpu *c, uint32_t proc2)
 			 ((cap & VMX_EPT_ADVANCED_EXIT_INFO) ? EPTF_ADV_INFO : 0));
 }
 
-void vmx_ept_enter(struct cpu *c)
+void vmx_ept_enter(struct cpu *c, const uint8_t *h)
 {
-	uint32_t proc = (uint32_t)vmcs_read(c, VF_PROC_CONTROLS);
-	uint32_t proc2 = (proc & PROC_SECONDARY_CTLS) ? (uint32_t)vmcs_read(c, VF_PROC2_CONTROLS) : 0;
+	uint32_t proc = (uint32_t)vmcs_get(c, h, VF_PROC_CONTROLS);
+	uint32_t proc2 = (proc & PROC_SECONDARY_CTLS) ? (uint32_t)vmcs_get(c, h, VF_PROC2_CONTROLS) : 0;
 	if (!(proc2 & PROC2_EPT)) {
 		vmx_ept_leave(&c->vmx);
 		return;
 	}
 	/* The VM-entry checks (26.2.1.1) made the EPTP valid: walk length 4
 	 * or 5, a supported memory type, A/D only where offered. */
-	c->vmx.eptp = vmcs_read(c, VF_EPT_POINTER);
+	c->vmx.eptp = vmcs_get(c, h, VF_EPT_POINTER);
 	c->vmx.ept_flags = ept_flags(c, proc2);
 }
 

@@ -10,6 +10,7 @@
 #include "cpu/msr.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/misuse.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"

@@ -5,6 +5,7 @@
 #include "cpu/handlers.h"
 #include "cpu/model.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/misuse.h"
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"

@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/insn.h"
 #include "vmx/misuse.h"
 #include "vmx/vmcs.h"

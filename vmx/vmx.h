@@ -425,20 +425,4 @@ bool vmx_intercept_xsaves(struct cpu *c, const struct insn *i, bool restore);
 struct xlate_fault;
 void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked);
 
-/* ---- EPT (vmx/ept.c) ---- */
-/* VM entry, before the guest's paging state is committed (26.3.2.4): EPT
- * on or off for the guest, from "enable EPT", the EPTP, "mode-based
- * execute control for EPT" and IA32_VMX_EPT_VPID_CAP. */
-void vmx_ept_enter(struct cpu *c);
-/* VM exit and VMX abort: the host translates without EPT. */
-static inline void vmx_ept_leave(struct vmx_state *v)
-{
-	v->eptp = 0;
-	v->ept_flags = 0;
-}
-/* INVEPT type 1 (single-context, the descriptor's EPTP) or 2 (all-context):
- * guest-physical mappings of mem/ept.c and combined mappings in the TLB
- * (29.4.3.1). */
-void vmx_ept_invalidate(struct cpu *c, unsigned type, uint64_t eptp);
-
 #endif
