@@ -50,6 +50,14 @@ static void record_exit_info(struct cpu *c, const struct vmx_exit_info *x)
 	/* 27.2.3 (end): every VM exit clears the valid bit of the VM-entry
 	 * interruption-information field. */
 	vmcs_write(c, VF_ENTRY_INTR_INFO, vmcs_read(c, VF_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
+	/* 27.2 (end), A.6: with IA32_VMX_MISC[5] = 1 (every model with
+	 * "unrestricted guest") the exit stores IA32_EFER.LMA into the
+	 * "IA-32e mode guest" VM-entry control, so a guest that entered or
+	 * left IA-32e mode by itself is resumed in the mode it is in. */
+	if (c->model->vmx.misc & VMX_MISC_STORE_LMA) {
+		uint64_t entc = vmcs_read(c, VF_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_GUEST;
+		vmcs_write(c, VF_ENTRY_CONTROLS, entc | (cpu_lma(c) ? ENTRY_IA32E_GUEST : 0));
+	}
 }
 
 /* ---- 27.3 saving guest state ---- */
