@@ -16,8 +16,10 @@ enum { RAX = 0, RCX, RDX, RBX };
 enum acc { A_READ, A_WRITE, A_FETCH };
 static const char *const acc_name[] = { "read", "write", "fetch" };
 
-extern char g_rd[], g_rd_end[], g_wr[], g_wr_end[], g_x[], g_x_end[];
+extern char g_rd[], g_rd_end[], g_wr[], g_wr_end[], g_x[], g_x_end[], g_iret[], g_land[];
 asm(".text\n.code64\n"
+    "g_iret:	iretq\n"
+    "g_land:	vmcall\n"
     "g_rd:	mov (%rbx), %rax\n"
     "g_rd_end:	vmcall\n"
     "g_wr:	movl $0x5a5a5a5a, (%rbx)\n"
@@ -248,6 +250,64 @@ static void test_paging_structures(void)
 	report_eq(vmx_guest_regs[RAX], *(uint64_t *)ept_target, "the read returned the target page's content");
 }
 
+/* Table 28-7 bit 12 (NMI unblocking due to IRET): an EPT violation on
+ * the stack read of an IRET that removed blocking by NMI or virtual-NMI
+ * blocking (25.3) sets it; without blocking it is 0. The frame lies on the
+ * test page, not present in EPT. */
+static void iret_case(const char *what, uint32_t pin, uint32_t block, uint64_t bit12)
+{
+	setup(A_READ, 0, false, false);
+	ept_pt[0] = 0;
+	vmwrite(VMCS_PIN_CONTROLS, (vmread(VMCS_PIN_CONTROLS) & ~(uint64_t)(PIN_NMI_EXITING | PIN_VIRTUAL_NMIS)) | pin);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, block);
+	vmwrite(VMCS_GUEST_RSP, EPT_LA_SUP + 0x800);
+	vmwrite(VMCS_GUEST_RIP, (uint64_t)g_iret);
+	struct vmx_outcome o = enter();
+	if (!entered(o, what) || !report(o.exit_reason == EXIT_REASON_EPT_VIOLATION, "%s: exit 48 (got %u)", what,
+					 o.exit_reason))
+		return;
+	report_eq(vmread(VMCS_EXIT_QUALIFICATION), Q_READ | Q_GLA_VALID | Q_GLA_FINAL | vmx_ept_adv(false, true, false) |
+			  bit12, "%s: qualification, bit 12 = %u", what, bit12 ? 1 : 0);
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	report(gpa >= EPT_ALIAS + 0x800 && gpa < EPT_ALIAS + 0x800 + 40, "%s: guest-physical address %#lx in the frame",
+	       what, gpa);
+	report_eq(vmread(VMCS_GUEST_LINEAR_ADDR), gpa - EPT_ALIAS + EPT_LA_SUP, "%s: guest-linear address", what);
+	report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_iret, "%s: GUEST_RIP = the IRET", what);
+	report_eq(vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID, 0, "%s: not during event delivery", what);
+}
+
+/* An EPT violation while delivering an injected #UD (the frame is pushed
+ * onto the test page): IDT-vectoring information = the #UD (27.2.3),
+ * access = write, RF saved 1 (a fault's frame would hold it, 27.3.3). */
+static void test_event_delivery(void)
+{
+	const char *what = "EPT violation delivering an injected #UD";
+	setup(A_READ, 0, false, false);
+	ept_pt[0] = (uint64_t)ept_target | EPT_R | EPT_WB;
+	vmwrite(VMCS_GUEST_RSP, EPT_LA_SUP + 0x800);
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT | 6);
+	struct vmx_outcome o = enter();
+	if (!entered(o, what) || !report(o.exit_reason == EXIT_REASON_EPT_VIOLATION, "%s: exit 48 (got %u)", what,
+					 o.exit_reason))
+		return;
+	report_eq(vmread(VMCS_EXIT_QUALIFICATION), Q_WRITE | Q_PERM(EPT_R) | Q_GLA_VALID | Q_GLA_FINAL |
+			  vmx_ept_adv(false, true, false), "%s: qualification", what);
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	report(gpa >= EPT_ALIAS + 0x800 - 40 && gpa < EPT_ALIAS + 0x800, "%s: guest-physical address %#lx in the frame",
+	       what, gpa);
+	report_eq(vmread(VMCS_IDT_VECTORING_INFO), INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT | 6,
+		  "%s: IDT-vectoring information", what);
+	report_eq(vmread(VMCS_GUEST_RFLAGS) & (1ul << 16), 1ul << 16, "%s: saved RF", what);
+}
+
+static void test_iret_nmi_unblocking(void)
+{
+	iret_case("IRET with blocking by NMI", 0, INTR_BLOCK_NMI, 1ull << 12);
+	iret_case("IRET without NMI blocking", 0, 0, 0);
+	if (vmx_allowed1(VMX_CTL_PIN) & PIN_VIRTUAL_NMIS)
+		iret_case("IRET with virtual-NMI blocking", PIN_NMI_EXITING | PIN_VIRTUAL_NMIS, INTR_BLOCK_NMI, 1ull << 12);
+}
+
 void kmain(uint32_t magic, uint32_t mbinfo)
 {
 	(void)magic;
@@ -258,6 +318,8 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 		test_leaf_misconfig();
 		test_nonleaf();
 		test_paging_structures();
+		test_iret_nmi_unblocking();
+		test_event_delivery();
 	}
 	report_summary();
 }
