@@ -339,6 +339,7 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	c->vmx.vectoring.info = 0;
 	c->vmx.iret_unblocked_nmi = false;
 	vmx_pending_exit(c, !failure);  /* 27.3.4 the preemption timer's value (vmx/pending.c) */
+	vmx_apicv_exit(c);              /* the APIC-access page hook (vmx/apicv.c) */
 	c->monitor_armed = false;       /* 27.5.6: VM exits clear address-range monitoring */
 	record_exit_info(c, x);
 	if (!failure) {
