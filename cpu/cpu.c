@@ -75,6 +75,7 @@ void cpu_reset(struct cpu *c)
 	c->rng_state = rng;
 	cpu_msr_reset(c);
 	vmx_reset(c);
+	ept_cache_flush_all(&c->ept_cache);     /* power-up and reset invalidate every mapping (SDM vol. 3C 29.4.3.1) */
 	cpu_fpu_reset(c);
 	cpu_mode_changed(c);
 }
@@ -180,6 +181,7 @@ void cpu_mode_changed(struct cpu *c)
 		.features = xlate_features(c),
 		.pdpte = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] },
 		.a20_masked = c->a20_masked && !c->vmx.on,   /* VMXON disables A20M (SDM vol. 3C 23.7) */
+		.eptp = c->vmx.eptp, .ept_flags = c->vmx.ept_flags, .ept = &c->ept_cache,      /* vmx/ept.c */
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;
@@ -189,9 +191,11 @@ void cpu_mode_changed(struct cpu *c)
 	c->code64 = (c->efer & EFER_LMA) && (c->seg[SEG_CS].ar & AR_L);
 	c->user = c->cpl == 3;
 	bool paging_changed = x.cr0 != c->xc.cr0 || x.cr3 != c->xc.cr3 || x.cr4 != c->xc.cr4 ||
-			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr ||
+			      x.efer != c->xc.efer || x.maxphyaddr != c->xc.maxphyaddr || x.eptp != c->xc.eptp ||
+			      x.ept_flags != c->xc.ept_flags ||
 			      x.pkru != c->xc.pkru || x.a20_masked != c->xc.a20_masked ||
-			      memcmp(x.pdpte, c->xc.pdpte, sizeof(x.pdpte)) != 0;
+			      ((x.pdpte[0] ^ c->xc.pdpte[0]) | (x.pdpte[1] ^ c->xc.pdpte[1]) |
+			       (x.pdpte[2] ^ c->xc.pdpte[2]) | (x.pdpte[3] ^ c->xc.pdpte[3])) != 0;
 	c->xc = x;
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
 	if (paging_changed) {

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mem/ept.h"
 #include "mem/paging.h"
 #include "mem/phys.h"
 #include "mem/pio.h"
@@ -258,6 +259,9 @@ struct cpu {
 	uint64_t warnings;      /* host-side warnings issued (cpu_warn prints the first CPU_WARN_MAX) */
 	void (*warn)(void *ctx, const char *msg);   /* host-side warning sink */
 	void *warn_ctx;
+	/* Guest-physical mappings, tagged by EP4TA (mem/ept.h; SDM vol. 3C
+	 * 29.4), last: used only in non-root operation with EPT. */
+	struct ept_cache ept_cache;
 };
 
 /* Build a CPU in its power-on state (SDM 9.1.1, Table 9-1). */

@@ -53,7 +53,21 @@ static bool pae_paging(const struct cpu *c, uint64_t cr0, uint64_t cr4)
  * bit. */
 static bool load_pdptes(struct cpu *c, uint64_t cr3, uint64_t out[4])
 {
-	return paging_load_pdptes(c->phys, cr3, c->model->phys_addr_bits, out);
+	struct xlate_fault f;
+	if (__builtin_expect(!c->xc.eptp, 1))
+		return paging_load_pdptes(c->phys, cr3, c->model->phys_addr_bits, out);
+	/* Non-root with EPT: CR3 is guest-physical; the read goes through EPT
+	 * and may be an EPT violation or misconfiguration (SDM vol. 3C
+	 * 29.3.3.2), which the MOV to CR reports instead of #GP. */
+	switch (paging_load_pdptes_ctx(c->phys, &c->xc, cr3, out, &f)) {
+	case PDPTE_OK:
+		return true;
+	case PDPTE_EPT_FAULT:
+		cpu_page_fault(c, &f);
+		return false;
+	default:
+		return false;
+	}
 }
 
 /* Commit new control-register values whose TLB effects the caller already
@@ -211,7 +225,9 @@ enum exec_status op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 		}
 		break;
 	}
-	return ok ? EXEC_OK : cpu_gp0(c);
+	if (ok)
+		return EXEC_OK;
+	return c->exc.vmexit ? EXEC_FAULT : cpu_gp0(c);  /* an EPT-induced exit loading PDPTEs (load_pdptes) */
 }
 
 enum exec_status op_clts(struct cpu *c, const struct insn *i)

@@ -2,18 +2,51 @@
  * rights (4.6), #PF error codes (4.7) and accessed/dirty flags (4.8). */
 #include "mem/paging.h"
 
+#include "mem/ept.h"
+
 struct walk {
 	const struct xlate_ctx *ctx;
 	uint64_t rsvd_phys;     /* reserved physical-address bits of an entry */
 	bool all_w, all_u, any_nx;
-	uint64_t entry_pa[5];   /* entries used, for the A bits */
+	uint64_t entry_pa[5];   /* entries used, for the A bits (host-physical under EPT) */
+	uint64_t entry_gpa[5];  /* the same, guest-physical (= entry_pa without EPT) */
 	int nentries;
 	uint32_t err;           /* PFEC_RSVD when a reserved bit was set */
+	/* Under EPT: the linear address being translated, and where an EPT
+	 * violation or misconfiguration of a paging-structure access goes. */
+	uint64_t la;
+	struct xlate_fault *fault;
+	bool ept_failed;
 };
 
-static uint64_t read_entry(struct phys_map *pm, uint64_t pa, bool wide)
+/* A guest paging-structure access through EPT (SDM vol. 3C 29.3.3.2): a
+ * data read, or with EPT A/D flags a write ("treated as writes"), for
+ * translating w->la (qualification bits 7/8 = 1/0). */
+static __attribute__((noinline, cold)) bool ept_entry_addr(struct phys_map *pm, struct walk *w, uint64_t *pa)
 {
-	return wide ? phys_read(pm, pa, 8) : phys_read(pm, pa, 4);
+	struct ept_access a = { .type = (w->ctx->eptp & (1ull << 6)) ? EPT_ACC_READ | EPT_ACC_WRITE : EPT_ACC_READ,
+				.linear_valid = true, .linear = w->la };
+	struct ept_result r;
+	if (!ept_translate(pm, w->ctx, *pa, &a, &r, w->fault)) {
+		w->ept_failed = true;
+		return false;
+	}
+	*pa = r.hpa;
+	return true;
+}
+
+/* Read the paging-structure entry at guest-physical *pa; under EPT *pa
+ * becomes its host-physical address, and an EPT failure reads as a
+ * not-present entry with w->ept_failed set. */
+static inline __attribute__((always_inline)) uint64_t read_entry(struct phys_map *pm, struct walk *w, uint64_t *pa,
+								  bool wide)
+{
+	if (__builtin_expect(w->ctx->eptp != 0, 0)) {
+		w->entry_gpa[w->nentries] = *pa;
+		if (!ept_entry_addr(pm, w, pa))
+			return 0;
+	}
+	return wide ? phys_read(pm, *pa, 8) : phys_read(pm, *pa, 4);
 }
 
 /* Record one entry on the walk; false when not present or reserved bits set. */
@@ -61,7 +94,7 @@ static uint64_t walk_long(struct phys_map *pm, struct walk *w, uint64_t la, uint
 	for (int level = top; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
-		uint64_t e = read_entry(pm, pa, true);
+		uint64_t e = read_entry(pm, w, &pa, true);
 		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
@@ -79,17 +112,23 @@ static uint64_t pdpte_rsvd(unsigned maxphyaddr)
 	return ~((1ull << maxphyaddr) - 1) | 0x1e6ull;
 }
 
-bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, uint64_t out[4])
+/* The four PDPTEs of the 32-byte table at physical address table. */
+static bool load_pdptes_at(struct phys_map *pm, uint64_t table, unsigned maxphyaddr, uint64_t out[4])
 {
 	uint64_t e[4];
 	for (unsigned k = 0; k < 4; k++) {
-		e[k] = phys_read(pm, (cr3 & 0xffffffe0ull) + 8 * k, 8);
+		e[k] = phys_read(pm, table + 8 * k, 8);
 		if ((e[k] & PTE_P) && (e[k] & pdpte_rsvd(maxphyaddr)))
 			return false;
 	}
 	for (unsigned k = 0; k < 4; k++)
 		out[k] = e[k];
 	return true;
+}
+
+bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, uint64_t out[4])
+{
+	return load_pdptes_at(pm, cr3 & 0xffffffe0ull, maxphyaddr, out);
 }
 
 /* PAE paging (4.4): the PDPTEs come from the PDPTE registers, loaded and
@@ -104,7 +143,7 @@ static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint6
 	for (int level = 2; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
-		uint64_t e = read_entry(pm, pa, true);
+		uint64_t e = read_entry(pm, w, &pa, true);
 		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (e & PTE_PS)) {
@@ -129,7 +168,7 @@ static uint64_t pse_rsvd(const struct xlate_ctx *ctx)
 static uint64_t walk_32bit(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size, uint64_t *base)
 {
 	uint64_t pde_pa = (w->ctx->cr3 & 0xfffff000ull) + ((la >> 22) & 1023) * 4;
-	uint64_t pde = read_entry(pm, pde_pa, false);
+	uint64_t pde = read_entry(pm, w, &pde_pa, false);
 	if ((pde & PTE_PS) && (w->ctx->cr4 & CR4_PSE)) {
 		if (!use_entry(w, pde_pa, pde, pse_rsvd(w->ctx)))
 			return 0;
@@ -141,7 +180,7 @@ static uint64_t walk_32bit(struct phys_map *pm, struct walk *w, uint64_t la, uin
 	if (!use_entry(w, pde_pa, pde, 0))
 		return 0;
 	uint64_t pte_pa = (pde & 0xfffff000ull) + ((la >> 12) & 1023) * 4;
-	uint64_t pte = read_entry(pm, pte_pa, false);
+	uint64_t pte = read_entry(pm, w, &pte_pa, false);
 	if (!use_entry(w, pte_pa, pte, 0))
 		return 0;
 	*size = 4096;
@@ -212,30 +251,82 @@ static uint32_t fault_code(const struct walk *w, unsigned acc, bool present, uin
 	return err;
 }
 
-static void set_accessed_dirty(struct phys_map *pm, const struct walk *w, bool wide, bool write)
+/* Set the A flags of the walk and the leaf's D flag for a write (4.8).
+ * Under EPT without EPT A/D flags such an update is a data write to the
+ * entry's guest-physical address and needs EPT write permission (SDM vol.
+ * 3C 29.3.3.2); with them the walk's accesses already were writes. False:
+ * *w->fault holds the EPT violation. */
+static bool set_accessed_dirty(struct phys_map *pm, struct walk *w, bool wide, bool write)
 {
+	const struct xlate_ctx *ctx = w->ctx;
 	for (int k = 0; k < w->nentries; k++) {
-		uint64_t e = read_entry(pm, w->entry_pa[k], wide);
+		uint64_t e = phys_read(pm, w->entry_pa[k], wide ? 8 : 4);
 		uint64_t ne = e | PTE_A;
 		if (k == w->nentries - 1 && write)
 			ne |= PTE_D;
-		if (ne != e)
-			phys_write(pm, w->entry_pa[k], ne, wide ? 8 : 4);
+		if (ne == e)
+			continue;
+		if (__builtin_expect(ctx->eptp != 0, 0) && !(ctx->eptp & (1ull << 6))) {
+			struct ept_access a = { .type = EPT_ACC_WRITE, .linear_valid = true, .linear = w->la };
+			struct ept_result r;
+			if (!ept_translate(pm, ctx, w->entry_gpa[k], &a, &r, w->fault))
+				return false;
+		}
+		phys_write(pm, w->entry_pa[k], ne, wide ? 8 : 4);
 	}
+	return true;
+}
+
+/* The final access under EPT (29.3.3.2): the guest-physical address in
+ * res->pa goes through EPT as a read, write or fetch of the translation of
+ * la (qualification bits 7/8 = 1/1; bits 9-11 from gla_bits); res->pa
+ * becomes host-physical and what the TLB may cache includes EPT's
+ * permissions (and, with EPT A/D flags, its D flag). user_addr: la is a
+ * user-mode address (U/S = 1 all along the walk; every address with
+ * CR0.PG = 0), which selects bit 10 over bit 2 for fetches with MBEC. */
+static __attribute__((noinline)) bool ept_final(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t la, unsigned acc, bool user_addr,
+		      uint16_t gla_bits, struct xlate_result *res, struct xlate_fault *f)
+{
+	struct ept_access a = {
+		.type = (acc & ACC_EXEC) ? EPT_ACC_FETCH : (acc & ACC_WRITE) ? EPT_ACC_WRITE : EPT_ACC_READ,
+		.user_addr = user_addr, .linear_valid = true, .final = true, .gla_bits = gla_bits, .linear = la,
+	};
+	struct ept_result r;
+	if (!ept_translate(pm, ctx, res->pa, &a, &r, f))
+		return false;
+	bool ux = (ctx->ept_flags & EPTF_MBEC) && user_addr;
+	res->gpa = res->pa;
+	res->pa = r.hpa;
+	res->writable = res->writable && (r.perm & EPTE_W);
+	res->exec_ok = res->exec_ok && (r.perm & (ux ? EPT_PERM_UX : EPTE_X));
+	res->dirty = res->dirty && r.dirty;
+	return true;
+}
+
+/* Advanced information for an EPT violation on the final access (Table
+ * 28-7 bits 9-11): user-mode address, read/write, execute-disable. */
+static uint16_t gla_info(const struct walk *w)
+{
+	return (uint16_t)((w->all_u ? EPT_QUAL_GLA_USER : 0) | (w->all_w ? EPT_QUAL_GLA_RW : 0) |
+			 (w->any_nx ? EPT_QUAL_GLA_XD : 0));
 }
 
 bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t la, unsigned acc,
 		      struct xlate_result *res, struct xlate_fault *fault)
 {
-	struct walk w = { .ctx = ctx, .all_w = true, .all_u = true };
+	struct walk w = { .ctx = ctx, .all_w = true, .all_u = true, .la = la, .fault = fault };
 	uint64_t size = 0, leaf, base = 0;
 	bool wide = true;
 
 	if (!(ctx->cr0 & CR0_PG)) {
-		*res = (struct xlate_result){ .pa = la, .page_size = PAGE_SIZE, .writable = true,
+		*res = (struct xlate_result){ .pa = la, .gpa = la, .page_size = PAGE_SIZE, .writable = true,
 					      .user_ok = true, .exec_ok = true, .dirty = true, .pkey = 0xff };
 		if (ctx->a20_masked)
 			res->pa &= ~(1ull << 20);       /* the PC's A20 gate (the i8042 or port 92H) */
+		/* Without paging every linear address is a user-mode, read/write,
+		 * executable one (Table 28-7 bits 9-11). */
+		if (__builtin_expect(ctx->eptp != 0, 0))
+			return ept_final(pm, ctx, la, acc, true, EPT_QUAL_GLA_USER | EPT_QUAL_GLA_RW, res, fault);
 		return true;
 	}
 	w.rsvd_phys = ctx->maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << ctx->maxphyaddr) - 1)) : 0;
@@ -248,6 +339,8 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 		leaf = walk_32bit(pm, &w, la, &size, &base);
 	}
 	if (!leaf) {
+		if (w.ept_failed)
+			return false;   /* an EPT violation or misconfiguration on a paging-structure access */
 		fault->error_code = fault_code(&w, acc, (w.err & PFEC_RSVD) != 0, 0xff);
 		fault->kind = XLATE_PF;
 		fault->linear = la;
@@ -262,15 +355,34 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 	}
 	if (wide)
 		base = leaf & 0x000ffffffffff000ull & ~(size - 1);
-	set_accessed_dirty(pm, &w, wide, (acc & ACC_WRITE) != 0);
 	res->pa = (base & ~(size - 1)) | (la & (size - 1));
+	res->gpa = res->pa;
 	res->page_size = size;
 	if (ctx->a20_masked) {
 		res->pa &= ~(1ull << 20);
 		res->page_size = PAGE_SIZE;
 	}
 	res->dirty = (leaf & PTE_D) || (acc & ACC_WRITE);
+	if (__builtin_expect(ctx->eptp != 0, 0) && !ept_final(pm, ctx, la, acc, w.all_u, gla_info(&w), res, fault))
+		return false;
+	if (!set_accessed_dirty(pm, &w, wide, (acc & ACC_WRITE) != 0))
+		return false;
 	res->global = (leaf & PTE_G) != 0;
 	res->pkey = pkey;
 	return true;
+}
+
+enum pdpte_load paging_load_pdptes_ctx(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t cr3,
+				       uint64_t out[4], struct xlate_fault *f)
+{
+	uint64_t table = cr3 & 0xffffffe0ull;
+	if (ctx->eptp) {
+		/* 29.3.3.2: treated as reads even with EPT A/D flags; no linear address. */
+		struct ept_access a = { .type = EPT_ACC_READ };
+		struct ept_result r;
+		if (!ept_translate(pm, ctx, table, &a, &r, f))
+			return PDPTE_EPT_FAULT;
+		table = r.hpa;
+	}
+	return load_pdptes_at(pm, table, ctx->maxphyaddr, out) ? PDPTE_OK : PDPTE_RESERVED;
 }

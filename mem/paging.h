@@ -85,8 +85,27 @@ enum {
 	XF_PSE36 = 1 << 1,      /* 4 MiB pages of 32-bit paging reach above 4 GiB */
 };
 
+/* What EPT in VMX non-root operation offers (SDM vol. 3C 29.3; the
+ * "mode-based execute control" secondary control and IA32_VMX_EPT_VPID_CAP
+ * bits, Appendix A.10). */
+enum {
+	EPTF_MBEC = 1 << 0,             /* mode-based execute control for EPT is 1 */
+	EPTF_EXEC_ONLY = 1 << 1,        /* execute-only translations (cap bit 0) */
+	EPTF_2M = 1 << 2,               /* bit 7 of an EPT PDE may be 1 (cap bit 16) */
+	EPTF_1G = 1 << 3,               /* bit 7 of an EPT PDPTE may be 1 (cap bit 17) */
+	EPTF_ADV_INFO = 1 << 4,         /* advanced VM-exit information for EPT violations (cap bit 22) */
+};
+
+struct ept_cache;
+
 struct xlate_ctx {
 	uint64_t cr0, cr3, cr4, efer;
+	/* EPT (mem/ept.h): the EPTP in VMX non-root operation with "enable
+	 * EPT" = 1, else 0; then CR3 and every paging-structure address are
+	 * guest-physical. Walk length is EPTP bits 5:3 + 1, A/D flags bit 6. */
+	uint64_t eptp;
+	uint8_t ept_flags;      /* EPTF_* */
+	struct ept_cache *ept;  /* the processor's guest-physical mappings cache */
 	uint64_t rflags_ac;     /* EFLAGS.AC, for SMAP */
 	uint64_t pdpte[4];      /* PAE paging: the PDPTE registers (4.4.1) */
 	uint32_t pkru;          /* protection-key rights (4.6.2) */
@@ -121,7 +140,8 @@ struct xlate_fault {
 /* A successful walk: the physical address and what the final translation
  * allows, so a TLB can cache it. */
 struct xlate_result {
-	uint64_t pa;
+	uint64_t pa;            /* physical address (host-physical under EPT) */
+	uint64_t gpa;           /* guest-physical address under EPT, else = pa */
 	uint64_t page_size;     /* 4 KiB, 2/4 MiB or 1 GiB */
 	bool writable;          /* for this access's privilege (U/S, WP folded in) */
 	bool user_ok;           /* U/S allowed user accesses */
@@ -142,6 +162,15 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
  * (4.4.1): false, with out[] untouched, when a present PDPTE sets a
  * reserved bit (the MOV to CR that loads them is then #GP(0)). */
 bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, uint64_t out[4]);
+
+/* The same for a MOV to CR in VMX non-root operation with EPT (ctx->eptp
+ * != 0): CR3 is guest-physical and the 32-byte table is read through EPT
+ * as a data read with no guest-linear address (SDM vol. 3C 29.3.3.2,
+ * Table 28-7 bit 7 = 0). PDPTE_EPT_FAULT: *f holds the EPT violation or
+ * misconfiguration. Without EPT it is paging_load_pdptes. */
+enum pdpte_load { PDPTE_OK, PDPTE_RESERVED, PDPTE_EPT_FAULT };
+enum pdpte_load paging_load_pdptes_ctx(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t cr3,
+				       uint64_t out[4], struct xlate_fault *f);
 
 /* True when linear is canonical for 4-level paging (bits 63:47 equal). */
 static inline bool is_canonical48(uint64_t la)

@@ -9,6 +9,7 @@
 #include "cpu/msr.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/trace.h"
 
 /* 26.3.2.1: control registers, DR7 and IA32_DEBUGCTL ("load debug
@@ -93,6 +94,7 @@ bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
 	c->gpr[R_SP] = vmcs_get(c, h, VF_GUEST_RSP);
 	c->rip = c->next_rip = vmcs_get(c, h, VF_GUEST_RIP);
 	cpu_set_rflags(c, vmcs_get(c, h, VF_GUEST_RFLAGS));
+	vmx_ept_enter(c, h);       /* guest CR3 and paging structures are guest-physical (vmx/ept.c) */
 	if (!load_guest_pdptes(c, h)) {
 		*fail = (struct vmx_exit_info){ .reason = EXIT_REASON_INVALID_GUEST_STATE | EXIT_REASON_ENTRY_FAILURE,
 						.qual = 2 };

@@ -10,6 +10,7 @@
 #include "cpu/msr.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/misuse.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
@@ -322,6 +323,7 @@ void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 		 vmx_abort_text(a), (unsigned long long)c->vmx.vmcs_ptr);
 	vmx_tracef(c, "VMX abort %d: %s", (int)a, vmx_abort_text(a));
 	c->vmx.nonroot = false;
+	vmx_ept_leave(&c->vmx);
 	c->vmx.abort = (uint32_t)a;
 	c->shutdown = true;
 	cpu_end_block(c);
@@ -349,6 +351,7 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 			return vmx_abort(c, VMX_ABORT_SAVE_GUEST_MSRS);
 	}
 	c->vmx.nonroot = false;
+	vmx_ept_leave(&c->vmx);         /* the host translates without EPT (cpu_mode_changed in load_host_state) */
 	if (!load_host_state(c))
 		return vmx_abort(c, VMX_ABORT_HOST_PDPTE);
 	if (!load_host_msrs(c))

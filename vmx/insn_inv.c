@@ -5,6 +5,7 @@
 #include "cpu/handlers.h"
 #include "cpu/model.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/misuse.h"
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"
@@ -84,7 +85,7 @@ enum exec_status op_invept_Gy_Mdq(struct cpu *c, const struct insn *i)
 		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
-	tlb_flush_all(&c->tlb);
+	vmx_ept_invalidate(c, (unsigned)type, desc);    /* vmx/ept.c */
 	vmx_succeed(c);
 	return EXEC_OK;
 }

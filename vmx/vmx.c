@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/insn.h"
 #include "vmx/misuse.h"
 #include "vmx/vmcs.h"
@@ -15,6 +16,7 @@ void vmx_reset(struct cpu *c)
 {
 	c->vmx.on = false;
 	c->vmx.nonroot = false;
+	vmx_ept_leave(&c->vmx);
 	c->vmx.vmxon_ptr = 0;
 	c->vmx.vmcs_ptr = VMCS_PTR_NONE;
 	c->vmx.nactive = 0;

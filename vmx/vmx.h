@@ -186,6 +186,12 @@ struct vmx_state {
 	void *trace_ctx;
 	struct vmx_boundary bnd;        /* vmx/pending.c */
 	struct vmx_apicv apicv;         /* vmx/apicv.c */
+	/* EPT in non-root operation (vmx/ept.c): the EPTP of the VM entry with
+	 * "enable EPT" = 1, else 0, and the EPTF_* flags (mem/paging.h) the
+	 * walk needs; cpu_mode_changed copies them into the translation
+	 * context. Set by VM entry, cleared by VM exit. */
+	uint64_t eptp;
+	uint8_t ept_flags;
 };
 
 /* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
