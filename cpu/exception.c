@@ -448,13 +448,16 @@ static struct vmx_vectoring take_vectoring(struct cpu *c)
 }
 
 /* Non-root: the exception bitmap decides before any delivery (SDM vol. 3C
- * 25.2); a #DB it lets through is committed to DR6 now (27.1). */
-static bool nonroot_exit(struct cpu *c, const struct pending_exc *e, const struct vmx_vectoring *prev,
-			 bool iret_unblocked)
+ * 25.2); a #DB it lets through is committed to DR6 now (27.1). A failed
+ * translation exits, unless it is an EPT violation that VMX converts to a
+ * virtualization exception (25.5.6): *e becomes that #VE, which the
+ * exception bitmap decides like any other. */
+static bool nonroot_exit(struct cpu *c, struct pending_exc *e, const struct vmx_vectoring *prev, bool iret_unblocked)
 {
 	if (e->vmexit) {        /* a translation that failed in VMX terms (EPT violation, ...) */
-		vmx_xlate_exit(c, &e->xf, prev, iret_unblocked);
-		return true;
+		if (vmx_xlate_exit(c, &e->xf, prev, iret_unblocked))
+			return true;
+		*e = (struct pending_exc){ .vector = VEC_VE };  /* vol. 3A "Interrupt 20": a fault, no error code */
 	}
 	if (vmx_exception_exit(c, e, prev, cpu_fault_class(e->vector), iret_unblocked))
 		return true;
@@ -471,7 +474,7 @@ static bool triple_fault(struct cpu *c, const struct pending_exc *next, const st
 	c->delivering = 0;
 	if (__builtin_expect(c->vmx.nonroot, 0)) {
 		if (next->vmexit)
-			vmx_xlate_exit(c, &next->xf, df, false);
+			vmx_xlate_exit(c, &next->xf, df, false);        /* during delivery: never a #VE (25.5.6.1) */
 		else if (!vmx_exception_exit(c, next, df, cpu_fault_class(next->vector), false))
 			vmx_triple_fault_exit(c);
 		return true;

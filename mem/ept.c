@@ -5,10 +5,12 @@
  * with the Table 28-7 exit qualification (29.3.3.2), accessed and dirty
  * flags (29.3.5), and the guest-physical mappings cache (29.4).
  *
- * Seams for later work: ept_violation() is the one place a violation is
- * made (a #VE, 26.5.7, would divert there); set_ad() is the one place the
- * walk sets an EPT dirty flag (page-modification logging, 29.3.6, logs
- * there). */
+ * ept_violation() is the one place a violation is made: it records the
+ * "suppress #VE" bit vmx/ needs to decide between a VM exit and a
+ * virtualization exception (25.5.6.1). set_ad() is the one place the walk
+ * sets EPT accessed and dirty flags: with "enable PML" it checks the PML
+ * index first (log-full event) and logs each dirty flag it sets (28.2.5
+ * "Page-Modification Logging"; 29.3.6 in later editions). */
 #include "mem/ept.h"
 
 #define EPT_ADDR_MASK 0x000ffffffffff000ull     /* bits 51:12 */
@@ -84,10 +86,12 @@ static bool allowed(const struct xlate_ctx *ctx, uint8_t perm, const struct ept_
 /* The EPT violation for access a (Table 28-7): bits 2:0 the access, 6:3
  * the permissions (bit 6 only with MBEC, else 0), 7/8 linear valid /
  * final translation, 9-11 the advanced information for a final
- * translation where the processor offers it. vmx/ adds bit 12. A #VE
- * (EPT-violation #VE) would be decided where this fault is taken. */
+ * translation where the processor offers it. vmx/ adds bit 12. e is the
+ * entry whose bit 63 decides convertibility (25.5.6.1): the not-present
+ * one, or the one that maps the page; vmx/ decides whether it is a #VE
+ * (vmx_xlate_exit). */
 static bool ept_violation(const struct xlate_ctx *ctx, uint64_t gpa, const struct ept_access *a, uint8_t perm,
-			  struct xlate_fault *f)
+			  uint64_t e, struct xlate_fault *f)
 {
 	uint64_t q = a->type;
 	uint8_t shown = (ctx->ept_flags & EPTF_MBEC) ? perm : (perm & 7);
@@ -101,7 +105,8 @@ static bool ept_violation(const struct xlate_ctx *ctx, uint64_t gpa, const struc
 		}
 	}
 	*f = (struct xlate_fault){ .kind = XLATE_EPT_VIOLATION, .qual = q, .gpa = gpa,
-				   .linear = a->linear, .linear_valid = a->linear_valid };
+				   .linear = a->linear, .linear_valid = a->linear_valid,
+				   .ve_suppress = (e & EPTE_SVE) != 0 };
 	return false;
 }
 
@@ -112,16 +117,39 @@ static bool ept_misconfig(uint64_t gpa, struct xlate_fault *f)
 }
 
 /* 29.3.5: A in every entry used, D in the leaf for a write (a guest
- * paging-structure access counts as one with A/D on). The place where a
- * page-modification log entry would be made when D goes 0 -> 1. */
-static void set_ad(struct phys_map *pm, const uint64_t *entry_pa, int n, bool write)
+ * paging-structure access counts as one with A/D on). With "enable PML"
+ * (28.2.5): when a flag must be set, a PML index outside 0-511 is a
+ * page-modification log-full event: no flag is set and the access does
+ * not happen (false, *f = XLATE_PML_FULL). Otherwise the flags are set
+ * and, when the leaf's D went from 0 to 1, the 4-KiB-aligned gpa is
+ * written at PML address + 8 * index and the index is decremented (from
+ * 0 it becomes FFFFH). */
+static bool set_ad(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa, const uint64_t *entry_pa, int n,
+		   bool write, struct xlate_fault *f)
 {
+	uint64_t old[5], upd[5];
+	bool change = false;
 	for (int k = 0; k < n; k++) {
-		uint64_t e = phys_read(pm, entry_pa[k], 8);
-		uint64_t ne = e | EPTE_A | (k == n - 1 && write ? EPTE_D : 0);
-		if (ne != e)
-			phys_write(pm, entry_pa[k], ne, 8);
+		old[k] = phys_read(pm, entry_pa[k], 8);
+		upd[k] = old[k] | EPTE_A | (k == n - 1 && write ? EPTE_D : 0);
+		change |= upd[k] != old[k];
 	}
+	if (!change)
+		return true;
+	bool pml = (ctx->ept_flags & EPTF_PML) != 0;
+	uint64_t index = pml ? phys_read(pm, ctx->pml_index_pa, 2) : 0;
+	if (pml && index > 511) {
+		*f = (struct xlate_fault){ .kind = XLATE_PML_FULL, .gpa = gpa };
+		return false;
+	}
+	for (int k = 0; k < n; k++)
+		if (upd[k] != old[k])
+			phys_write(pm, entry_pa[k], upd[k], 8);
+	if (pml && !(old[n - 1] & EPTE_D) && (upd[n - 1] & EPTE_D)) {
+		phys_write(pm, ctx->pml_addr + 8 * index, gpa & ~0xfffull, 8);
+		phys_write_unwatched(pm, ctx->pml_index_pa, (index - 1) & 0xffff, 2);
+	}
+	return true;
 }
 
 /* The walk itself (29.3.2 "EPT translation mechanism"). */
@@ -137,7 +165,7 @@ static bool walk(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa,
 		uint64_t pa = table + ((gpa >> shift) & 511) * 8;
 		uint64_t e = phys_read(pm, pa, 8);
 		if (!present(ctx, e))
-			return ept_violation(ctx, gpa, a, 0, f);
+			return ept_violation(ctx, gpa, a, 0, e, f);
 		bool leaf = level == 1 || (level <= 3 && (e & EPTE_LARGE));
 		if (misconfigured(ctx, level, e, leaf))
 			return ept_misconfig(gpa, f);
@@ -153,14 +181,14 @@ static bool walk(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa,
 				.dirty = !(ctx->eptp & EPTP_AD_ON) || (e & EPTE_D) || (a->type & EPT_ACC_WRITE),
 			};
 			if (!allowed(ctx, perm, a))
-				return ept_violation(ctx, gpa, a, perm, f);
+				return ept_violation(ctx, gpa, a, perm, e, f);
 			if (ctx->eptp & EPTP_AD_ON)
-				set_ad(pm, entry_pa, n, (a->type & EPT_ACC_WRITE) != 0);
+				return set_ad(pm, ctx, gpa, entry_pa, n, (a->type & EPT_ACC_WRITE) != 0, f);
 			return true;
 		}
 		table = e & EPT_ADDR_MASK;
 	}
-	return ept_violation(ctx, gpa, a, 0, f);        /* not reached: level 1 is a leaf */
+	return ept_violation(ctx, gpa, a, 0, 0, f);     /* not reached: level 1 is a leaf */
 }
 
 static struct ept_cache_entry *slot(struct ept_cache *c, uint64_t gpa)

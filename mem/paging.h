@@ -94,6 +94,7 @@ enum {
 	EPTF_2M = 1 << 2,               /* bit 7 of an EPT PDE may be 1 (cap bit 16) */
 	EPTF_1G = 1 << 3,               /* bit 7 of an EPT PDPTE may be 1 (cap bit 17) */
 	EPTF_ADV_INFO = 1 << 4,         /* advanced VM-exit information for EPT violations (cap bit 22) */
+	EPTF_PML = 1 << 5,              /* "enable PML": xlate_ctx.pml_addr/pml_index_pa are valid (28.2.5) */
 };
 
 struct ept_cache;
@@ -106,6 +107,11 @@ struct xlate_ctx {
 	uint64_t eptp;
 	uint8_t ept_flags;      /* EPTF_* */
 	struct ept_cache *ept;  /* the processor's guest-physical mappings cache */
+	/* Page-modification logging (EPTF_PML, SDM vol. 3C 28.2.5, "Page-Modification Logging"): the
+	 * physical address of the 4-KiB log (PML address field) and of the
+	 * 16-bit PML index (its slot in the current VMCS region, which is
+	 * memory: mem/ept.c reads, checks and decrements it there). */
+	uint64_t pml_addr, pml_index_pa;
 	uint64_t rflags_ac;     /* EFLAGS.AC, for SMAP */
 	uint64_t pdpte[4];      /* PAE paging: the PDPTE registers (4.4.1) */
 	uint32_t pkru;          /* protection-key rights (4.6.2) */
@@ -123,6 +129,7 @@ enum xlate_kind {
 	XLATE_EPT_VIOLATION,    /* SDM vol. 3C 28.3.3.2: qual (Table 28-7), gpa, linear if linear_valid */
 	XLATE_EPT_MISCONFIG,    /* 28.3.3.1: gpa */
 	XLATE_APIC_ACCESS,      /* 30.4: qual (Table 28-6) */
+	XLATE_PML_FULL,         /* 28.2.5: page-modification log-full event; gpa of the access (not reported) */
 };
 
 /* Result of a walk that failed: what the caller turns into #PF or, in VMX
@@ -132,6 +139,7 @@ struct xlate_fault {
 	uint32_t error_code;
 	uint8_t kind;           /* enum xlate_kind */
 	bool linear_valid;      /* EPT violation: the guest-linear address field is valid */
+	bool ve_suppress;       /* EPT violation: bit 63 ("suppress #VE") of the entry that decided it (25.5.6.1) */
 	uint64_t linear;
 	uint64_t gpa;
 	uint64_t qual;

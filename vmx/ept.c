@@ -31,6 +31,13 @@ void vmx_ept_enter(struct cpu *c, const uint8_t *h)
 	 * or 5, a supported memory type, A/D only where offered. */
 	c->vmx.eptp = vmcs_get(c, h, VF_EPT_POINTER);
 	c->vmx.ept_flags = ept_flags(c, proc2);
+	/* "enable PML" (28.2.5): the walk logs into the PML address and keeps
+	 * the PML index in its VMCS slot (entry checked the address, 26.2.1.1). */
+	if (proc2 & PROC2_PML) {
+		c->vmx.ept_flags |= EPTF_PML;
+		c->vmx.pml_addr = vmcs_get(c, h, VF_PML_ADDR);
+		c->vmx.pml_index_pa = c->vmx.vmcs_ptr + vmcs_field_offset(VF_PML_INDEX);
+	}
 }
 
 void vmx_ept_invalidate(struct cpu *c, unsigned type, uint64_t eptp)

@@ -13,12 +13,16 @@
  */
 #include "cpu/operand.h"
 #include "mem/ept.h"
+#include "vmx/ept_ve.h"
 #include "vmx/exit.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
 
 /* Exit qualification of a task switch (Table 27-2): bits 31:30. */
 #define TASK_QUAL_SOURCE_SHIFT 30
+/* Exit qualification of a page-modification log-full event (27.2.1): bit
+ * 12, NMI unblocking due to IRET; every other bit undefined (written 0). */
+#define PML_QUAL_NMI_UNBLOCKED (1ull << 12)
 
 static uint32_t pin_controls(struct cpu *c)
 {
@@ -113,10 +117,14 @@ bool vmx_exception_exit(struct cpu *c, const struct pending_exc *e, const struct
 /* The exit a failed translation causes (struct xlate_fault, kind !=
  * XLATE_PF): EPT violation (exit qualification Table 28-7, with bit 12
  * "NMI unblocking due to IRET" under the rule of 28.2.3 for exceptions),
- * EPT misconfiguration, APIC access. 28.3.3 (saving RFLAGS): RF is saved
- * as 1 unless the exit happened during event delivery, where it is what
- * the event's frame would have held (1 for a fault-class exception). */
-void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked)
+ * EPT misconfiguration, APIC access, page-modification log-full event
+ * (27.2.1: only bit 12 of the qualification, by the same rule; no
+ * guest-physical address). 28.3.3 (saving RFLAGS): RF is saved as 1
+ * unless the exit happened during event delivery, where it is what the
+ * event's frame would have held (1 for a fault-class exception).
+ * A convertible EPT violation with "EPT-violation #VE" becomes a
+ * virtualization exception instead (25.5.6, vmx/ept_ve.c): false. */
+bool vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked)
 {
 	struct vmx_exit_info x = { .qual = f->qual };
 	switch (f->kind) {
@@ -124,6 +132,8 @@ void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx
 		x.reason = EXIT_REASON_EPT_VIOLATION;
 		if (nmi_unblocked_bit(c, VEC_NONE, prev, iret_unblocked))
 			x.qual |= EPT_QUAL_NMI_UNBLOCKED;
+		if (vmx_ept_ve(c, f, x.qual, prev))
+			return false;
 		x.guest_phys = f->gpa;
 		x.has_phys = true;
 		x.guest_linear = f->linear;
@@ -135,6 +145,10 @@ void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx
 		x.guest_phys = f->gpa;
 		x.has_phys = true;
 		break;
+	case XLATE_PML_FULL:
+		x.reason = EXIT_REASON_PML_FULL;
+		x.qual = nmi_unblocked_bit(c, VEC_NONE, prev, iret_unblocked) ? PML_QUAL_NMI_UNBLOCKED : 0;
+		break;
 	default:
 		x.reason = EXIT_REASON_APIC_ACCESS;
 		break;
@@ -144,6 +158,7 @@ void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx
 	if (!prev->info || (vtype == INTR_TYPE_HW_EXCEPTION && cpu_fault_class(prev->info & INTR_INFO_VECTOR_MASK)))
 		c->rflags |= FL_RF;
 	vmx_vmexit(c, &x);
+	return true;
 }
 
 bool vmx_soft_exception_exit(struct cpu *c, unsigned vector, enum vmx_intr_type type, unsigned insn_len)

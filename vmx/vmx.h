@@ -192,6 +192,9 @@ struct vmx_state {
 	 * context. Set by VM entry, cleared by VM exit. */
 	uint64_t eptp;
 	uint8_t ept_flags;
+	/* With "enable PML" (EPTF_PML): the PML address and the physical
+	 * address of the PML-index slot of the current VMCS (vmx/ept.c). */
+	uint64_t pml_addr, pml_index_pa;
 };
 
 /* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
@@ -436,10 +439,12 @@ bool vmx_intercept_xsaves(struct cpu *c, const struct insn *i, bool restore);
 
 /* ---- failed translations in non-root (vmx/events.c) ---- */
 /* The VM exit for a struct xlate_fault whose kind is not XLATE_PF (EPT
- * violation, EPT misconfiguration, APIC access), with prev the event being
- * delivered when it happened (IDT-vectoring information). */
+ * violation, EPT misconfiguration, APIC access, PML full), with prev the
+ * event being delivered when it happened (IDT-vectoring information).
+ * False, with no VM exit, when the EPT violation became a virtualization
+ * exception (25.5.6): the caller then delivers #VE as a fault. */
 struct xlate_fault;
-void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked);
+bool vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked);
 
 /* ---- APIC virtualization and virtual interrupts (vmx/apicv.c) ---- */
 /* VM entry, after guest state and vmx_pending_entry (26.3.2.5): the
