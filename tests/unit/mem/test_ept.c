@@ -162,6 +162,63 @@ static void test_ad_and_cache(void)
 	CU_ASSERT_TRUE(xl(&c, 0x5000, EPT_ACC_READ, &r, &f));
 }
 
+/* Page-modification logging (28.2.5): with EPTF_PML and EPT A/D, each D
+ * flag set logs the 4-KiB gpa at PML address + 8 * index and decrements
+ * the index; an index outside 0-511 when any A/D flag must be set is a
+ * log-full event (nothing set, nothing logged). */
+#define PML_LOG 0x8000ull
+#define PML_INDEX_PA 0x9010ull
+static void test_pml(void)
+{
+	struct ept_result r;
+	struct xlate_fault f;
+	struct xlate_ctx c = build(0x80000 | 7 | 6 << 3, EPTF_PML);
+	c.eptp |= 1ull << 6;
+	c.pml_addr = PML_LOG;
+	c.pml_index_pa = PML_INDEX_PA;
+	w64(PML_INDEX_PA, 1);
+	CU_ASSERT_TRUE(xl(&c, 0x5abc, EPT_ACC_READ, &r, &f));  /* A only: nothing logged */
+	CU_ASSERT_EQUAL(r64(PML_INDEX_PA), 1);
+	CU_ASSERT_TRUE(xl(&c, 0x5abc, EPT_ACC_WRITE, &r, &f));
+	CU_ASSERT_EQUAL(r64(PML_LOG + 8), 0x5000);
+	CU_ASSERT_EQUAL(r64(PML_INDEX_PA), 0);
+	CU_ASSERT_TRUE(xl(&c, 0x5abc, EPT_ACC_WRITE, &r, &f));  /* already dirty */
+	CU_ASSERT_EQUAL(r64(PML_INDEX_PA), 0);
+	w64(PT + 6 * 8, 0x81000 | 7 | 6 << 3);
+	CU_ASSERT_TRUE(xl(&c, 0x6008, EPT_ACC_WRITE, &r, &f));  /* a walk that sets A and D: one entry */
+	CU_ASSERT_EQUAL(r64(PML_LOG), 0x6000);
+	CU_ASSERT_EQUAL(r64(PML_INDEX_PA), 0xffff);             /* only the 16-bit field changes */
+	w64(PT + 7 * 8, 0x82000 | 7 | 6 << 3);
+	CU_ASSERT_FALSE(xl(&c, 0x7000, EPT_ACC_READ, &r, &f));  /* an A flag to set: log-full */
+	CU_ASSERT_EQUAL(f.kind, XLATE_PML_FULL);
+	CU_ASSERT_EQUAL(r64(PT + 7 * 8) & EPTE_A, 0);
+	CU_ASSERT_TRUE(xl(&c, 0x5000, EPT_ACC_WRITE, &r, &f));  /* no flag to set: allowed while full */
+	c.ept_flags = 0;
+	CU_ASSERT_TRUE(xl(&c, 0x7000, EPT_ACC_WRITE, &r, &f));  /* PML off: no index check */
+	CU_ASSERT_EQUAL(r64(PML_INDEX_PA), 0xffff);
+}
+
+/* 25.5.6.1: the suppress-#VE bit of the entry that decided the violation:
+ * the not-present entry at any level, or the leaf. */
+static void test_suppress_ve(void)
+{
+	struct ept_result r;
+	struct xlate_fault f;
+	struct xlate_ctx c = build(0x80000 | 1 | 6 << 3 | EPTE_SVE, 0);
+	CU_ASSERT_FALSE(xl(&c, 0x5000, EPT_ACC_WRITE, &r, &f));
+	CU_ASSERT_TRUE(f.ve_suppress);
+	w64(PT + 5 * 8, 0x80000 | 1 | 6 << 3);
+	CU_ASSERT_FALSE(xl(&c, 0x5000, EPT_ACC_WRITE, &r, &f));
+	CU_ASSERT_FALSE(f.ve_suppress);
+	w64(PD, EPTE_SVE);                      /* not present, bit 63 set, above the leaf */
+	CU_ASSERT_FALSE(xl(&c, 0x5000, EPT_ACC_READ, &r, &f));
+	CU_ASSERT_TRUE(f.ve_suppress);
+	w64(PD, PT | 7 | EPTE_SVE);             /* bit 63 of a non-leaf entry is not used */
+	w64(PT + 5 * 8, 0);
+	CU_ASSERT_FALSE(xl(&c, 0x5000, EPT_ACC_READ, &r, &f));
+	CU_ASSERT_FALSE(f.ve_suppress);
+}
+
 static int init(void) { return phys_init(&pm, RAM); }
 static int fini(void) { phys_destroy(&pm); return 0; }
 
@@ -173,4 +230,6 @@ void suite_mem_ept(void)
 	CU_add_test(s, "misconfiguration list (29.3.3.1)", test_misconfig_list);
 	CU_add_test(s, "violation qualification (Table 28-7)", test_violation_qual);
 	CU_add_test(s, "A/D flags and the guest-physical mappings cache", test_ad_and_cache);
+	CU_add_test(s, "page-modification logging and log-full (28.2.5)", test_pml);
+	CU_add_test(s, "suppress #VE of the deciding entry (25.5.6.1)", test_suppress_ve);
 }
