@@ -36,20 +36,18 @@ static bool entry_covers(const struct tlb_entry *e, uint64_t la)
 /* Slots of ctxs that name a context: the current one always does. */
 static uint32_t used_ctxs(const struct tlb *t)
 {
-	uint32_t m = 1u << t->ctx;
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++)
-		if (t->ctxs[k].used)
-			m |= 1u << k;
-	return m;
+	return t->used | 1u << t->ctx;
 }
 
 /* Slots naming a context of vpid. */
 static uint32_t vpid_ctxs(const struct tlb *t, uint16_t vpid)
 {
-	uint32_t m = 0, used = used_ctxs(t);
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++)
-		if ((used >> k & 1) && t->ctxs[k].vpid == vpid)
+	uint32_t m = 0;
+	for (uint32_t u = used_ctxs(t); u; u &= u - 1) {
+		unsigned k = (unsigned)__builtin_ctz(u);
+		if (t->ctxs[k].vpid == vpid)
 			m |= 1u << k;
+	}
 	return m;
 }
 
@@ -74,8 +72,7 @@ void tlb_flush_all(struct tlb *t)
 	t->fill_logged = true;
 	t->has_large = false;
 	t->spill_used = false;
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++)
-		t->ctxs[k].used = k == t->ctx;
+	t->used = 1u << t->ctx;
 }
 
 /* Which entries an invalidation drops: those cached in a context of ctxs
@@ -109,9 +106,8 @@ static void flush_filter(struct tlb *t, const struct tlb_filter *f)
 	FOR_EACH_ENTRY(t, e)
 		if (filter_match(f, e))
 			entry_clear(e);
-	for (unsigned k = 0; whole && k < TLB_CONTEXTS; k++)
-		if ((f->ctxs >> k & 1) && k != t->ctx)
-			t->ctxs[k].used = false;
+	if (whole)
+		t->used &= ~f->ctxs | 1u << t->ctx;
 }
 
 /* Entries for la's page that f names: only la's own slot in each class can
@@ -180,10 +176,12 @@ void tlb_flush_all_vpids(struct tlb *t)
 
 void tlb_flush_ept(struct tlb *t, uint64_t ept)
 {
-	uint32_t m = 0, used = used_ctxs(t);
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++)
-		if ((used >> k & 1) && (ept ? t->ctxs[k].ept == ept : t->ctxs[k].ept != 0))
+	uint32_t m = 0;
+	for (uint32_t u = used_ctxs(t); u; u &= u - 1) {
+		unsigned k = (unsigned)__builtin_ctz(u);
+		if (ept ? t->ctxs[k].ept == ept : t->ctxs[k].ept != 0)
 			m |= 1u << k;
+	}
 	flush_filter(t, &(struct tlb_filter){ m, -1, true });
 }
 
@@ -267,28 +265,28 @@ static unsigned ctx_slot(struct tlb *t, uint16_t vpid, uint64_t ept, uint32_t pe
 {
 	uint32_t used = used_ctxs(t);
 	unsigned victim = TLB_CONTEXTS;
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++)
-		if ((used >> k & 1) && t->ctxs[k].vpid == vpid && t->ctxs[k].ept == ept)
+	if (t->ctxs[t->ctx].vpid == vpid && t->ctxs[t->ctx].ept == ept)
+		return t->ctx;
+	for (uint32_t u = used; u; u &= u - 1) {
+		unsigned k = (unsigned)__builtin_ctz(u);
+		if (t->ctxs[k].vpid == vpid && t->ctxs[k].ept == ept)
 			return k;
-	for (unsigned k = 0; k < TLB_CONTEXTS; k++) {
-		if (!(used >> k & 1)) {
-			victim = k;
-			break;
-		}
 		if (k != t->ctx && (victim == TLB_CONTEXTS || t->ctxs[k].stamp < t->ctxs[victim].stamp))
 			victim = k;
 	}
-	if (used >> victim & 1)
+	if (~used & ((1u << TLB_CONTEXTS) - 1))
+		victim = (unsigned)__builtin_ctz(~used);
+	else
 		flush_filter(t, &(struct tlb_filter){ 1u << victim, -1, true });
-	t->ctxs[victim] = (struct tlb_context){ .ept = ept, .perm = perm, .vpid = vpid, .used = true };
+	t->ctxs[victim] = (struct tlb_context){ .ept = ept, .perm = perm, .vpid = vpid };
+	t->used |= 1u << victim;
 	return victim;
 }
 
 void tlb_switch(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm)
 {
-	struct tlb_context *old = &t->ctxs[t->ctx];
-	old->used = true;
-	old->perm = t->perm;
+	t->used |= 1u << t->ctx;
+	t->ctxs[t->ctx].perm = t->perm;
 	unsigned k = ctx_slot(t, vpid, ept, perm);
 	bool same = k == t->ctx && pcid == t->pcid;
 	t->ctx = (uint8_t)k;

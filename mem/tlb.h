@@ -77,7 +77,6 @@ struct tlb_context {
 	uint32_t perm;                  /* tlb_perm_key its entries were cached under */
 	uint32_t stamp;                 /* when it was last made current (eviction order) */
 	uint16_t vpid;
-	bool used;                      /* the slot names a context (the current one always does) */
 };
 
 struct tlb {
@@ -88,6 +87,7 @@ struct tlb {
 	uint8_t ctx;                    /* current context: slot of ctxs */
 	uint32_t perm;                  /* tlb_perm_key of the current paging controls */
 	uint32_t stamp;                 /* counts context switches */
+	uint32_t used;                  /* bit k: ctxs[k] names a context (the current one always does) */
 	struct tlb_context ctxs[TLB_CONTEXTS];
 	bool has_large;                 /* a piece of a large page may be cached */
 	bool spill_used;                /* the spill arrays may hold entries */
