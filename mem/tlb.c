@@ -154,7 +154,7 @@ void tlb_flush_page_pcid(struct tlb *t, uint64_t la, uint16_t pcid)
 	flush_page_filter(t, la, &(struct tlb_filter){ vpid_ctxs(t, tlb_vpid(t)), pcid, false });
 }
 
-void tlb_flush_vpid(struct tlb *t, uint16_t vpid)
+void tlb_flush_vpid_slow(struct tlb *t, uint16_t vpid)
 {
 	flush_filter(t, &(struct tlb_filter){ vpid_ctxs(t, vpid), -1, true });
 }
@@ -283,8 +283,16 @@ static unsigned ctx_slot(struct tlb *t, uint16_t vpid, uint64_t ept, uint32_t pe
 	return victim;
 }
 
-void tlb_switch(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm)
+void tlb_switch_slow(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm)
 {
+	const struct tlb_context *cur = &t->ctxs[t->ctx];
+	if (cur->vpid == vpid && cur->ept == ept) {
+		if (t->perm != perm && !tlb_empty(t))
+			flush_filter(t, &(struct tlb_filter){ 1u << t->ctx, -1, true });
+		t->perm = perm;
+		tlb_switch_pcid(t, pcid);
+		return;
+	}
 	t->used |= 1u << t->ctx;
 	t->ctxs[t->ctx].perm = t->perm;
 	unsigned k = ctx_slot(t, vpid, ept, perm);

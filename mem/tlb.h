@@ -137,6 +137,12 @@ static inline uint32_t tlb_perm_key(const struct xlate_ctx *x)
 			  (x->efer & (EFER_LMA | EFER_NXE)));
 }
 
+/* Nothing is cached: no fill since the last tlb_flush_all. */
+static inline bool tlb_empty(const struct tlb *t)
+{
+	return t->fill_logged && t->nfilled == 0;
+}
+
 /* The VPID of the current context (0000H in root operation). */
 static inline uint16_t tlb_vpid(const struct tlb *t)
 {
@@ -169,7 +175,14 @@ void tlb_switch_pcid(struct tlb *t, uint16_t pcid);
  * each acts on every PCID. */
 /* Every entry of vpid, globals included (INVVPID type 1; with vpid 0, what
  * VM entries and exits do when "enable VPID" is 0). */
-void tlb_flush_vpid(struct tlb *t, uint16_t vpid);
+void tlb_flush_vpid_slow(struct tlb *t, uint16_t vpid);
+static inline void tlb_flush_vpid(struct tlb *t, uint16_t vpid)
+{
+	if (t->used == 1u << t->ctx && tlb_vpid(t) == vpid)
+		tlb_flush_all(t);       /* one context, of that VPID: VM entries and exits without VPIDs */
+	else
+		tlb_flush_vpid_slow(t, vpid);
+}
 /* Non-global entries of vpid (INVVPID type 3). */
 void tlb_flush_vpid_nonglobal(struct tlb *t, uint16_t vpid);
 /* Entries of vpid for la's page, globals included (INVVPID type 0). */
@@ -183,7 +196,13 @@ void tlb_flush_ept(struct tlb *t, uint64_t ept);
  * controls perm (tlb_perm_key): its entries become live, the others
  * dormant; nothing is invalidated unless the context's entries were cached
  * under other controls (VM entry and VM exit, 28.3.3.1). */
-void tlb_switch(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm);
+void tlb_switch_slow(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm);
+static inline void tlb_switch(struct tlb *t, uint16_t vpid, uint64_t ept, uint16_t pcid, uint32_t perm)
+{
+	const struct tlb_context *cur = &t->ctxs[t->ctx];
+	if (cur->vpid != vpid || cur->ept != ept || t->pcid != pcid || t->perm != perm)
+		tlb_switch_slow(t, vpid, ept, pcid, perm);
+}
 /* WRPKRU: drop data permissions of entries whose key's rights changed. */
 void tlb_pkru_changed(struct tlb *t, uint32_t old_pkru, uint32_t new_pkru);
 /* Before installing a translation of the current PCID in e[cls][idx]: move
