@@ -71,6 +71,28 @@ asm(".text\n"
     "	vmcall\n"
     "	jmp vpid_guest\n");
 
+/* The same with an invalidation by the guest itself before the second
+ * reads: INVLPG of L0, or MOV to CR3 (PCID 0: every non-global entry). */
+extern char vpid_guest_invlpg[], vpid_guest_cr3[];
+asm(".text\n"
+    "vpid_guest_invlpg:\n"
+    "	mov (%rbx), %rax\n"
+    "	mov (%rcx), %rdx\n"
+    "	vmcall\n"
+    "	invlpg (%rbx)\n"
+    "	mov (%rbx), %rax\n"
+    "	mov (%rcx), %rdx\n"
+    "	vmcall\n"
+    "vpid_guest_cr3:\n"
+    "	mov (%rbx), %rax\n"
+    "	mov (%rcx), %rdx\n"
+    "	vmcall\n"
+    "	mov %cr3, %rsi\n"
+    "	mov %rsi, %cr3\n"
+    "	mov (%rbx), %rax\n"
+    "	mov (%rcx), %rdx\n"
+    "	vmcall\n");
+
 static bool have_vpid, have_invvpid;
 static uint64_t cap;
 static uint16_t next_vpid = 1;
@@ -215,6 +237,41 @@ static void check_two_vpids(void)
 	expect_read(C0, C1, "VPID q again: its own (now stale) translations");
 }
 
+/* INVLPG and MOV to CR3 in non-root operation invalidate for the current
+ * VPID only (28.3.3.1): root (VPID 0000H) keeps its own cached, now stale,
+ * translation of L0 (tables Y: C0, then C1). */
+static void guest_invalidates(char *code, uint32_t exiting, int e1, const char *what)
+{
+	uint16_t v = fresh_vpid();
+	map(0, A0, false, A1);
+	map(1, C0, false, C1);
+	boot_pml4[1] = pml4[1][1];
+	report_eq(*(volatile uint64_t *)L0, marker(C0), "%s: root reads L0 from C0", what);
+	setup_guest(0, v);
+	vmwrite(VMCS_GUEST_RIP, (uint64_t)code);
+	if (vmread(VMCS_PROC_CONTROLS) & exiting) {
+		report_skip("%s: the model requires the exiting control", what);
+	} else if (vmcall_exit(vmx_enter_guest(false), what)) {
+		expect_read(A0, A1, what);
+		remap(0, B0, false, B1);
+		remap(1, C1, false, C1);
+		vmx_skip_insn();
+		if (vmcall_exit(vmx_enter_guest(true), what))
+			expect_read(B0, e1, what);
+		report_eq(*(volatile uint64_t *)L0, marker(C0), "%s: root's translation of L0 stays (VPID 0000H)", what);
+	}
+	boot_pml4[1] = 0;
+	asm volatile("invlpg (%0); invlpg (%1)" : : "r"(L0), "r"(L1) : "memory");
+}
+
+static void check_guest_invalidations(void)
+{
+	if (!have_vpid)
+		return;
+	guest_invalidates(vpid_guest_invlpg, PROC_INVLPG_EXITING, A1, "guest INVLPG L0");
+	guest_invalidates(vpid_guest_cr3, PROC_CR3_LOAD_EXITING, B1, "guest MOV to CR3");
+}
+
 /* ---- INVVPID errors and faults (30.3 INVVPID, "Operation") ---- */
 
 static void expect_fail28(enum vmx_result r, const char *what)
@@ -340,6 +397,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	have_invvpid = cap & (1ul << 32);
 	check_staleness();
 	check_two_vpids();
+	check_guest_invalidations();
 	check_errors();
 	check_root();
 	report_summary();
