@@ -99,10 +99,27 @@ static bool region_fits(const struct phys_map *pm, uint64_t base, uint64_t size)
 	return first_overlap(pm, base, size) == NULL;
 }
 
+/* Mark the RAM pages a new region hides (partly), so accesses to every
+ * other RAM page skip the region scan. */
 static void region_append(struct phys_map *pm, const struct phys_region *r)
 {
 	pm->regions[pm->nregions++] = *r;
 	pm->generation++;
+	if (r->base >= pm->ram_size)
+		return;
+	uint64_t last = r->base + (r->size - 1);
+	if (last >= pm->ram_size)
+		last = pm->ram_size - 1;
+	for (uint64_t pn = r->base >> PAGE_SHIFT; pn <= last >> PAGE_SHIFT; pn++)
+		pm->code_page[pn] |= PHYS_PAGE_REGION;
+}
+
+/* [pa, last] lies in RAM pages no region touches (a span of at most two
+ * pages: accesses are at most 8 bytes). */
+static inline bool plain_ram(const struct phys_map *pm, uint64_t pa, uint64_t last)
+{
+	return last < pm->ram_size && last >= pa &&
+	       !((pm->code_page[pa >> PAGE_SHIFT] | pm->code_page[last >> PAGE_SHIFT]) & PHYS_PAGE_REGION);
 }
 
 int phys_add_rom(struct phys_map *pm, uint64_t base, uint64_t size, const void *data, const char *name)
@@ -140,7 +157,7 @@ const struct phys_region *phys_find_region(const struct phys_map *pm, uint64_t p
 uint8_t *phys_ram_page(const struct phys_map *pm, uint64_t pa)
 {
 	uint64_t page = pa & PAGE_MASK;
-	if (page >= pm->ram_size || first_overlap(pm, page, PAGE_SIZE))
+	if (page >= pm->ram_size || (pm->code_page[page >> PAGE_SHIFT] & PHYS_PAGE_REGION))
 		return NULL;
 	return pm->ram + page;
 }
@@ -151,6 +168,8 @@ static enum phys_span classify(const struct phys_map *pm, uint64_t pa, unsigned 
 			       const struct phys_region **out)
 {
 	uint64_t last = pa + (size - 1);
+	if (plain_ram(pm, pa, last))
+		return SPAN_RAM;
 	if (last < pa)
 		return SPAN_SPLIT;
 	const struct phys_region *r = first_overlap(pm, pa, size);

@@ -54,6 +54,7 @@ typedef void (*code_write_fn)(void *opaque, uint64_t page_number);
 /* Bits of the per-page byte map code_page[]. */
 #define PHYS_PAGE_CODE  0x01    /* holds cached decoded instructions (cpu/icache.c) */
 #define PHYS_PAGE_WATCH 0x02    /* lies in a watched range (phys_watch_add) */
+#define PHYS_PAGE_REGION 0x04   /* a ROM or MMIO region covers part of this RAM page */
 
 /* A watched range: tag and kind belong to whoever added it. */
 struct phys_watch {
