@@ -4,6 +4,8 @@
  * architecture allows. */
 #include "mem/tlb.h"
 
+#include <string.h>
+
 /* Every entry, the spill arrays included when they may hold any. */
 #define FOR_EACH_ENTRY(t, e)                                                              \
 	for (struct tlb_entry *e = &(t)->e[0][0], *end_ = tlb_end(t); e < end_; e++)
@@ -61,12 +63,16 @@ void tlb_flush_all(struct tlb *t)
 {
 	if (t->fill_logged && !t->spill_used) {
 		/* Only logged slots can hold a translation (tlb_note_fill). */
-		for (unsigned k = 0; k < t->nfilled; k++)
+		for (unsigned k = 0; k < t->nfilled; k++) {
 			entry_clear(&t->e[0][0] + t->filled[k]);
+			t->occupied[t->filled[k] / 64] = 0;
+		}
 	} else {
 		t->spill_used = true;
 		FOR_EACH_ENTRY(t, e)
 			entry_clear(e);
+		memset(t->spilled, 0, sizeof(t->spilled));
+		memset(t->occupied, 0, sizeof(t->occupied));
 	}
 	t->nfilled = 0;
 	t->fill_logged = true;
@@ -218,33 +224,38 @@ static void remark_entry(const struct tlb *t, struct tlb_entry *e)
 }
 
 /* After the current context or PCID changed: wake the live entries of the
- * hit-path arrays, put the others to sleep. While the fill log covers every
- * slot in use, only those are looked at. */
+ * hit-path arrays, put the others to sleep. Only occupied slots are looked
+ * at; those found empty are no longer marked. */
 static void remark(struct tlb *t)
 {
-	if (t->fill_logged) {
-		for (unsigned k = 0; k < t->nfilled; k++)
-			remark_entry(t, &t->e[0][0] + t->filled[k]);
-		return;
-	}
-	for (struct tlb_entry *e = &t->e[0][0]; e < &t->e[TLB_CLASSES][0]; e++)
-		remark_entry(t, e);
+	for (unsigned w = 0; w < TLB_CLASSES * TLB_SIZE / 64; w++)
+		for (uint64_t bits = t->occupied[w]; bits; bits &= bits - 1) {
+			unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
+			struct tlb_entry *e = &t->e[0][0] + slot;
+			if (entry_valid(e))
+				remark_entry(t, e);
+			else
+				t->occupied[w] &= ~(1ull << (slot % 64));
+		}
 }
 
 /* Bring spilled entries that are live now back where the slot is free or
- * holds a dormant entry, which takes the spill place. A spilled entry's
- * slot was filled since the last tlb_flush_all, so the fill log has it. */
+ * holds a dormant entry, which takes the spill place. */
 static void unspill(struct tlb *t)
 {
-	for (unsigned k = 0; k < TLB_CLASSES; k++)
-		for (unsigned n = 0; n < TLB_SIZE; n++) {
-			struct tlb_entry *s = &t->e[TLB_CLASSES + k][n], *m = &t->e[k][n];
-			if (!entry_valid(s) || !entry_live(t, s) || (entry_valid(m) && entry_live(t, m)))
-				continue;
-			struct tlb_entry tmp = *m;
-			*m = *s;
-			*s = tmp;
-			tags_wake(m);
+	for (unsigned w = 0; w < TLB_CLASSES * TLB_SIZE / 64; w++)
+		for (uint64_t bits = t->spilled[w]; bits; bits &= bits - 1) {
+			unsigned slot = w * 64 + (unsigned)__builtin_ctzll(bits);
+			struct tlb_entry *m = &t->e[0][0] + slot, *s = m + TLB_CLASSES * TLB_SIZE;
+			if (entry_valid(s) && entry_live(t, s) && !(entry_valid(m) && entry_live(t, m))) {
+				struct tlb_entry tmp = *m;
+				*m = *s;
+				*s = tmp;
+				tags_wake(m);
+				t->occupied[w] |= 1ull << (slot % 64);
+			}
+			if (!entry_valid(s))
+				t->spilled[w] &= ~(1ull << (slot % 64));
 		}
 }
 
@@ -319,6 +330,7 @@ void tlb_make_room(struct tlb *t, unsigned cls, unsigned idx)
 		return;
 	t->e[TLB_CLASSES + cls][idx] = *e;
 	t->spill_used = true;
+	t->spilled[(cls * TLB_SIZE + idx) / 64] |= 1ull << (idx % 64);
 	entry_clear(e);
 }
 

@@ -91,6 +91,12 @@ struct tlb {
 	struct tlb_context ctxs[TLB_CONTEXTS];
 	bool has_large;                 /* a piece of a large page may be cached */
 	bool spill_used;                /* the spill arrays may hold entries */
+	/* Bit (class * TLB_SIZE + index): that spill slot may hold an entry
+	 * (set by tlb_make_room), so a context switch visits only those. */
+	uint64_t spilled[TLB_CLASSES * TLB_SIZE / 64];
+	/* Bit (class * TLB_SIZE + index): that hit-path slot may hold an entry
+	 * (set by tlb_note_fill), so a context switch visits only those. */
+	uint64_t occupied[TLB_CLASSES * TLB_SIZE / 64];
 	/* Bit k set: cache no read/write translations in class k, so every data
 	 * access of that class takes the slow path (the CPU sets it while data
 	 * breakpoints or alignment checking are armed; cpu/debug.c). */
@@ -109,6 +115,7 @@ struct tlb {
 /* Record that slot idx of class cls is about to hold a translation. */
 static inline void tlb_note_fill(struct tlb *t, unsigned cls, unsigned idx)
 {
+	t->occupied[(cls * TLB_SIZE + idx) / 64] |= 1ull << (idx % 64);
 	if (t->nfilled < TLB_FILL_LOG)
 		t->filled[t->nfilled++] = (uint16_t)(cls * TLB_SIZE + idx);
 	else
