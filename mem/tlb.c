@@ -97,6 +97,19 @@ static bool filter_match(const struct tlb_filter *f, const struct tlb_entry *e)
 	return e->global ? f->global : f->pcid < 0 || e->pcid == f->pcid;
 }
 
+/* Clear the entries f names among those of arr whose bit is set in map
+ * (struct tlb.occupied or .spilled: every slot that holds an entry has its
+ * bit set). */
+static void clear_matching(const uint64_t *map, struct tlb_entry *arr, const struct tlb_filter *f)
+{
+	for (unsigned w = 0; w < TLB_CLASSES * TLB_SIZE / 64; w++)
+		for (uint64_t bits = map[w]; bits; bits &= bits - 1) {
+			struct tlb_entry *e = arr + w * 64 + (unsigned)__builtin_ctzll(bits);
+			if (filter_match(f, e))
+				entry_clear(e);
+		}
+}
+
 /* Drop the entries f names. When f names every entry of its contexts,
  * those contexts end (the current one stays); when it names every entry
  * there is, tlb_flush_all does it with the fill log. */
@@ -109,9 +122,9 @@ static void flush_filter(struct tlb *t, const struct tlb_filter *f)
 		tlb_flush_all(t);
 		return;
 	}
-	FOR_EACH_ENTRY(t, e)
-		if (filter_match(f, e))
-			entry_clear(e);
+	clear_matching(t->occupied, &t->e[0][0], f);
+	if (t->spill_used)
+		clear_matching(t->spilled, &t->e[TLB_CLASSES][0], f);
 	if (whole)
 		t->used &= ~f->ctxs | 1u << t->ctx;
 }

@@ -234,6 +234,26 @@ static void test_context_eviction(void)
 	CU_ASSERT_EQUAL(hit(L1), 0x1000ull * TLB_CONTEXTS);
 }
 
+/* A slot emptied by an invalidation, then refilled from the spill array:
+ * the next switch still puts the returned entry to sleep. */
+static void test_unspill_into_emptied_slot(void)
+{
+	setup();
+	to(1, 0);
+	put(L1, 0xa000, false);
+	to(2, 0);
+	put(L1, 0xb000, false);                 /* VPID 1's entry is spilled */
+	tlb_flush_vpid_page(&t, 2, L1);
+	CU_ASSERT_EQUAL(hit(L1), 0);
+	to(1, 0);
+	CU_ASSERT_EQUAL(hit(L1), 0xa000);       /* back from the spill array */
+	to(2, 0);
+	CU_ASSERT_EQUAL(hit(L1), 0);            /* dormant again */
+	tlb_flush_vpid(&t, 1);                  /* finds it in the hit-path array */
+	to(1, 0);
+	CU_ASSERT_EQUAL(hit(L1), 0);
+}
+
 void suite_mem_tlb_vpid(void)
 {
 	CU_pSuite s = CU_add_suite("mem_tlb_vpid", NULL, NULL);
@@ -248,4 +268,5 @@ void suite_mem_tlb_vpid(void)
 	CU_add_test(s, "chapter 4 invalidations: current VPID, every EP4TA", test_chapter4_ops_current_vpid);
 	CU_add_test(s, "other paging controls flush a context", test_other_controls_flush_context);
 	CU_add_test(s, "the least recently used context is evicted", test_context_eviction);
+	CU_add_test(s, "an entry back from the spill array sleeps again", test_unspill_into_emptied_slot);
 }
