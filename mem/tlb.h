@@ -103,8 +103,9 @@ struct tlb {
 	uint8_t data_nofill;
 	/* Slots (class * TLB_SIZE + index) of the hit-path arrays filled since
 	 * the last tlb_flush_all, while they fit: that flush then clears only
-	 * these (VM entries and exits without VPIDs flush everything, SDM vol.
-	 * 3C 28.3.3.1, twice per round trip). fill_logged is false when
+	 * these (VM entries and exits without VPIDs flush VPID 0000H, SDM vol.
+	 * 3C 28.3.3.1, twice per round trip: everything while no other VPID is
+	 * cached). fill_logged is false when
 	 * the log does not cover every slot that may be in use (at creation,
 	 * after an overflow): the next flush clears every slot. */
 	uint16_t filled[TLB_FILL_LOG];
