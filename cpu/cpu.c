@@ -23,6 +23,7 @@ void cpu_init(struct cpu *c, int id, const struct cpu_model *model, struct phys_
 	c->icache = ic;
 	c->rng_state = 0x853c49e6748fea9bull ^ (uint64_t)id;
 	c->apic_page.page = UINT64_MAX;
+	c->apic_access.page = UINT64_MAX;
 	tlb_flush_all(&c->tlb);
 	if (ic)
 		icache_attach_cpu(ic, c);

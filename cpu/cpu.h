@@ -245,6 +245,7 @@ struct cpu {
 	const struct cpu_apic_ops *apic;
 	void *apic_opaque;
 	struct phys_local apic_page;    /* this CPU's xAPIC MMIO page (page = UINT64_MAX: none) */
+	struct phys_trap apic_access;   /* the VMX APIC-access page in non-root (vmx/apicv.c; UINT64_MAX: none) */
 
 	int id;                 /* APIC id / index */
 	int ncpus;              /* logical processors in the machine (CPUID topology leaves) */
@@ -379,6 +380,9 @@ bool cpu_service_nmi(struct cpu *c);
 /* Deliver the interrupt the local APIC hands out on INTA (called by the
  * executor when INTR is recognised). False when delivery ended in shutdown. */
 bool cpu_service_intr(struct cpu *c);
+/* Deliver external-interrupt vector v through the IDT now (a virtual
+ * interrupt, SDM vol. 3C 29.2.2). False when delivery ended in shutdown. */
+bool cpu_service_vector(struct cpu *c, uint8_t v);
 
 /* Deliver c->exc (recorded by a handler or the executor) through the IDT,
  * turning a fault during delivery into #DF and a fault during #DF into a

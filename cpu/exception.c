@@ -589,9 +589,12 @@ void cpu_set_intr(struct cpu *c, bool level)
 bool cpu_service_intr(struct cpu *c)
 {
 	int v = c->apic ? c->apic->ack(c->apic_opaque) : -1;
-	if (v < 0)
-		return true;
-	struct event e = { .vector = (uint8_t)v, .kind = INT_EXTERNAL, .ext = 1, .ret_ip = c->rip };
+	return v < 0 || cpu_service_vector(c, (uint8_t)v);
+}
+
+bool cpu_service_vector(struct cpu *c, uint8_t v)
+{
+	struct event e = { .vector = v, .kind = INT_EXTERNAL, .ext = 1, .ret_ip = c->rip };
 	c->halted = false;
 	c->delivering = 1;
 	enum exec_status st = deliver(c, &e);

@@ -313,6 +313,11 @@ static enum exec_status step(struct cpu *c)
  * interrupts). Returns false when delivery ended in shutdown. */
 static bool boundary_events(struct cpu *c)
 {
+	/* APIC-write emulation after a virtualized write to the APIC-access
+	 * page goes before SMIs, INIT and everything lower (SDM vol. 3C
+	 * 29.4.3.2: vmx/apicv.c). */
+	if (__builtin_expect(vmx_apic_write_due(&c->vmx), 0) && vmx_apic_write_emulate(c))
+		return true;
 	/* In VMX non-root operation INIT and SIPI are VM exits, or held or
 	 * discarded (SDM vol. 3C 25.2, 26.6.2: vmx/events.c). */
 	if (__builtin_expect(c->vmx.nonroot, 0) && (c->init_pending | (c->sipi_vector >= 0)) && vmx_init_sipi(c))

@@ -117,7 +117,7 @@ static inline bool seg_linear(struct cpu *c, unsigned seg, uint64_t off, unsigne
 
 static inline struct mem_view cpu_view(struct cpu *c)
 {
-	return (struct mem_view){ &c->tlb, c->phys, &c->xc, c->user, &c->apic_page };
+	return (struct mem_view){ &c->tlb, c->phys, &c->xc, c->user, &c->apic_page, &c->apic_access };
 }
 
 /* Out-of-line rest of an access the inline fast path could not finish:

@@ -325,7 +325,7 @@ bool stack_push(struct cpu *c, struct stack_ref *st, const uint64_t *vals, unsig
 		uint32_t err)
 {
 	uint64_t mask = addr_mask(st->asz), la[STACK_MAX_VALS];
-	struct mem_view mv = { &c->tlb, c->phys, &c->xc, st->user, &c->apic_page };
+	struct mem_view mv = { &c->tlb, c->phys, &c->xc, st->user, &c->apic_page, &c->apic_access };
 	unsigned acc = ACC_WRITE | (st->user ? ACC_USER : 0);
 	struct xlate_fault f;
 	assert(n <= STACK_MAX_VALS);

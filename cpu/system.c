@@ -525,6 +525,11 @@ enum exec_status op_rdmsr(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_msr(c, i, false))
 		return EXEC_OK;
+	/* "virtualize x2APIC mode" (SDM vol. 3C 29.5) */
+	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_x2apic_rdmsr(c, (uint32_t)c->gpr[R_CX], &v) == VMX_MSR_DONE) {
+		write_edx_eax(c, v);
+		return EXEC_OK;
+	}
 	if (!cpu_msr_read(c, (uint32_t)c->gpr[R_CX], &v))
 		return cpu_gp0(c);
 	if (__builtin_expect(c->vmx.nonroot, 0) && (uint32_t)c->gpr[R_CX] == MSR_IA32_TSC)
@@ -540,6 +545,11 @@ enum exec_status op_wrmsr(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_msr(c, i, true))
 		return EXEC_OK;
+	if (__builtin_expect(c->vmx.nonroot, 0)) {     /* "virtualize x2APIC mode" (SDM vol. 3C 29.5) */
+		enum vmx_msr_virt r = vmx_x2apic_wrmsr(c, (uint32_t)c->gpr[R_CX], v);
+		if (r != VMX_MSR_NORMAL)
+			return r == VMX_MSR_GP ? cpu_gp0(c) : EXEC_OK;
+	}
 	if (!cpu_msr_write(c, (uint32_t)c->gpr[R_CX], v))
 		return cpu_gp0(c);
 	return EXEC_OK;

@@ -56,6 +56,12 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 		return false;
 	}
 	*pa = r.pa;
+	if (v->trap && (r.pa & PAGE_MASK) == v->trap->page) {
+		if (!(acc & ACC_EXEC))
+			return true;    /* never cached: access_in_page hands it to the hook */
+		v->trap->refuse(v->trap->opaque, r.pa, acc, f);
+		return false;
+	}
 	if (acc & ACC_IMPLICIT)
 		return true;
 	if (v->local && (r.pa & PAGE_MASK) == v->local->page)
@@ -88,6 +94,8 @@ static bool access_in_page(const struct mem_view *v, uint64_t la, unsigned size,
 	uint64_t pa;
 	if (!mem_translate(v, la, acc, &pa, f))
 		return false;
+	if (v->trap && (pa & PAGE_MASK) == v->trap->page)
+		return v->trap->access(v->trap->opaque, pa, size, acc, val, f);
 	if (acc & ACC_WRITE)
 		view_write(v, pa, *val, size);
 	else
@@ -107,6 +115,10 @@ bool mem_access_slow(const struct mem_view *v, uint64_t la, unsigned size, unsig
 	uint64_t la1 = la + first;
 	if (!mem_translate(v, la, acc, &pa0, f) || !mem_translate(v, la1, acc, &pa1, f))
 		return false;
+	if (v->trap && ((pa0 & PAGE_MASK) == v->trap->page || (pa1 & PAGE_MASK) == v->trap->page)) {
+		v->trap->refuse(v->trap->opaque, (pa0 & PAGE_MASK) == v->trap->page ? pa0 : pa1, acc, f);
+		return false;
+	}
 	if (acc & ACC_WRITE) {
 		for (unsigned k = 0; k < size; k++)
 			view_write(v, k < first ? pa0 + k : pa1 + (k - first), *val >> (8 * k), 1);

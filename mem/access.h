@@ -24,6 +24,7 @@ struct mem_view {
 	const struct xlate_ctx *ctx;
 	uint8_t user;           /* CPL == 3: accesses are user-mode accesses */
 	const struct phys_local *local; /* this processor's own MMIO page (xAPIC), or NULL */
+	const struct phys_trap *trap;   /* a page whose accesses go to a hook (APIC-access page), or NULL */
 };
 
 

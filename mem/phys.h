@@ -92,6 +92,23 @@ struct phys_local {
 	void *opaque;
 };
 
+/* A page whose accesses one processor hands to a hook instead of memory:
+ * the VMX APIC-access page while "virtualize APIC accesses" is 1 (SDM
+ * vol. 3C 29.4). Compared with the final physical address of an access
+ * (before the processor's own local page), never cached in its TLB.
+ * access() performs a data access of size bytes at pa lying wholly inside
+ * the page (true: *val read or stored) or fails it, filling *f; refuse()
+ * fails an access the page cannot serve: an instruction fetch, or a data
+ * access that crosses the page's edge (pa = its first byte on the page).
+ * acc is the ACC_* set of mem/paging.h. page = UINT64_MAX: none. */
+struct xlate_fault;
+struct phys_trap {
+	uint64_t page;
+	bool (*access)(void *opaque, uint64_t pa, unsigned size, unsigned acc, uint64_t *val, struct xlate_fault *f);
+	void (*refuse)(void *opaque, uint64_t pa, unsigned acc, struct xlate_fault *f);
+	void *opaque;
+};
+
 int phys_init(struct phys_map *pm, uint64_t ram_size);
 void phys_destroy(struct phys_map *pm);
 

@@ -105,6 +105,7 @@ static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launc
 	entry_load_nonregister(c);
 	vmx_trace_entry(c, launch);
 	vmx_pending_entry(c);   /* timer, MTF, windows (vmx/pending.c), before injection can exit */
+	vmx_apicv_entry(c);     /* APIC-access page, virtual interrupts (vmx/apicv.c, 26.3.2.5) */
 	entry_inject_event(c);
 	vmx_tpr_check_after_entry(c);   /* 26.6.7 */
 	return EXEC_OK;

@@ -44,6 +44,19 @@ bool chk_BASIC_CURRENT_VMCS(struct entry_ctx *e)
 	return e->c->vmx.nonroot || e->c->vmx.vmcs_ptr != VMCS_PTR_NONE;
 }
 
+/* 26.1 step 4, 24.10: a shadow VMCS cannot be used for VM entry. The
+ * indicator is read from the region (a store to it while the VMCS is
+ * active draws the VMCS_MEMORY_WRITE warning, vmx/watch.c). */
+bool chk_BASIC_CURRENT_SHADOW(struct entry_ctx *e)
+{
+	struct cpu *c = e->c;
+	if (c->vmx.nonroot || c->vmx.vmcs_ptr == VMCS_PTR_NONE)
+		return true;
+	e->actual = phys_read(c->phys, c->vmx.vmcs_ptr + VMCS_OFF_REVISION, 4) & VMCS_SHADOW_INDICATOR;
+	e->expected = 0;
+	return e->actual == 0;
+}
+
 /* The processor's own MOV-SS blocking (the guest-state field is checked in
  * 26.3.1.5); e->actual is bit 1 of the interruptibility layout. */
 bool chk_BASIC_MOV_SS_BLOCKING(struct entry_ctx *e)

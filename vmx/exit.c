@@ -50,6 +50,14 @@ static void record_exit_info(struct cpu *c, const struct vmx_exit_info *x)
 	/* 27.2.3 (end): every VM exit clears the valid bit of the VM-entry
 	 * interruption-information field. */
 	vmcs_write(c, VF_ENTRY_INTR_INFO, vmcs_read(c, VF_ENTRY_INTR_INFO) & ~(uint64_t)INTR_INFO_VALID);
+	/* 27.2 (end), A.6: with IA32_VMX_MISC[5] = 1 (every model with
+	 * "unrestricted guest") the exit stores IA32_EFER.LMA into the
+	 * "IA-32e mode guest" VM-entry control, so a guest that entered or
+	 * left IA-32e mode by itself is resumed in the mode it is in. */
+	if (c->model->vmx.misc & VMX_MISC_STORE_LMA) {
+		uint64_t entc = vmcs_read(c, VF_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_GUEST;
+		vmcs_write(c, VF_ENTRY_CONTROLS, entc | (cpu_lma(c) ? ENTRY_IA32E_GUEST : 0));
+	}
 }
 
 /* ---- 27.3 saving guest state ---- */
@@ -329,6 +337,7 @@ void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)
 	c->vmx.vectoring.info = 0;
 	c->vmx.iret_unblocked_nmi = false;
 	vmx_pending_exit(c, !failure);  /* 27.3.4 the preemption timer's value (vmx/pending.c) */
+	vmx_apicv_exit(c);              /* the APIC-access page hook (vmx/apicv.c) */
 	c->monitor_armed = false;       /* 27.5.6: VM exits clear address-range monitoring */
 	record_exit_info(c, x);
 	if (!failure) {

@@ -4,47 +4,55 @@
  * its bits 63:32. Outside 64-bit mode both instructions move 32 bits:
  * VMREAD gets the low 32 bits of a longer field, VMWRITE clears the bits
  * of a longer field above 31 ("If the VMCS field is longer, then the high
- * bits of the field are cleared to 0"). */
+ * bits of the field are cleared to 0"). In VMX non-root operation with
+ * VMCS shadowing they reach the shadow VMCS (vmx/shadow.h). */
 #include "cpu/handlers.h"
 #include "cpu/model.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
 #include "vmx/insn_impl.h"
+#include "vmx/shadow.h"
 #include "vmx/vmcs.h"
 
-#define MISC_VMWRITE_ANY (1ull << 29)   /* IA32_VMX_MISC[29]: VMWRITE may write read-only fields (A.6) */
-
-/* VMREAD and VMWRITE in VMX non-root operation cause VM exits unless VMCS
- * shadowing lets them reach the shadow VMCS (25.1.3, 24.6.15). vtxsim
- * does not implement the shadow-VMCS access yet: with shadowing enabled it
- * still exits, and says so. */
-static enum exec_status rw_exit(struct cpu *c, const struct insn *i, unsigned reason)
-{
-	if ((vmcs_read(c, VF_PROC_CONTROLS) & PROC_SECONDARY_CTLS) &&
-	    (vmcs_read(c, VF_PROC2_CONTROLS) & PROC2_VMCS_SHADOWING))
-		cpu_warn(c, "VMREAD/VMWRITE with VMCS shadowing enabled: shadow-VMCS access is not implemented, "
-			 "the instruction exits (SDM 25.1.3)");
-	return vmx_insn_exit(c, i, reason, INFO_RW);
-}
-
-/* The steps both instructions share after the #UD test: the VM exit, #GP
- * at CPL > 0 and VMfailInvalid without a current VMCS. EXEC_OK with
- * *done = false: go on. */
-static enum exec_status rw_common(struct cpu *c, const struct insn *i, unsigned reason, bool *done)
+/* 30.3 VMREAD/VMWRITE after the #UD test: in VMX non-root operation the
+ * VM exit unless VMCS shadowing lets the instruction through (vmx/shadow.c);
+ * #GP at CPL > 0; VMfailInvalid when the VMCS it would access is not valid:
+ * the current VMCS in root operation, the one the VMCS link pointer
+ * references in non-root operation (all ones: VM entry checked any other
+ * value, 26.3.1.5). EXEC_OK with *done = false: go on with *target, the
+ * region to access. */
+static enum exec_status rw_common(struct cpu *c, const struct insn *i, bool write, uint64_t *target, bool *done)
 {
 	*done = true;
 	if (vmx_insn_ud(c))
 		return cpu_ud(c);
-	if (c->vmx.nonroot)
-		return rw_exit(c, i, reason);
+	if (c->vmx.nonroot && vmx_shadow_rw_exits(c, reg_read(c, i->reg, vmx_reg_size(c)), write))
+		return vmx_insn_exit(c, i, write ? EXIT_REASON_VMWRITE : EXIT_REASON_VMREAD, INFO_RW);
 	if (c->cpl > 0)
 		return cpu_gp0(c);
-	if (c->vmx.vmcs_ptr == VMCS_PTR_NONE) {
+	*target = c->vmx.nonroot ? vmcs_read(c, VF_VMCS_LINK_PTR) : c->vmx.vmcs_ptr;
+	if (*target == VMCS_PTR_NONE) {
 		vmx_fail_invalid(c);
 		return EXEC_OK;
 	}
 	*done = false;
 	return EXEC_OK;
+}
+
+/* Field f of the region the instruction accesses: the current VMCS, or
+ * the shadow VMCS in non-root operation. A VMfailValid still writes the
+ * error into the current VMCS (30.2), never into the shadow. */
+static uint64_t target_read(struct cpu *c, uint64_t target, enum vmcs_field f)
+{
+	return target == c->vmx.vmcs_ptr ? vmcs_read(c, f) : vmcs_region_read(c, target, f);
+}
+
+static void target_write(struct cpu *c, uint64_t target, enum vmcs_field f, uint64_t v)
+{
+	if (target == c->vmx.vmcs_ptr)
+		vmcs_write(c, f, v);
+	else
+		vmcs_region_write(c, target, f, v);
 }
 
 /* The field the register operand (ModRM.reg) names, or -1 for "does not
@@ -65,7 +73,8 @@ static int field_of(struct cpu *c, const struct insn *i, bool *high)
 enum exec_status op_vmread_Ey_Gy(struct cpu *c, const struct insn *i)
 {
 	bool done, high;
-	enum exec_status st = rw_common(c, i, EXIT_REASON_VMREAD, &done);
+	uint64_t target = VMCS_PTR_NONE;
+	enum exec_status st = rw_common(c, i, false, &target, &done);
 	if (done)
 		return st;
 	int f = field_of(c, i, &high);
@@ -73,7 +82,7 @@ enum exec_status op_vmread_Ey_Gy(struct cpu *c, const struct insn *i)
 		vmx_fail_valid(c, VMERR_VMREADWRITE_BAD_FIELD);
 		return EXEC_OK;
 	}
-	uint64_t v = vmcs_read(c, (enum vmcs_field)f);
+	uint64_t v = target_read(c, target, (enum vmcs_field)f);
 	if (high)
 		v >>= 32;
 	unsigned sz = vmx_reg_size(c);
@@ -87,18 +96,18 @@ enum exec_status op_vmread_Ey_Gy(struct cpu *c, const struct insn *i)
 
 /* The new value of field f for source operand v (already cut to the
  * operand size). */
-static uint64_t vmwrite_value(struct cpu *c, enum vmcs_field f, bool high, uint64_t v)
+static uint64_t vmwrite_value(struct cpu *c, uint64_t target, enum vmcs_field f, bool high, uint64_t v)
 {
 	if (!high)
 		return v;
-	return (vmcs_read(c, f) & 0xffffffffull) | (uint64_t)(uint32_t)v << 32;
+	return (target_read(c, target, f) & 0xffffffffull) | (uint64_t)(uint32_t)v << 32;
 }
 
 enum exec_status op_vmwrite_Gy_Ey(struct cpu *c, const struct insn *i)
 {
 	bool done, high;
-	uint64_t v;
-	enum exec_status st = rw_common(c, i, EXIT_REASON_VMWRITE, &done);
+	uint64_t v, target = VMCS_PTR_NONE;
+	enum exec_status st = rw_common(c, i, true, &target, &done);
 	if (done)
 		return st;
 	unsigned sz = vmx_reg_size(c);
@@ -112,11 +121,11 @@ enum exec_status op_vmwrite_Gy_Ey(struct cpu *c, const struct insn *i)
 		vmx_fail_valid(c, VMERR_VMREADWRITE_BAD_FIELD);
 		return EXEC_OK;
 	}
-	if (vmcs_enc_type(vmcs_fields[f].enc) == VMCS_T_RODATA && !(c->model->vmx.misc & MISC_VMWRITE_ANY)) {
+	if (vmcs_enc_type(vmcs_fields[f].enc) == VMCS_T_RODATA && !(c->model->vmx.misc & VMX_MISC_VMWRITE_ANY)) {
 		vmx_fail_valid(c, VMERR_VMWRITE_READONLY);
 		return EXEC_OK;
 	}
-	vmcs_write(c, (enum vmcs_field)f, vmwrite_value(c, (enum vmcs_field)f, high, v));
+	target_write(c, target, (enum vmcs_field)f, vmwrite_value(c, target, (enum vmcs_field)f, high, v));
 	vmx_succeed(c);
 	return EXEC_OK;
 }

@@ -218,20 +218,16 @@ static void tpr_exit(struct cpu *c)
 }
 
 /* 29.3: VTPR[7:4] = source[3:0], bits 3:0 and 31:8 cleared; then TPR
- * virtualization (29.1.2). With "virtual-interrupt delivery" = 1 that is
- * the evaluation of pending virtual interrupts (29.2.1), which belongs to
- * APIC virtualization (issue 7) and is not done here; with it 0, a
- * trap-like exit when VTPR[7:4] < threshold[3:0]: GUEST_RIP is the next
- * instruction (25.1.3 "trap-like"). */
+ * virtualization (29.1.2, vmx/apicv.c): a trap-like TPR-below-threshold
+ * exit (GUEST_RIP is the next instruction), or with "virtual-interrupt
+ * delivery" PPR virtualization and evaluation of pending virtual
+ * interrupts. */
 bool vmx_tpr_shadow_write(struct cpu *c, uint64_t v)
 {
 	if (!(proc_ctls(c) & PROC_TPR_SHADOW))
 		return false;
 	phys_write(c->phys, vtpr_addr(c), (v & 0xf) << 4, 4);
-	if (!(proc2_ctls(c) & PROC2_VIRT_INTR_DELIVERY) && tpr_below_threshold(c)) {
-		c->rip = c->next_rip;
-		tpr_exit(c);
-	}
+	vmx_tpr_virtualize(c, true);
 	return true;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "vmx/controls.h"
+#include "vmx/shadow.h"
 #include "vmx/vmcs.h"
 #include "vmx/watch.h"
 
@@ -154,4 +155,5 @@ void vmx_misuse_entry(struct cpu *c)
 				   c->id, r->name, (unsigned long long)pa, (unsigned long long)len, watch_kind_text(w),
 				   (unsigned long long)w->base, vmx_watch_owner(w));
 	}
+	vmx_shadow_entry_misuse(c);
 }

@@ -41,7 +41,8 @@ void vmx_misuse_vmptrld(struct cpu *c, uint64_t pa);
  * phys_write_unwatched, since this warning already names the rule. */
 bool vmx_misuse_vmclear(struct cpu *c, uint64_t pa);
 /* VM entry after the checks passed: the structures the VMCS points to
- * that overlap a VMCS or VMXON region in use (24.11.4). */
+ * that overlap a VMCS or VMXON region in use (24.11.4), and a shadow VMCS
+ * still active (vmx/shadow.h). */
 void vmx_misuse_entry(struct cpu *c);
 
 #endif

@@ -187,6 +187,13 @@ bool vmx_boundary_low(struct cpu *c)
 		boundary_exit(c, EXIT_REASON_INTERRUPT_WINDOW);
 		return true;
 	}
+	/* 29.2.2: virtual-interrupt delivery has the priority of
+	 * interrupt-window exiting (which keeps virtual interrupts from being
+	 * recognized), so it comes before external interrupts. */
+	if (c->vmx.apicv.vintr && vmx_vintr_deliver(c)) {
+		vmx_boundary_delivered(c);
+		return true;
+	}
 	/* 25.3: with "external-interrupt exiting" RFLAGS.IF does not block
 	 * external interrupts; whether STI and MOV SS blocking do is
 	 * implementation specific: vtxsim holds them there, as it holds an
@@ -221,5 +228,5 @@ bool vmx_halt_wakeable(const struct cpu *c)
 		return false;
 	return b->mtf_pending || nmi_window_open(c) ||
 	       (!shadow && (b->proc & PROC_INTR_WINDOW) && (c->rflags & FL_IF)) ||
-	       (!shadow && c->intr_req && (b->pin & PIN_EXT_INTR_EXITING));
+	       (!shadow && c->intr_req && (b->pin & PIN_EXT_INTR_EXITING)) || vmx_vintr_ready(c);
 }

@@ -121,6 +121,21 @@ struct vmx_boundary {
 	uint64_t timer_deadline;        /* c->cycles at which the timer reaches 0 */
 };
 
+/* APIC virtualization in non-root operation (vmx/apicv.c; SDM vol. 3C
+ * chapter 29): the controls of the last VM entry, whether a virtual
+ * interrupt is recognized, and a virtualized write to the APIC-access page
+ * whose APIC-write emulation follows its operation. RVI and SVI live in the
+ * guest-interrupt-status field of the VMCS. Zero outside non-root. */
+struct vmx_apicv {
+	uint32_t proc2;         /* secondary controls (0 without "activate secondary controls") */
+	bool tpr_shadow;        /* "use TPR shadow" */
+	uint64_t vapic;         /* virtual-APIC address (with "use TPR shadow") */
+	bool vintr;             /* a virtual interrupt is recognized (29.2.1) */
+	bool write_pending;     /* APIC-write emulation is due at the next boundary (29.4.3.2) */
+	uint8_t write_size;
+	uint16_t write_off;     /* page offset of that write */
+};
+
 struct vmx_state {
 	bool on;                /* in VMX operation (after VMXON, before VMXOFF) */
 	bool nonroot;           /* in VMX non-root operation */
@@ -170,6 +185,7 @@ struct vmx_state {
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
 	struct vmx_boundary bnd;        /* vmx/pending.c */
+	struct vmx_apicv apicv;         /* vmx/apicv.c */
 };
 
 /* Power-on/reset: outside VMX operation, no current VMCS (SDM vol. 3C 23.7:
@@ -418,5 +434,45 @@ bool vmx_intercept_xsaves(struct cpu *c, const struct insn *i, bool restore);
  * delivered when it happened (IDT-vectoring information). */
 struct xlate_fault;
 void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx_vectoring *prev, bool iret_unblocked);
+
+/* ---- APIC virtualization and virtual interrupts (vmx/apicv.c) ---- */
+/* VM entry, after guest state and vmx_pending_entry (26.3.2.5): the
+ * APIC-access page hook when "virtualize APIC accesses" is 1; with
+ * "virtual-interrupt delivery", PPR virtualization and the evaluation of
+ * pending virtual interrupts (29.1.3, 29.2.1). */
+void vmx_apicv_entry(struct cpu *c);
+/* Every VM exit: the hook and the state above go. */
+void vmx_apicv_exit(struct cpu *c);
+/* TPR virtualization (29.1.2) after VTPR was written: a trap-like
+ * TPR-below-threshold exit, or with "virtual-interrupt delivery" PPR
+ * virtualization and evaluation. Called inside the writing instruction
+ * (the exit saves c->next_rip) or at a boundary (c->rip). */
+void vmx_tpr_virtualize(struct cpu *c, bool in_insn);
+/* At the boundary after an operation that made a virtualized write to the
+ * APIC-access page: APIC-write emulation (29.4.3.2), which comes before
+ * SMIs, INIT and everything lower and is not blocked by RFLAGS.IF, STI or
+ * MOV SS. True: a VM exit happened. */
+bool vmx_apic_write_emulate(struct cpu *c);
+static inline bool vmx_apic_write_due(const struct vmx_state *v)
+{
+	return v->nonroot && v->apicv.write_pending;
+}
+/* RDMSR/WRMSR of 800H-8FFH that did not exit, with "virtualize x2APIC
+ * mode" (29.5). */
+enum vmx_msr_virt { VMX_MSR_NORMAL, VMX_MSR_DONE, VMX_MSR_GP };
+enum vmx_msr_virt vmx_x2apic_rdmsr(struct cpu *c, uint32_t msr, uint64_t *v);
+enum vmx_msr_virt vmx_x2apic_wrmsr(struct cpu *c, uint32_t msr, uint64_t v);
+/* The interface posted-interrupt processing builds on (29.6): set
+ * VIRR[vector] and RVI = max(RVI, vector) (no evaluation), then evaluate
+ * pending virtual interrupts (29.2.1) once. */
+void vmx_vintr_post(struct cpu *c, uint8_t vector);
+void vmx_vintr_evaluate(struct cpu *c);
+/* Virtual-interrupt delivery (29.2.2) at an instruction boundary in the
+ * place of interrupt-window exiting (vmx/pending.c): true when a
+ * recognized virtual interrupt was delivered through the guest IDT. */
+bool vmx_vintr_deliver(struct cpu *c);
+/* Would a recognized virtual interrupt be delivered at this boundary
+ * (RFLAGS.IF = 1, no blocking by STI or MOV SS)? It wakes HLT. */
+bool vmx_vintr_ready(const struct cpu *c);
 
 #endif

@@ -120,7 +120,7 @@ static void test_tlb_write_needs_dirty(void)
 	struct xlate_fault f;
 	tlb_flush_all(&t);
 	build_4level(PTE_P | PTE_W);
-	struct mem_view v = { &t, &pm, &c, 0, NULL };
+	struct mem_view v = { &t, &pm, &c, 0, NULL, NULL };
 	uint64_t val;
 	CU_ASSERT_TRUE(mem_read(&v, LA, 8, &val, &f));
 	CU_ASSERT_EQUAL(mem_tlb_entry(&v, LA)->tag_w, TLB_INVALID);

@@ -222,7 +222,7 @@ static struct tlb tlb;
 
 static struct mem_view view(const struct xlate_ctx *c, bool user)
 {
-	return (struct mem_view){ &tlb, &pm, c, user, NULL };
+	return (struct mem_view){ &tlb, &pm, c, user, NULL, NULL };
 }
 
 static uint64_t rd(const struct xlate_ctx *c, uint64_t la)

@@ -340,6 +340,36 @@ static void test_perf_global_ctrl(void)
 	env_destroy(v);
 }
 
+/* 27.2, A.6: with IA32_VMX_MISC[5] a VM exit stores IA32_EFER.LMA into
+ * the "IA-32e mode guest" VM-entry control (both ways); without it the
+ * control is left alone. The exit is taken from a CPU put in non-root
+ * operation by hand, in IA-32e mode, with the control 0. */
+static void exit_from_lma(struct vmx_env *v, bool store_lma, uint32_t entry_ctls)
+{
+	struct cpu *c = &v->h->cpu;
+	v->model.vmx.misc = store_lma ? v->model.vmx.misc | VMX_MISC_STORE_LMA : v->model.vmx.misc & ~VMX_MISC_STORE_LMA;
+	vmcs_write(c, VF_ENTRY_CONTROLS, entry_ctls);
+	c->vmx.nonroot = true;
+	vmx_exit_insn(c, EXIT_REASON_CPUID, 2);
+	CU_ASSERT_FALSE(c->vmx.nonroot);
+}
+
+static void test_exit_stores_lma(void)
+{
+	struct vmx_env *v = env_create();
+	struct cpu *c = &v->h->cpu;
+	run(v, vmlaunch);
+	CU_ASSERT_TRUE(cpu_lma(c));
+	exit_from_lma(v, false, ENTRY_BASE & ~ENTRY_IA32E_GUEST);
+	CU_ASSERT_EQUAL(rd(v, VF_ENTRY_CONTROLS), ENTRY_BASE & ~ENTRY_IA32E_GUEST);
+	exit_from_lma(v, true, ENTRY_BASE & ~ENTRY_IA32E_GUEST);
+	CU_ASSERT_EQUAL(rd(v, VF_ENTRY_CONTROLS), ENTRY_BASE);
+	c->efer &= ~(EFER_LMA | EFER_LME);      /* as a guest that left IA-32e mode */
+	exit_from_lma(v, true, ENTRY_BASE);
+	CU_ASSERT_EQUAL(rd(v, VF_ENTRY_CONTROLS), ENTRY_BASE & ~ENTRY_IA32E_GUEST);
+	env_destroy(v);
+}
+
 void suite_vmx_entry(void);
 void suite_vmx_entry(void)
 {
@@ -359,4 +389,5 @@ void suite_vmx_entry(void)
 	CU_add_test(s, "VMX abort 1: indicator, shutdown", test_vmx_abort);
 	CU_add_test(s, "IA32_DEBUGCTL loaded, saved, cleared", test_debugctl);
 	CU_add_test(s, "IA32_PERF_GLOBAL_CTRL loaded on entry and exit", test_perf_global_ctrl);
+	CU_add_test(s, "exits store EFER.LMA in 'IA-32e mode guest' (MISC[5])", test_exit_stores_lma);
 }

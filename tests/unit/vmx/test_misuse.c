@@ -294,6 +294,48 @@ static void test_related_structure_overlap(void)
 	two_destroy(t);
 }
 
+/* 24.10, 24.11.1: at VM entry with VMCS shadowing, the shadow VMCS (Y)
+ * must not be active here or on another CPU. */
+static void test_shadow_vmcs_active(void)
+{
+	struct two *t = both_on_x_on_a();
+	struct cpu *a = t->a;
+	fake.vmx.proc2_allowed1 |= PROC2_VMCS_SHADOWING;
+	put32(t->h, VMCS_Y, REV | VMCS_SHADOW_INDICATOR);
+	vmcs_write(a, VF_PROC_CONTROLS, PROC_SECONDARY_CTLS);
+	vmcs_write(a, VF_PROC2_CONTROLS, PROC2_VMCS_SHADOWING);
+	vmcs_write(a, VF_VMREAD_BITMAP, 0x200000);
+	vmcs_write(a, VF_VMWRITE_BITMAP, 0x201000);
+	vmcs_write(a, VF_VMCS_LINK_PTR, VMCS_Y);
+	vmx_misuse_entry(a);
+	CU_ASSERT_EQUAL(t->wa.n, 0);                    /* Y is active nowhere */
+	CU_ASSERT_EQUAL(RUN(t, t->b, VMCLEAR, VMCS_Y), 0);
+	CU_ASSERT_EQUAL(RUN(t, t->b, VMPTRLD, VMCS_Y), 0);
+	vmx_misuse_entry(a);
+	CU_ASSERT_EQUAL(t->wa.n, 1);
+	CU_ASSERT(has(last(&t->wa), "VM entry on cpu0 with the shadow VMCS at 0x103000, which is active on cpu1"));
+	CU_ASSERT(has(last(&t->wa), "SDM 24.10, 24.11.1"));
+	CU_ASSERT(has(last(&t->wa), "[vmx misuse SHADOW_VMCS_ACTIVE]"));
+	CU_ASSERT_EQUAL(RUN(t, t->b, VMCLEAR, VMCS_Y), 0);
+	/* Active on this CPU: VMPTRLD Y, back to X without VMCLEAR. */
+	CU_ASSERT_EQUAL(RUN(t, a, VMPTRLD, VMCS_Y), 0);
+	CU_ASSERT_EQUAL(RUN(t, a, VMPTRLD, VMCS_X), 0);
+	vmx_misuse_entry(a);
+	CU_ASSERT_EQUAL(t->wa.n, 2);
+	CU_ASSERT(has(last(&t->wa), "with the shadow VMCS at 0x103000 still active on cpu0"));
+	CU_ASSERT_EQUAL(RUN(t, a, VMCLEAR, VMCS_Y), 0);
+	CU_ASSERT_EQUAL(RUN(t, a, VMPTRLD, VMCS_X), 0);
+	vmx_misuse_entry(a);
+	CU_ASSERT_EQUAL(t->wa.n, 2);
+	/* "VMCS shadowing" 0: the link pointer is no shadow, nothing to say. */
+	CU_ASSERT_EQUAL(RUN(t, a, VMPTRLD, VMCS_Y), 0);
+	CU_ASSERT_EQUAL(RUN(t, a, VMPTRLD, VMCS_X), 0);
+	vmcs_write(a, VF_PROC2_CONTROLS, 0);
+	vmx_misuse_entry(a);
+	CU_ASSERT_EQUAL(t->wa.n, 2);
+	two_destroy(t);
+}
+
 /* The table itself: ids unique, every row has a section and a rule. */
 static void test_rule_table(void)
 {
@@ -313,5 +355,6 @@ void suite_vmx_misuse(void)
 	CU_add_test(s, "VMXON with a region in use elsewhere (24.11.5)", test_vmxon_region_shared);
 	CU_add_test(s, "per-rule warning budget", test_budget_per_rule);
 	CU_add_test(s, "related structures overlapping VMX regions (24.11.4)", test_related_structure_overlap);
+	CU_add_test(s, "shadow VMCS still active at VM entry (24.10, 24.11.1)", test_shadow_vmcs_active);
 	CU_add_test(s, "rule table", test_rule_table);
 }
