@@ -7,6 +7,8 @@
  * length; a successful switch loads the EPTP without a VM exit. */
 #include "cpu/handlers.h"
 #include "cpu/model.h"
+#include "mem/ept.h"
+#include "mem/tlb.h"
 #include "vmx/insn_impl.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
@@ -25,10 +27,11 @@ static bool vmfunc_enabled(struct cpu *c)
  * address, physical); an entry that would fail the VM-entry EPTP checks
  * (26.2.1.1) exits. Otherwise ECX[15:0] goes to the EPTP-index field when
  * the processor supports "EPT-violation #VE", and the entry becomes the
- * EPTP. No TLB invalidation is required: cached guest-physical mappings
- * are tagged by EP4TA (mem/ept.c), the linear TLB is simply flushed when
- * the EPTP changes (cpu_mode_changed: "may invalidate more", 28.3.3.1).
- * The PAE PDPTEs are not reloaded. */
+ * EPTP. Nothing is invalidated: guest-physical mappings (mem/ept.c) and
+ * combined mappings (mem/tlb.c, context = VPID and EP4TA) are tagged by
+ * EP4TA, so the TLB just makes (current VPID, new EP4TA) its context, as
+ * a VM entry with that EPTP would (28.3.1). The PAE PDPTEs are not
+ * reloaded (25.5.5.3). */
 static enum exec_status eptp_switch(struct cpu *c, const struct insn *i)
 {
 	uint32_t index = (uint32_t)c->gpr[R_CX];
@@ -43,7 +46,7 @@ static enum exec_status eptp_switch(struct cpu *c, const struct insn *i)
 	vmx_tracef(c, "VMFUNC EPTP switching: entry %u, EPTP %#llx (SDM 25.5.5.3)", index, (unsigned long long)eptp);
 	if (eptp != c->vmx.eptp) {
 		c->vmx.eptp = eptp;
-		cpu_mode_changed(c);
+		cpu_mode_switched(c, tlb_vpid(&c->tlb), ept_ep4ta(eptp) | TLB_EPT);
 	}
 	return EXEC_OK;
 }

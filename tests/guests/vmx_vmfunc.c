@@ -29,7 +29,7 @@ static uint64_t eptp_list[512] ALIGNED;
 static uint64_t eptp_a, eptp_b;
 
 /* A -> B -> A, reading EPT_LA_SUP after each step into R8, R9, R10. */
-extern char g_sw[], g_sw_end[], g_fn[], g_fn_end[];
+extern char g_sw[], g_sw_end[], g_fn[], g_fn_end[], g_fn_rd[], g_rd[];
 asm(".text\n.code64\n"
     "g_sw:	mov (%rbx), %r8\n"
     "	xor %eax, %eax\n"
@@ -41,7 +41,12 @@ asm(".text\n.code64\n"
     "	mov (%rbx), %r10\n"
     "g_sw_end:	vmcall\n"
     "g_fn:	vmfunc\n"
-    "g_fn_end:	vmcall\n");
+    "g_fn_end:	vmcall\n"
+    "g_fn_rd:	vmfunc\n"
+    "	mov (%rbx), %r9\n"
+    "	vmcall\n"
+    "g_rd:	mov (%rbx), %r9\n"
+    "	vmcall\n");
 
 static bool vmfunc_usable(void)
 {
@@ -132,6 +137,38 @@ static void test_switch(void)
 	report_eq(vmread(VMCS_GUEST_RIP), (uint64_t)g_fn_end, "VMFUNC completed (RIP past it)");
 }
 
+/* Translations cached under one EPTP are never used under another
+ * (28.3.1: combined mappings are tagged by EP4TA), across VMFUNC, VM exits
+ * and VM entries with "enable VPID" (which flush nothing). */
+static uint64_t step(char *rip, uint64_t index, bool resume, const char *what)
+{
+	vmx_guest_regs[RAX] = 0;
+	vmx_guest_regs[RCX] = index;
+	vmx_guest_regs[R9] = 0;
+	vmwrite(VMCS_GUEST_RIP, (uint64_t)rip);
+	if (!exited(vmx_enter_guest(resume), EXIT_REASON_VMCALL, what))
+		return 0;
+	return vmx_guest_regs[R9];
+}
+
+static void test_tagging(void)
+{
+	if (!(vmx_allowed1(VMX_CTL_PROC2) & PROC2_VPID)) {
+		report_skip("VMFUNC with VPID: the model has no \"enable VPID\"");
+		return;
+	}
+	setup(g_rd, 0, 0);
+	vmwrite(VMCS_PROC2_CONTROLS, vmread(VMCS_PROC2_CONTROLS) | PROC2_VPID);
+	vmwrite(VMCS_VPID, 1);
+	invvpid(2, 0, 0);
+	report_eq(step(g_rd, 0, false, "VPID 1, EPTP A: read"), VALUE_A, "EPTP A: page A");
+	report_eq(step(g_fn_rd, 1, true, "VMFUNC to B, read"), VALUE_B, "after VMFUNC to B: page B");
+	report_eq(step(g_rd, 0, true, "VM entry with EPTP B (no flush), read"), VALUE_B, "re-entered with EPTP B: page B");
+	report_eq(step(g_fn_rd, 0, true, "VMFUNC back to A, read"), VALUE_A, "after VMFUNC to A: page A");
+	report_eq(step(g_rd, 0, true, "VM entry with EPTP A (no flush), read"), VALUE_A,
+		  "re-entered with EPTP A: page A, not a translation made under B");
+}
+
 static void exit59(uint64_t fn, uint64_t index, const char *what)
 {
 	setup(g_fn, fn, index);
@@ -186,6 +223,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	(void)mbinfo;
 	if (vmx_start() && vmfunc_usable()) {
 		test_switch();
+		test_tagging();
 		test_exits();
 		test_ud();
 	}
