@@ -40,7 +40,7 @@
 #define EPTE_A (1ull << 8)              /* accessed (EPTP bit 6 = 1) */
 #define EPTE_D (1ull << 9)              /* leaf: dirty (EPTP bit 6 = 1) */
 #define EPTE_UX (1ull << 10)            /* execute for user-mode linear addresses (MBEC only) */
-#define EPTE_SVE (1ull << 63)           /* leaf: suppress #VE */
+#define EPTE_SVE (1ull << 63)           /* suppress #VE: of a leaf or a not-present entry (25.5.6.1) */
 
 /* The walk's permissions, as the AND over every entry used: bits 0-2 are
  * R/W/X (entry bits 2:0), EPT_PERM_UX is entry bit 10. Shifted left by 3
@@ -105,7 +105,9 @@ static inline uint64_t ept_ep4ta(uint64_t eptp)
  * (ctx->eptp != 0), consulting and filling ctx->ept. Returns true with *r
  * filled, or false with *f filled (XLATE_EPT_VIOLATION with the Table 28-7
  * qualification, gpa and linear; or XLATE_EPT_MISCONFIG). With EPTP bit 6
- * the walk sets A in every entry used and D in the leaf for a write. */
+ * the walk sets A in every entry used and D in the leaf for a write; with
+ * EPTF_PML it logs each D it sets, or fails with XLATE_PML_FULL when a
+ * flag must be set and the PML index is outside 0-511 (28.2.5). */
 bool ept_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa, const struct ept_access *a,
 		   struct ept_result *r, struct xlate_fault *f);
 
