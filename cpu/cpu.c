@@ -182,6 +182,7 @@ void cpu_mode_changed(struct cpu *c)
 		.pdpte = { c->pdpte[0], c->pdpte[1], c->pdpte[2], c->pdpte[3] },
 		.a20_masked = c->a20_masked && !c->vmx.on,   /* VMXON disables A20M (SDM vol. 3C 23.7) */
 		.eptp = c->vmx.eptp, .ept_flags = c->vmx.ept_flags, .ept = &c->ept_cache,      /* vmx/ept.c */
+		.gpa_trap = &c->apic_access,    /* vmx/apicv.c: page UINT64_MAX outside non-root */
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;

@@ -13,6 +13,7 @@
  */
 #include "cpu/operand.h"
 #include "mem/ept.h"
+#include "vmx/apicv.h"
 #include "vmx/exit.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
@@ -132,6 +133,14 @@ void vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx
 	case XLATE_EPT_MISCONFIG:
 		x.reason = EXIT_REASON_EPT_MISCONFIG;
 		x.qual = 0;
+		x.guest_phys = f->gpa;
+		x.has_phys = true;
+		break;
+	case XLATE_APIC_ACCESS_GPA:
+		/* 29.4.6.1: type 10 during event delivery, else 15; vtxsim
+		 * also records the guest-physical address of the access. */
+		x.reason = EXIT_REASON_APIC_ACCESS;
+		x.qual = vmx_apic_gpa_qual(f->gpa, prev->info != 0);
 		x.guest_phys = f->gpa;
 		x.has_phys = true;
 		break;
