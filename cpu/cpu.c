@@ -170,9 +170,9 @@ static uint8_t xlate_features(const struct cpu *c)
 	return (uint8_t)((cpu_has(c, FEAT_PAGE1GB) ? XF_PAGE1GB : 0) | (cpu_has(c, FEAT_PSE36) ? XF_PSE36 : 0));
 }
 
-/* Recompute what depends on CR0/CR4/EFER/CS/CPL. The TLB is flushed when
- * anything that paging decisions depend on changed. */
-void cpu_mode_changed(struct cpu *c)
+/* Recompute what depends on CR0/CR4/EFER/CS/CPL; true when anything that
+ * paging decisions depend on changed. */
+static bool mode_update(struct cpu *c)
 {
 	struct xlate_ctx x = {
 		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
@@ -199,10 +199,30 @@ void cpu_mode_changed(struct cpu *c)
 			       (x.pdpte[2] ^ c->xc.pdpte[2]) | (x.pdpte[3] ^ c->xc.pdpte[3])) != 0;
 	c->xc = x;
 	c->tlb_class = (uint8_t)mem_tlb_class(c->user, &c->xc);
-	if (paging_changed) {
-		tlb_flush_all(&c->tlb);
-		c->tlb.pcid = (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & 0xfff) : 0;
+	return paging_changed;
+}
+
+static uint16_t current_pcid(const struct cpu *c)
+{
+	return (c->cr4 & CR4_PCIDE) ? (uint16_t)(c->cr3 & 0xfff) : 0;
+}
+
+/* The TLB entries of the current VPID are flushed when anything that
+ * paging decisions depend on changed. */
+void cpu_mode_changed(struct cpu *c)
+{
+	if (mode_update(c)) {
+		tlb_flush_current(&c->tlb);
+		c->tlb.pcid = current_pcid(c);
 	}
+	c->tlb.perm = tlb_perm_key(&c->xc);
+	cpu_debug_update(c);
+}
+
+void cpu_mode_switched(struct cpu *c, uint16_t vpid, uint64_t ept)
+{
+	mode_update(c);
+	tlb_switch(&c->tlb, vpid, ept, current_pcid(c), tlb_perm_key(&c->xc));
 	cpu_debug_update(c);
 }
 

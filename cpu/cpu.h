@@ -316,8 +316,14 @@ void cpu_set_rflags(struct cpu *c, uint64_t v);
 /* Recompute code64/cpl-derived caches after a mode change (CR0, EFER, CS).
  * A change of CR0/CR3/CR4/EFER that the caller did not already mirror into
  * c->xc (as the MOV to CR handlers do, after invalidating exactly what the
- * SDM says) flushes the whole TLB. */
+ * SDM says) flushes the current VPID's TLB entries (all of them outside VMX
+ * non-root operation unless other VPIDs are cached). */
 void cpu_mode_changed(struct cpu *c);
+/* cpu_mode_changed for a VM entry or VM exit, which loaded CR0/CR3/CR4/EFER:
+ * instead of flushing, the TLB makes (vpid, ept) its current context
+ * (mem/tlb.h tlb_switch; ept is EP4TA | TLB_EPT, or 0 without EPT). What a
+ * VM entry or exit invalidates is the caller's to do (SDM vol. 3C 28.3.3.1). */
+void cpu_mode_switched(struct cpu *c, uint16_t vpid, uint64_t ept);
 
 /* The CR4 bits the model's CPUID features let software set (cpu/system.c;
  * SDM vol. 3A 2.5): MOV to CR4 setting any other bit is #GP(0). VMX reports

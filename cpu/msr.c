@@ -265,7 +265,7 @@ static bool wr_efer(struct cpu *c, uint64_t v)
 		return false;
 	v = (v & ~EFER_LMA) | (c->efer & EFER_LMA);
 	if ((v ^ c->efer) & EFER_NXE)
-		tlb_flush_all(&c->tlb);         /* cached translations know NX */
+		tlb_flush_current(&c->tlb);     /* cached translations know NX */
 	c->efer = v;
 	cpu_mode_changed(c);
 	return true;

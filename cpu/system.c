@@ -112,7 +112,7 @@ static bool write_cr0(struct cpu *c, uint64_t v)
 	if (pg_off)
 		c->efer &= ~EFER_LMA;
 	if ((v ^ c->cr0) & (CR0_PG | CR0_PE | CR0_WP))
-		tlb_flush_all(&c->tlb);
+		tlb_flush_current(&c->tlb);     /* this VPID's (SDM vol. 3C 28.3.3.1) */
 	commit_paging(c, v, c->cr3, c->cr4, pdpte);
 	return true;
 }
@@ -151,7 +151,7 @@ static void cr4_tlb_effects(struct cpu *c, uint64_t old, uint64_t v)
 	uint64_t changed = old ^ v;
 	if ((changed & (CR4_PGE | CR4_PAE | CR4_SMAP | CR4_PKE | CR4_LA57)) ||
 	    (changed & old & CR4_PCIDE) || (changed & v & CR4_SMEP))
-		tlb_flush_all(&c->tlb);
+		tlb_flush_current(&c->tlb);     /* this VPID's (SDM vol. 3C 28.3.3.1) */
 }
 
 /* Bits of features the model lacks are reserved; PAE cannot be cleared nor
@@ -381,7 +381,7 @@ enum exec_status op_invpcid_Gy_Mdq(struct cpu *c, const struct insn *i)
 	switch (type) {
 	case 0: tlb_flush_page_pcid(&c->tlb, la, pcid); break;
 	case 1: tlb_flush_pcid(&c->tlb, pcid); break;
-	case 2: tlb_flush_all(&c->tlb); break;
+	case 2: tlb_flush_current(&c->tlb); break;
 	default: tlb_flush_nonglobal(&c->tlb); break;
 	}
 	return EXEC_OK;

@@ -293,7 +293,7 @@ static bool commit(struct cpu *c, const struct switch_req *r, const struct tss_i
 	c->dr[7] &= ~0x55ull;           /* L0-L3 clear at every task switch (17.2.4) */
 	if (t32 && (c->cr0 & CR0_PG) && im->cr3 != c->cr3) {
 		c->cr3 = im->cr3;       /* the 16-bit TSS has no CR3: paging stays */
-		tlb_flush_all(&c->tlb);
+		tlb_flush_current(&c->tlb);
 	}
 	cpu_set_rflags(c, new_flags);
 	c->rip = c->next_rip = im->eip;

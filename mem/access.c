@@ -26,6 +26,7 @@ static void tlb_install(const struct mem_view *v, uint64_t la, unsigned acc, con
 	e->pa = r->pa & PAGE_MASK;
 	e->host = (uintptr_t)host;
 	e->pcid = v->tlb->pcid;
+	e->ctx = v->tlb->ctx;
 	e->global = global;
 	e->size_shift = size_shift(r->page_size);
 	e->pkey = r->pkey;

@@ -11,6 +11,7 @@
 #include "vmx/caps.h"
 #include "vmx/ept.h"
 #include "vmx/trace.h"
+#include "vmx/vpid.h"
 
 /* 26.3.2.1: control registers, DR7 and IA32_DEBUGCTL ("load debug
  * controls"), the SYSENTER MSRs, IA32_PERF_GLOBAL_CTRL, IA32_PAT and
@@ -102,8 +103,7 @@ bool entry_load_guest(struct cpu *c, struct vmx_exit_info *fail)
 			   (unsigned long long)c->cr3);
 		return false;
 	}
-	cpu_mode_changed(c);
-	tlb_flush_all(&c->tlb);         /* 28.3.3.1: no VPID, every entry flushes */
+	vmx_tlb_enter(c, h);            /* 28.3.3.1: no VPID, every entry flushes VPID 0000H */
 	return true;
 }
 

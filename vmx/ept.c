@@ -39,7 +39,7 @@ void vmx_ept_invalidate(struct cpu *c, unsigned type, uint64_t eptp)
 		ept_cache_flush_ep4ta(&c->ept_cache, ept_ep4ta(eptp));
 	else
 		ept_cache_flush_all(&c->ept_cache);
-	/* Combined mappings: the linear TLB is not tagged by EP4TA, so all of
-	 * it goes ("may invalidate more", 29.4.3.1). */
-	tlb_flush_all(&c->tlb);
+	/* Combined mappings: the linear TLB tags them by EP4TA (mem/tlb.h),
+	 * every VPID and PCID of that EP4TA, or of every EP4TA for type 2. */
+	tlb_flush_ept(&c->tlb, type == 1 ? ept_ep4ta(eptp) | TLB_EPT : 0);
 }

@@ -14,6 +14,7 @@
 #include "vmx/misuse.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
+#include "vmx/vpid.h"
 
 /* Rows of one segment register are consecutive in every field group of
  * vmx/vmcs_fields.def, in the order ES, CS, SS, DS, FS, GS (= enum seg_reg). */
@@ -266,8 +267,7 @@ static bool load_host_state(struct cpu *c)
 	if (!host64 && (c->cr0 & CR0_PG) && (c->cr4 & CR4_PAE) &&
 	    !paging_load_pdptes(c->phys, c->cr3, c->xc.maxphyaddr, c->pdpte))
 		return false;
-	cpu_mode_changed(c);
-	tlb_flush_all(&c->tlb);         /* 28.3.3.1: no VPID, every exit flushes */
+	vmx_tlb_exit(c, h);             /* 28.3.3.1: no VPID, every exit flushes VPID 0000H */
 	return true;
 }
 

@@ -1,7 +1,8 @@
 /* INVEPT and INVVPID (SDM vol. 3C 30.3). The software TLB (mem/tlb.c) is
- * tagged by neither EPTP nor VPID yet, so every invalidation flushes it
- * whole: the instruction pages allow invalidating more than asked ("It may
- * invalidate other mappings as well"). */
+ * tagged by VPID and EP4TA: INVVPID invalidates exactly the mappings its
+ * type names (28.3.3.1). INVEPT still flushes the TLB whole (allowed: "It
+ * may invalidate other mappings as well"); tlb_flush_ept is the scoped
+ * invalidation for when guest-physical mappings are cached. */
 #include "cpu/handlers.h"
 #include "cpu/model.h"
 #include "vmx/caps.h"
@@ -19,11 +20,6 @@
 #define CAP_EPT_AD (1ull << 21)
 #define CAP_INVEPT_SINGLE (1ull << 25)
 #define CAP_INVEPT_ALL (1ull << 26)
-#define CAP_INVVPID (1ull << 32)
-#define CAP_INVVPID_ADDR (1ull << 40)
-#define CAP_INVVPID_SINGLE (1ull << 41)
-#define CAP_INVVPID_ALL (1ull << 42)
-#define CAP_INVVPID_SINGLE_GLOBALS (1ull << 43)
 
 /* EPTP fields (24.6.11, Table 24-8). */
 #define EPTP_MEMTYPE(e) ((e) & 7)
@@ -90,11 +86,35 @@ enum exec_status op_invept_Gy_Mdq(struct cpu *c, const struct insn *i)
 	return EXEC_OK;
 }
 
+/* INVVPID types (30.3 INVVPID). */
+enum {
+	INVVPID_ADDR = 0,               /* individual-address */
+	INVVPID_SINGLE = 1,             /* single-context */
+	INVVPID_ALL = 2,                /* all-context */
+	INVVPID_SINGLE_GLOBALS = 3,     /* single-context, retaining globals */
+};
+
+/* IA32_VMX_EPT_VPID_CAP bits 40-43 say which types the model supports
+ * (A.10); no other type is ever supported. */
 static uint64_t invvpid_type_cap(uint64_t type)
 {
-	static const uint64_t caps[4] = { CAP_INVVPID_ADDR, CAP_INVVPID_SINGLE, CAP_INVVPID_ALL,
-					  CAP_INVVPID_SINGLE_GLOBALS };
+	static const uint64_t caps[4] = { VMX_VPID_INVVPID_ADDR, VMX_VPID_INVVPID_SINGLE, VMX_VPID_INVVPID_ALL,
+					  VMX_VPID_INVVPID_SINGLE_GLOBALS };
 	return type < 4 ? caps[type] : 0;
+}
+
+/* What each type invalidates: linear and combined mappings (every PCID,
+ * every EP4TA) of the descriptor's VPID; type 0 those for one linear
+ * address (globals included), type 3 all but global ones, type 2 those of
+ * every VPID but 0000H (30.3 INVVPID, 28.3.3.1). */
+static void invvpid_do(struct cpu *c, uint64_t type, uint16_t vpid, uint64_t la)
+{
+	switch (type) {
+	case INVVPID_ADDR: tlb_flush_vpid_page(&c->tlb, vpid, la); break;
+	case INVVPID_SINGLE: tlb_flush_vpid(&c->tlb, vpid); break;
+	case INVVPID_ALL: tlb_flush_all_vpids(&c->tlb); break;
+	default: tlb_flush_vpid_nonglobal(&c->tlb, vpid); break;
+	}
 }
 
 /* The descriptor checks of 30.3 INVVPID after the type: bits 63:16 zero;
@@ -104,9 +124,9 @@ static bool invvpid_desc_ok(const struct cpu *c, uint64_t type, uint64_t lo, uin
 {
 	if (lo >> 16)
 		return false;
-	if (type != 2 && (lo & 0xffff) == 0)
+	if (type != INVVPID_ALL && (lo & 0xffff) == 0)
 		return false;
-	return type != 0 || cpu_canonical(c, la);
+	return type != INVVPID_ADDR || cpu_canonical(c, la);
 }
 
 /* #UD also when the model lacks VPIDs (IA32_VMX_PROCBASED_CTLS2[37] = 0)
@@ -115,7 +135,7 @@ enum exec_status op_invvpid_Gy_Mdq(struct cpu *c, const struct insn *i)
 {
 	uint64_t lo, la;
 	if (vmx_insn_ud(c) || !(vmx_allowed1(c, VMX_CTL_PROC2) & PROC2_VPID) ||
-	    !(c->model->vmx.ept_vpid_cap & CAP_INVVPID))
+	    !(c->model->vmx.ept_vpid_cap & VMX_VPID_INVVPID))
 		return cpu_ud(c);
 	if (c->vmx.nonroot)
 		return vmx_insn_exit(c, i, EXIT_REASON_INVVPID, INFO_MEM_REG2);
@@ -132,7 +152,7 @@ enum exec_status op_invvpid_Gy_Mdq(struct cpu *c, const struct insn *i)
 		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
-	tlb_flush_all(&c->tlb);
+	invvpid_do(c, type, (uint16_t)lo, la);
 	vmx_succeed(c);
 	return EXEC_OK;
 }
