@@ -50,7 +50,7 @@ enum exec_status op_monitor(struct cpu *c, const struct insn *i)
 	if (!seg_linear(c, i->seg, c->gpr[R_AX] & addr_mask(i->asz), 1, ACC_READ, &la))
 		return EXEC_FAULT;
 	struct mem_view mv = cpu_view(c);
-	if (!mem_translate(&mv, la, c->user ? ACC_USER : 0, &pa, &f))
+	if (!mem_translate_probe(&mv, la, c->user ? ACC_USER : 0, &pa, &f))
 		return cpu_page_fault(c, &f), EXEC_FAULT;
 	c->monitor_armed = true;
 	return EXEC_OK;

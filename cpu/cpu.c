@@ -183,6 +183,7 @@ static bool mode_update(struct cpu *c)
 		.a20_masked = c->a20_masked && !c->vmx.on,   /* VMXON disables A20M (SDM vol. 3C 23.7) */
 		.eptp = c->vmx.eptp, .ept_flags = c->vmx.ept_flags, .ept = &c->ept_cache,      /* vmx/ept.c */
 		.pml_addr = c->vmx.pml_addr, .pml_index_pa = c->vmx.pml_index_pa,
+		.gpa_trap = &c->apic_access,    /* vmx/apicv.c: page UINT64_MAX outside non-root */
 	};
 	if (!(c->cr0 & CR0_PE))
 		c->cpl = 0;

@@ -418,7 +418,7 @@ enum exec_status op_clflush_Mb(struct cpu *c, const struct insn *i)
 	if (!seg_linear(c, i->seg, insn_ea(c, i), 1, ACC_READ, &la))
 		return EXEC_FAULT;
 	struct mem_view mv = cpu_view(c);
-	if (!mem_translate(&mv, la, c->user ? ACC_USER : 0, &pa, &f)) {
+	if (!mem_translate_probe(&mv, la, c->user ? ACC_USER : 0, &pa, &f)) {
 		cpu_page_fault(c, &f);
 		return EXEC_FAULT;
 	}

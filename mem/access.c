@@ -72,6 +72,17 @@ bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t
 	return true;
 }
 
+bool mem_translate_probe(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t *pa, struct xlate_fault *f)
+{
+	if (!mem_translate(v, la, acc, pa, f))
+		return false;
+	if (v->trap && (*pa & PAGE_MASK) == v->trap->page) {
+		v->trap->refuse(v->trap->opaque, *pa, acc, f);
+		return false;
+	}
+	return true;
+}
+
 /* A physical access as this processor makes it: its local page first. */
 static uint64_t view_read(const struct mem_view *v, uint64_t pa, unsigned size)
 {

@@ -37,6 +37,12 @@ bool mem_access_slow(const struct mem_view *v, uint64_t la, unsigned size, unsig
 /* Translate only (no data access), installing a TLB entry when possible. */
 bool mem_translate(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t *pa, struct xlate_fault *f);
 
+/* Translate for an instruction that faults like a data access but reads
+ * nothing (CLFLUSH, CLFLUSHOPT, CLWB, MONITOR): as mem_translate, except
+ * that the trap page refuses it (an APIC-access VM exit with the access
+ * type of acc, SDM vol. 3C 29.4.4). */
+bool mem_translate_probe(const struct mem_view *v, uint64_t la, unsigned acc, uint64_t *pa, struct xlate_fault *f);
+
 static inline struct tlb_entry *mem_tlb_entry(const struct mem_view *v, uint64_t la)
 {
 	return &v->tlb->e[mem_tlb_class(v->user, v->ctx)][tlb_index(la)];

@@ -19,6 +19,20 @@ struct walk {
 	bool ept_failed;
 };
 
+/* A guest-physical access that is not the translation of a linear address
+ * (a guest paging-structure read, a PDPTE load) whose EPT translation hpa
+ * lies on the trap page (the APIC-access page) causes an APIC-access VM
+ * exit, never virtualized, below any EPT violation of the same access
+ * (SDM vol. 3C 29.4.6.1): true with *f filled. The accessed/dirty updates
+ * of the walk need no check: they write entries the walk has just read. */
+static bool gpa_trapped(const struct xlate_ctx *ctx, uint64_t gpa, uint64_t hpa, struct xlate_fault *f)
+{
+	if (!ctx->gpa_trap || (hpa & PAGE_MASK) != ctx->gpa_trap->page)
+		return false;
+	*f = (struct xlate_fault){ .kind = XLATE_APIC_ACCESS_GPA, .gpa = gpa };
+	return true;
+}
+
 /* A guest paging-structure access through EPT (SDM vol. 3C 29.3.3.2): a
  * data read, or with EPT A/D flags a write ("treated as writes"), for
  * translating w->la (qualification bits 7/8 = 1/0). */
@@ -27,7 +41,7 @@ static __attribute__((noinline, cold)) bool ept_entry_addr(struct phys_map *pm, 
 	struct ept_access a = { .type = (w->ctx->eptp & (1ull << 6)) ? EPT_ACC_READ | EPT_ACC_WRITE : EPT_ACC_READ,
 				.linear_valid = true, .linear = w->la };
 	struct ept_result r;
-	if (!ept_translate(pm, w->ctx, *pa, &a, &r, w->fault)) {
+	if (!ept_translate(pm, w->ctx, *pa, &a, &r, w->fault) || gpa_trapped(w->ctx, *pa, r.hpa, w->fault)) {
 		w->ept_failed = true;
 		return false;
 	}
@@ -380,7 +394,7 @@ enum pdpte_load paging_load_pdptes_ctx(struct phys_map *pm, const struct xlate_c
 		/* 29.3.3.2: treated as reads even with EPT A/D flags; no linear address. */
 		struct ept_access a = { .type = EPT_ACC_READ };
 		struct ept_result r;
-		if (!ept_translate(pm, ctx, table, &a, &r, f))
+		if (!ept_translate(pm, ctx, table, &a, &r, f) || gpa_trapped(ctx, table, r.hpa, f))
 			return PDPTE_EPT_FAULT;
 		table = r.hpa;
 	}

@@ -112,6 +112,12 @@ struct xlate_ctx {
 	 * 16-bit PML index (its slot in the current VMCS region, which is
 	 * memory: mem/ept.c reads, checks and decrements it there). */
 	uint64_t pml_addr, pml_index_pa;
+	/* Under EPT: the page (the VMX APIC-access page, ->page UINT64_MAX:
+	 * none) that a guest-physical access which is not the translation of
+	 * a linear address may not touch: a guest paging-structure read or a
+	 * PDPTE load whose EPT translation lands on it fails with
+	 * XLATE_APIC_ACCESS_GPA (SDM vol. 3C 29.4.6.1). NULL: no such page. */
+	const struct phys_trap *gpa_trap;
 	uint64_t rflags_ac;     /* EFLAGS.AC, for SMAP */
 	uint64_t pdpte[4];      /* PAE paging: the PDPTE registers (4.4.1) */
 	uint32_t pkru;          /* protection-key rights (4.6.2) */
@@ -130,6 +136,7 @@ enum xlate_kind {
 	XLATE_EPT_MISCONFIG,    /* 28.3.3.1: gpa */
 	XLATE_APIC_ACCESS,      /* 30.4: qual (Table 28-6) */
 	XLATE_PML_FULL,         /* 28.2.5: page-modification log-full event; gpa of the access (not reported) */
+	XLATE_APIC_ACCESS_GPA,  /* 29.4.6.1: a guest-physical access to the APIC-access page: gpa (vmx/ makes the qual) */
 };
 
 /* Result of a walk that failed: what the caller turns into #PF or, in VMX
@@ -175,7 +182,8 @@ bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, 
  * != 0): CR3 is guest-physical and the 32-byte table is read through EPT
  * as a data read with no guest-linear address (SDM vol. 3C 29.3.3.2,
  * Table 28-7 bit 7 = 0). PDPTE_EPT_FAULT: *f holds the EPT violation or
- * misconfiguration. Without EPT it is paging_load_pdptes. */
+ * misconfiguration, or the APIC-access exit of a table on ctx->gpa_trap's
+ * page (XLATE_APIC_ACCESS_GPA). Without EPT it is paging_load_pdptes. */
 enum pdpte_load { PDPTE_OK, PDPTE_RESERVED, PDPTE_EPT_FAULT };
 enum pdpte_load paging_load_pdptes_ctx(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t cr3,
 				       uint64_t out[4], struct xlate_fault *f);

@@ -365,3 +365,13 @@ void tlb_drop_writes_to(struct tlb *t, uint64_t pa)
 		if (e->pa == page)
 			e->tag_w = TLB_INVALID;
 }
+
+void tlb_drop_page_pa(struct tlb *t, uint64_t pa)
+{
+	uint64_t page = pa & PAGE_MASK;
+	if (t->fill_logged && t->nfilled == 0 && !t->spill_used)
+		return;         /* just flushed: nothing is cached */
+	FOR_EACH_ENTRY(t, e)
+		if (e->pa == page)
+			entry_clear(e);
+}

@@ -218,5 +218,9 @@ void tlb_pkru_changed(struct tlb *t, uint32_t old_pkru, uint32_t new_pkru);
 void tlb_make_room(struct tlb *t, unsigned cls, unsigned idx);
 /* Drop write permission for every entry mapping guest-physical page pa. */
 void tlb_drop_writes_to(struct tlb *t, uint64_t pa);
+/* Drop every entry (any PCID, global or not, any tag) mapping the page of
+ * physical address pa: VM entry makes the VMX APIC-access page a page no
+ * cached translation may reach (SDM vol. 3C 29.4.1, vmx/apicv.c). */
+void tlb_drop_page_pa(struct tlb *t, uint64_t pa);
 
 #endif

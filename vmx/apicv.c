@@ -39,6 +39,12 @@ uint64_t vmx_apic_access_qual(unsigned off, enum vmx_apic_access_type type)
 	return (off & APIC_PAGE_OFF_MASK) | (uint64_t)type << 12;
 }
 
+uint64_t vmx_apic_gpa_qual(uint64_t gpa, bool during_delivery)
+{
+	return vmx_apic_access_qual((unsigned)gpa & APIC_PAGE_OFF_MASK,
+				    during_delivery ? APIC_ACCESS_PHYS_EVENT : APIC_ACCESS_PHYS_INSN);
+}
+
 /* 29.4.2 / 29.4.3.1: more than 32 bits, or not entirely within the low 4
  * bytes of a naturally aligned 16-byte region, is never virtualized. */
 static bool in_register(unsigned off, unsigned size)
@@ -434,9 +440,16 @@ void vmx_apicv_entry(struct cpu *c)
 	a->tpr_shadow = proc & PROC_TPR_SHADOW;
 	if (a->tpr_shadow)
 		a->vapic = vmcs_read(c, VF_VIRTUAL_APIC_ADDR);
-	if (a->proc2 & PROC2_VIRT_APIC_ACCESS)
+	if (a->proc2 & PROC2_VIRT_APIC_ACCESS) {
 		c->apic_access = (struct phys_trap){ vmcs_read(c, VF_APIC_ACCESS_ADDR) & ~(uint64_t)APIC_PAGE_OFF_MASK,
 						     access_hook, access_refuse, c };
+		/* 29.4.1: every linear access to the page is an APIC access. A
+		 * translation cached to it before (the control was 0, another
+		 * APIC-access address, or in root operation) and kept across the
+		 * entry (VPIDs, 28.3.3.1) would reach the page as plain RAM, so
+		 * it goes; the hook never lets one be cached afterwards. */
+		tlb_drop_page_pa(&c->tlb, c->apic_access.page);
+	}
 	/* 26.3.2.5: RVI and SVI are loaded (they stay in the VMCS here); PPR
 	 * virtualization and evaluation of pending virtual interrupts. */
 	if (vid(c)) {

@@ -29,6 +29,13 @@ enum vmx_apic_access_type {
 /* Table 27-6: page offset in bits 11:0, access type in 15:12 (bit 16,
  * "asynchronous", is for accesses vtxsim does not make). */
 uint64_t vmx_apic_access_qual(unsigned off, enum vmx_apic_access_type type);
+/* The qualification of an APIC-access VM exit caused by a guest-physical
+ * access (29.4.6.1: a guest paging-structure read or a PDPTE load whose
+ * EPT translation is on the APIC-access page): type 10 (during event
+ * delivery) or 15 (instruction fetch or execution). Bits 11:0 are
+ * undefined for these (Table 27-6); vtxsim stores the page offset of the
+ * guest-physical address. */
+uint64_t vmx_apic_gpa_qual(uint64_t gpa, bool during_delivery);
 /* 29.4.2: is a data read of size bytes at page offset off virtualized
  * (read from the virtual-APIC page) under secondary controls proc2, with
  * "use TPR shadow" 1 and no virtualized write earlier in the operation? */

@@ -14,6 +14,7 @@
 #include "cpu/operand.h"
 #include "mem/ept.h"
 #include "vmx/ept_ve.h"
+#include "vmx/apicv.h"
 #include "vmx/exit.h"
 #include "vmx/trace.h"
 #include "vmx/vmcs.h"
@@ -148,6 +149,14 @@ bool vmx_xlate_exit(struct cpu *c, const struct xlate_fault *f, const struct vmx
 	case XLATE_PML_FULL:
 		x.reason = EXIT_REASON_PML_FULL;
 		x.qual = nmi_unblocked_bit(c, VEC_NONE, prev, iret_unblocked) ? PML_QUAL_NMI_UNBLOCKED : 0;
+		break;
+	case XLATE_APIC_ACCESS_GPA:
+		/* 29.4.6.1: type 10 during event delivery, else 15; vtxsim
+		 * also records the guest-physical address of the access. */
+		x.reason = EXIT_REASON_APIC_ACCESS;
+		x.qual = vmx_apic_gpa_qual(f->gpa, prev->info != 0);
+		x.guest_phys = f->gpa;
+		x.has_phys = true;
 		break;
 	default:
 		x.reason = EXIT_REASON_APIC_ACCESS;

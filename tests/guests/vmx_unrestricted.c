@@ -15,6 +15,7 @@
  * reset-vector state. core2 has no secondary controls: every case SKIPs.
  */
 #include "guest.h"
+#include "vmx_ept.h"
 #include "vmx_vmcs.h"
 #include "vmx/caps_bits.h"
 
@@ -50,7 +51,7 @@ enum { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 extern char ug_blob[], ug_blob_end[], ug_real[], ug_vmcall1[], ug_movcr0[], ug_pm32[], ug_vmcall2[],
 	ug_vmcall3[], ug_vmcall4[], ug_int42[], ug_h43[], ug_h43_vmcall[], ug_h0d[], ug_h0d_vmcall[], ug_ud[],
 	ug_gp[], ug_landing[], ug_gdt[], ug_vmlaunch[], ug_vmcall5[],
-	ug_vmcall6[];
+	ug_vmcall6[], ug_rv[], ug_rv_end[], ug_reset[], ug_vmcall7[];
 
 /* The guest: 16-bit code copied to BLOB and run there (offsets from
  * ug_blob in real mode, BLOB + offset once CS is flat). */
@@ -161,6 +162,15 @@ asm(".section .rodata\n"
     "ug_vmcall6:\n"
     "	vmcall\n"
     "	jmp ug_vmcall6\n"
+    "ug_rv:\n"                                 /* copied to FFFFFFF0H: the reset vector */
+    "	mov $0xf00d, %dx\n"
+    "	mov %cs:0xfffe, %si\n"                 /* the word at FFFFFFFEH, through CS base FFFF0000H */
+    "	ljmp $" XSTR(BLOB_SEL) ", $(ug_reset - ug_blob)\n"
+    "ug_rv_end:\n"
+    "ug_reset:\n"                              /* the 16-bit reset code in low memory */
+    "	mov $7, %ebx\n"
+    "ug_vmcall7:\n"
+    "	vmcall\n"
     "	.balign 8\n"
     "ug_gdt:\n"
     "	.quad 0\n"
@@ -509,9 +519,9 @@ static void test_exceptions(void)
 /* A guest entered as a processor leaves RESET: CS selector F000H, base
  * FFFF0000H, limit FFFFH, RIP FFF0H, CR0 60000010H (+ NE, fixed with
  * unrestricted guest), DX = 0. vtxsim's PC maps no BIOS ROM at FFFF0000H
- * and the EPT walk is still the identity, so the guest cannot run code
- * there; the entry injects a pending MTF VM exit (type 7, 26.5.2), which
- * exits before the first instruction: the entry passed every check and
+ * and this case's EPT is the identity (test_reset_vector_runs maps a page
+ * there through EPT), so the entry injects a pending MTF VM exit (type 7,
+ * 26.5.2), which exits before the first instruction: the entry passed every check and
  * the state is saved unchanged. CR0.CD/NW are not loaded by VM entry
  * (26.3.2.1): the saved CR0 has the host's (0). */
 static void test_reset_vector(void)
@@ -538,6 +548,51 @@ static void test_reset_vector(void)
 	check_seg(VMCS_GUEST_CS_SELECTOR, 0xf000, 0xffff0000ull, 0xffff, AR_CODE16, "reset-vector state: CS");
 	report_eq(vmread(VMCS_GUEST_CR0), guest_cr0,
 		  "reset-vector state: CR0.CD/NW not loaded by VM entry (26.3.2.1), PE = PG = 0 kept");
+}
+
+/* The reset vector executed: EPT maps guest-physical FFFFF000H (the top
+ * page of the 4 GiB, where a PC's BIOS ROM answers) onto a RAM page whose
+ * last 16 bytes hold the first instructions, the rest of the guest-
+ * physical space identity (lib/vmx_ept.c). From CS base FFFF0000H, IP
+ * FFF0H the guest fetches at linear = guest-physical FFFFFFF0H, reads a
+ * word at FFFFFFFEH through CS, and far-jumps to the 16-bit reset code in
+ * low memory (CS = BLOB_SEL, base BLOB_SEL << 4 in real mode), which
+ * VMCALLs with RBX = 7. */
+static uint8_t rv_page[4096] __attribute__((aligned(4096)));
+static uint64_t rv_pt[512] __attribute__((aligned(4096)));
+
+static void test_reset_vector_runs(void)
+{
+	const char *what = "reset vector executed from FFFFFFF0H";
+	if (!(vmx_ept_cap() & EPTCAP_2M)) {
+		report_skip("%s: the model has no 2-MByte EPT pages (lib/vmx_ept.c)", what);
+		return;
+	}
+	real_guest(ug_real);
+	vmx_ept_build(false, false, false);
+	for (uint64_t k = 0; k < 512; k++)
+		rv_pt[k] = (0xffe00000ull + (k << 12)) | EPT_RWX | EPT_WB;
+	rv_pt[511] = (uint64_t)rv_page | EPT_RWX | EPT_WB;
+	ept_pd3[511] = (uint64_t)rv_pt | EPT_RWX;
+	invept(2, 0, 0);        /* all-context: the EP4TA is that of earlier cases (29.4.3) */
+	memset(rv_page, 0xf4, sizeof(rv_page));
+	memcpy(rv_page + 0xff0, ug_rv, (size_t)(ug_rv_end - ug_rv));
+	rv_page[0xffe] = 0xaa;
+	rv_page[0xfff] = 0x55;
+	guest_seg(VMCS_GUEST_CS_SELECTOR, 0xf000, 0xffff0000ull, 0xffff, AR_CODE16);
+	for (uint32_t f = VMCS_GUEST_ES_SELECTOR; f <= VMCS_GUEST_GS_SELECTOR; f += 2)
+		if (f != VMCS_GUEST_CS_SELECTOR)
+			guest_seg(f, 0, 0, 0xffff, AR_DATA16);
+	vmwrite(VMCS_GUEST_RIP, 0xfff0);
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	struct vmx_outcome o = vmx_enter_guest(false);
+	if (!at_vmcall(o, off(ug_vmcall7), 7, what))
+		return;
+	report_eq(vmx_guest_regs[RDX] & 0xffff, 0xf00d, "%s: the first instruction at FFFFFFF0H ran (DX)", what);
+	report_eq(vmx_guest_regs[RSI] & 0xffff, 0x55aa, "%s: CS:FFFEH read guest-physical FFFFFFFEH (SI)", what);
+	check_seg(VMCS_GUEST_CS_SELECTOR, BLOB_SEL, BLOB, 0xffff, AR_CODE16,
+		  "reset vector executed: CS after the far jump (base = selector << 4)");
 }
 
 /* ---- events injected into a real-mode guest (26.2.1.3, 26.5.1) ---- */
@@ -661,6 +716,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 			test_injection();
 			test_entry_checks();
 			test_reset_vector();
+			test_reset_vector_runs();
 		}
 	}
 	report_summary();
