@@ -46,12 +46,6 @@ asm(".text\n"
 
 static uint64_t vapic, aapic;
 
-static void set_ctl(uint64_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 static bool has2(uint32_t bits)
 {
 	return (vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS) && (vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW) &&
@@ -73,14 +67,14 @@ static void fresh(char *rip, uint32_t proc2)
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)rip);
 	vapic = vmx_scratch_page(4);
 	aapic = vmx_scratch_page(5);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, proc2, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, proc2, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vapic);
 	vmwrite(VMCS_TPR_THRESHOLD, 0);
 	if (proc2 & PROC2_VIRT_APIC_ACCESS)
 		vmwrite(VMCS_APIC_ACCESS_ADDR, aapic);
 	if (proc2 & PROC2_VIRT_X2APIC) {      /* MSR bitmaps of zeros: nothing exits */
-		set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
 		vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
 	}
 }
@@ -143,7 +137,7 @@ static void test_access_exits(void)
 	if (vmx_must1(VMX_CTL_PROC) & PROC_TPR_SHADOW) {
 		report_skip("APIC access without the TPR shadow: the control must be 1");
 	} else {
-		set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, false);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, false);
 		vmx_guest_regs[RBX] = aapic + 0x80;
 		access_exit(g_rd, 0x080 | Q_READ, "VTPR read with 'use TPR shadow' 0");
 	}

@@ -50,12 +50,6 @@ asm(".text\n"
 
 static uint8_t plain_page[4096] __attribute__((aligned(4096)));
 
-static void set_ctl(uint64_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 static bool has2(uint32_t bits)
 {
 	return (vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS) && (vmx_allowed1(VMX_CTL_PROC) & PROC_TPR_SHADOW) &&
@@ -70,8 +64,8 @@ static void fresh(char *rip, uint64_t aapic)
 	vmx_stub_idt();
 	memset(vmx_guest_regs, 0, sizeof(vmx_guest_regs));
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)rip);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vmx_scratch_page(4));
 	vmwrite(VMCS_TPR_THRESHOLD, 0);
 	vmwrite(VMCS_APIC_ACCESS_ADDR, aapic);
@@ -215,8 +209,8 @@ static void test_stale_tlb(void)
 		return;
 	}
 	fresh(a_rd, vmx_scratch_page(5));
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, false);
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_VPID, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, false);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_VPID, true);
 	vmwrite(VMCS_VPID, 1);
 	volatile uint32_t *v = (volatile uint32_t *)(plain_page + 0x10);
 	*v = 0xcafe0001u;
@@ -225,7 +219,7 @@ static void test_stale_tlb(void)
 	if (!exit_is(o, EXIT_REASON_VMCALL, "VPID: the first read of L (plain RAM)"))
 		return;
 	report_eq((uint32_t)vmx_guest_regs[RAX], 0xcafe0001u, "VPID: the first read of L returns the RAM");
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_APIC_ACCESS, true);
 	vmwrite(VMCS_APIC_ACCESS_ADDR, (uint64_t)plain_page);
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)a_rd);
 	vmx_guest_regs[RAX] = 0;

@@ -136,12 +136,6 @@ static bool allowed(enum vmx_ctl_msr ctl, uint64_t bit)
 	return vmx_allowed1(ctl) & bit;
 }
 
-static void set_ctl(uint64_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 /* Secondary control bit on (and "activate secondary controls"); false
  * with a SKIP line where the model cannot. */
 static bool proc2_on(uint32_t bit, const char *what)
@@ -150,8 +144,8 @@ static bool proc2_on(uint32_t bit, const char *what)
 		report_skip("%s: the model has no such secondary control", what);
 		return false;
 	}
-	set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, bit, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, bit, true);
 	return true;
 }
 
@@ -163,7 +157,7 @@ static bool proc_off(uint32_t bit, const char *what)
 		report_skip("%s: the control must be 1 on this model", what);
 		return false;
 	}
-	set_ctl(VMCS_PROC_CONTROLS, bit, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, bit, false);
 	return true;
 }
 
@@ -375,7 +369,7 @@ static void test_cr3(void)
 
 	fresh(g_cr3);
 	cr3 = vmread(VMCS_GUEST_CR3);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, true);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmx_guest_regs[RBX] = cr3;
 	o = vmx_enter_guest(false);
@@ -383,7 +377,7 @@ static void test_cr3(void)
 
 	/* Target 2 of 3 matches: no exit; then MOV from CR3 exits. */
 	fresh(g_cr3);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, true);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 3);
 	vmwrite(VMCS_CR3_TARGET_VALUE0, cr3 + 0x1000);
 	vmwrite(VMCS_CR3_TARGET_VALUE1, cr3 + 0x2000);
@@ -396,7 +390,7 @@ static void test_cr3(void)
 
 	/* Target 3 holds the value but the count is 3: exit. */
 	fresh(g_cr3);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING, true);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 3);
 	vmwrite(VMCS_CR3_TARGET_VALUE3, cr3);
 	vmx_guest_regs[RBX] = cr3;
@@ -428,7 +422,7 @@ static void test_cr8(void)
 	struct vmx_outcome o;
 
 	fresh(g_cr8);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, true);
 	vmx_guest_regs[RBX] = 3;
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_CR_ACCESS, Q_CR(8) | Q_TO | Q_GPR(RBX), g_cr8, g_cr8_rd, "MOV to CR8 (CR8-load exiting)");
@@ -441,8 +435,8 @@ static void test_cr8(void)
 	 * MOV from CR8 reads it; the real TPR is untouched (29.3). */
 	asm volatile("mov %%cr8, %0" : "=r"(host_cr8));
 	fresh(g_cr8);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vapic);
 	vmwrite(VMCS_TPR_THRESHOLD, 2);
 	*vtpr_of(vapic) = 0xffffff5fu;
@@ -458,8 +452,8 @@ static void test_cr8(void)
 
 	/* VTPR[7:4] = 1 below threshold 2: trap-like exit after the MOV. */
 	fresh(g_cr8);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vapic);
 	vmwrite(VMCS_TPR_THRESHOLD, 2);
 	*vtpr_of(vapic) = 0x50;
@@ -474,8 +468,8 @@ static void test_cr8(void)
 
 	/* 26.6.7: with "virtualize APIC accesses", the exit right after entry. */
 	fresh(g_cr8);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW, true);
 	if (!proc2_on(PROC2_VIRT_APIC_ACCESS, "TPR below threshold after VM entry"))
 		return;
 	vmwrite(VMCS_APIC_ACCESS_ADDR, vmx_scratch_page(5));
@@ -494,7 +488,7 @@ static void test_mov_dr(void)
 	struct vmx_outcome o;
 
 	fresh(g_dr);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MOV_DR_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MOV_DR_EXITING, true);
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_DR_ACCESS, Q_DR(3) | Q_GPR(R9), g_dr, g_dr_rd, "MOV %r9 to DR3");
 	vmx_skip_insn();
@@ -504,9 +498,9 @@ static void test_mov_dr(void)
 	/* 25.1.3 MOV DR: the exit has priority over the #UD of DR4 with
 	 * CR4.DE = 1 (and, being fault-like, over the #DB of DR7.GD). */
 	fresh(g_dr4);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MOV_DR_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MOV_DR_EXITING, true);
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | CR4_DE);
-	set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
+	vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
 	vmwrite(VMCS_GUEST_DR7, 0x400 | DR7_GD);
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_DR_ACCESS, Q_DR(4) | Q_DR_FROM | Q_GPR(RAX), g_dr4, g_dr4_end,
@@ -600,7 +594,7 @@ static void test_invlpg(void)
 	static uint64_t desc[4] __attribute__((aligned(16)));
 
 	fresh(g_invlpg);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
 	vmwrite(VMCS_GUEST_FS_BASE, 0x7000000);
 	vmx_guest_regs[RBX] = 0x123000;
 	o = vmx_enter_guest(false);
@@ -615,7 +609,7 @@ static void test_invlpg(void)
 	vmx_baseline(32);
 	memset(vmx_guest_regs, 0, sizeof(vmx_guest_regs));
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)g32_invlpg);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
 	vmx_guest_regs[RAX] = 0xfffffff8u;
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_INVLPG, 0x8, g32_invlpg, g32_invlpg_end, "32-bit INVLPG 0x10(%eax) wraps");
@@ -626,7 +620,7 @@ static void test_invlpg(void)
 		report_skip("INVPCID: the model has no \"enable INVPCID\"");
 		return;
 	}
-	set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
 	vmx_guest_regs[RSI] = (uint64_t)desc;
 	vmx_guest_regs[RDX] = 2;
 	o = vmx_enter_guest(false);
@@ -634,7 +628,7 @@ static void test_invlpg(void)
 
 	fresh(g_invpcid);
 	proc2_on(PROC2_INVPCID, "INVPCID exiting");
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INVLPG_EXITING, true);
 	vmx_guest_regs[RSI] = (uint64_t)desc;
 	vmx_guest_regs[RDX] = 2;
 	o = vmx_enter_guest(false);
@@ -678,7 +672,7 @@ static void tsc_case(char *rip, char *end, bool scale, uint64_t mult, uint64_t o
 	fresh(rip);
 	if (scale && !proc2_on(PROC2_TSC_SCALING, what))
 		return;
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TSC_OFFSETTING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TSC_OFFSETTING, true);
 	if (rip == g_rdtscp && !proc2_on(PROC2_RDTSCP, what))
 		return;
 	if (rip == g_rdmsr) {
@@ -687,7 +681,7 @@ static void tsc_case(char *rip, char *end, bool scale, uint64_t mult, uint64_t o
 			return;
 		}
 		memset((void *)vmx_scratch_page(6), 0, 4096);
-		set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
 		vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
 		vmx_guest_regs[RCX] = MSR_TSC;
 	}
@@ -707,7 +701,7 @@ static void test_tsc(void)
 	const uint64_t off = 0x0000123400000000ull, neg = (uint64_t)-0x1000000ll;
 
 	fresh(g_rdtsc);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_RDTSC_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_RDTSC_EXITING, true);
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_RDTSC, 0, g_rdtsc, g_rdtsc_end, "RDTSC (RDTSC exiting)");
 
@@ -725,19 +719,19 @@ static void test_tsc(void)
 	if (!allowed(VMX_CTL_PROC2, PROC2_RDTSCP)) {
 		report_skip("RDTSCP: the model has no \"enable RDTSCP\"");
 	} else {
-		set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
 		o = vmx_enter_guest(false);
 		faulted(o, VEC_UD_, false, g_rdtscp, "RDTSCP with \"enable RDTSCP\" = 0 (#UD, 25.3)");
 		fresh(g_rdtscp);
 		proc2_on(PROC2_RDTSCP, "RDTSCP exiting");
-		set_ctl(VMCS_PROC_CONTROLS, PROC_RDTSC_EXITING, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_RDTSC_EXITING, true);
 		o = vmx_enter_guest(false);
 		insn_exit(o, EXIT_REASON_RDTSCP, 0, g_rdtscp, g_rdtscp_end, "RDTSCP (RDTSC exiting)");
 	}
 
 	/* RDPMC exiting at CPL 0 (25.1.3). */
 	fresh(g_rdpmc);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_RDPMC_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_RDPMC_EXITING, true);
 	o = vmx_enter_guest(false);
 	insn_exit(o, EXIT_REASON_RDPMC, 0, g_rdpmc, g_rdpmc_end, "RDPMC (RDPMC exiting)");
 }

@@ -136,12 +136,6 @@ static bool may_be0(enum vmx_ctl_msr ctl, uint64_t bit)
 	return !(vmx_must1(ctl) & bit);
 }
 
-static void set_ctl(uint32_t field, uint32_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~(uint64_t)bit);
-}
-
 /* "Use MSR bitmaps" with an all-zero bitmap: RDMSR/WRMSR do not exit
  * (25.1.3). */
 static bool guest_msrs_usable(void)
@@ -149,7 +143,7 @@ static bool guest_msrs_usable(void)
 	if (!allowed(VMX_CTL_PROC, PROC_MSR_BITMAPS))
 		return false;
 	memset(msr_bitmap, 0, sizeof(msr_bitmap));
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
 	vmwrite(VMCS_MSR_BITMAP, (uint64_t)msr_bitmap);
 	return true;
 }
@@ -226,20 +220,20 @@ static void run_change(bool save, bool *msrs)
 	write_dr0(0xffff800000000000ull);
 	vmwrite(VMCS_GUEST_RIP, (uint64_t)g_change64);
 	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, DEBUGCTL_LBR);        /* loaded with "load debug controls" (26.3.2.1) */
-	set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
+	vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
 	if (allowed(VMX_CTL_ENTRY, ENTRY_LOAD_PERF_GLOBAL)) {
-		set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_PERF_GLOBAL, true);
+		vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_PERF_GLOBAL, true);
 		vmwrite(VMCS_GUEST_IA32_PERF_GLOBAL_CTRL, 0);
 	}
 	if (allowed(VMX_CTL_EXIT, EXIT_LOAD_PERF_GLOBAL)) {
-		set_ctl(VMCS_EXIT_CONTROLS, EXIT_LOAD_PERF_GLOBAL, true);
+		vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_LOAD_PERF_GLOBAL, true);
 		vmwrite(VMCS_HOST_IA32_PERF_GLOBAL_CTRL, 0);
 	}
-	set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_DEBUG_CTLS, save);
+	vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_DEBUG_CTLS, save);
 	if (allowed(VMX_CTL_EXIT, EXIT_SAVE_PAT))
-		set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_PAT, save);
+		vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_PAT, save);
 	if (allowed(VMX_CTL_EXIT, EXIT_SAVE_EFER))
-		set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_EFER, save);
+		vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_EFER, save);
 	if (allowed(VMX_CTL_EXIT, EXIT_SAVE_PAT) || allowed(VMX_CTL_ENTRY, ENTRY_LOAD_PAT)) {
 		vmwrite(VMCS_GUEST_IA32_PAT, SENTINEL);
 		vmwrite(VMCS_GUEST_IA32_EFER, SENTINEL);
@@ -372,7 +366,7 @@ static void test_pending_dbg_movss(void)
 
 	build_guest_idt();
 	baseline_with_idt((uint64_t)g_movss, 5);
-	set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
+	vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG_CTLS, true);
 	write_dr0((uint64_t)&g_ss_slot);
 	vmwrite(VMCS_GUEST_DR7, DR7_BP0_RW2);
 	vmx_guest_regs[0] = 0;
@@ -462,9 +456,9 @@ static void test_pdptes(void)
 	}
 	build_pae_tables();
 	vmx_baseline(32);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, false);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_EPT, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_EPT, true);
 	vmx_setup_ept();
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | (1ul << 5));    /* PAE */
 	vmwrite(VMCS_GUEST_CR3, (uint64_t)pae_pdpt);

@@ -120,12 +120,6 @@ static bool allowed(enum vmx_ctl_msr ctl, uint64_t bit)
 	return (vmx_allowed1(ctl) & bit) == bit;
 }
 
-static void set_ctl(uint64_t field, uint64_t bits, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bits : v & ~bits);
-}
-
 /* A 64-bit guest at rip with its own IDT and stack. */
 static void guest_at(char *rip, uint64_t rflags)
 {
@@ -187,7 +181,7 @@ static void test_interrupt_window(void)
 	}
 	w = "25.2 interrupt window open at VM entry (IF = 1)";
 	guest_at(gw_nops, 2 | RFLAGS_IF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w)) {
 		expect_rip((uint64_t)gw_nops, w);
@@ -200,14 +194,14 @@ static void test_interrupt_window(void)
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w))
 		expect_rip((uint64_t)gw_nops, w);
 	w = "25.2 interrupt-window exiting 0: no exit";
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
 	o = vmx_enter_guest(true);
 	if (expect_exit(o, EXIT_REASON_VMCALL, w))
 		expect_rip((uint64_t)gw_nops_2, w);
 
 	w = "25.2 interrupt window after STI + 1 instruction (blocking by STI)";
 	guest_at(gw_sti, 2);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w)) {
 		expect_rip((uint64_t)gw_sti_2, w);
@@ -217,7 +211,7 @@ static void test_interrupt_window(void)
 
 	w = "26.6.1 blocking by STI loaded: the window opens after one instruction";
 	guest_at(gw_nops, 2 | RFLAGS_IF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_STI);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w))
@@ -225,7 +219,7 @@ static void test_interrupt_window(void)
 
 	w = "26.6.1 blocking by MOV SS loaded: the window opens after one instruction";
 	guest_at(gw_nops, 2 | RFLAGS_IF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, INTR_BLOCK_MOV_SS);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w))
@@ -233,7 +227,7 @@ static void test_interrupt_window(void)
 
 	w = "26.6.5 the interrupt window wakes a guest entered in HLT";
 	guest_at(gw_nops, 2 | RFLAGS_IF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w)) {
@@ -253,8 +247,8 @@ static bool nmi_window_allowed(void)
  * (26.2.1.1). */
 static void nmi_window_on(void)
 {
-	set_ctl(VMCS_PIN_CONTROLS, PIN_VIRTUAL_NMIS | PIN_NMI_EXITING, true);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, true);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_VIRTUAL_NMIS | PIN_NMI_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, true);
 }
 
 static void test_nmi_window(void)
@@ -295,11 +289,11 @@ static void test_nmi_window(void)
 		w = "25.2 priority: NMI window before interrupt window";
 		guest_at(gw_nops, 2 | RFLAGS_IF);
 		nmi_window_on();
-		set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 		o = vmx_enter_guest(false);
 		expect_exit(o, EXIT_REASON_NMI_WINDOW, w);
 		w = "25.2 priority: the interrupt window once the NMI window is off";
-		set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, false);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, false);
 		o = vmx_enter_guest(true);
 		if (expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w))
 			expect_rip((uint64_t)gw_nops, w);
@@ -325,8 +319,8 @@ static void test_external_interrupt(void)
 		w = "25.2 external interrupt with acknowledge-on-exit (guest IF = 0)";
 		self_ipi(0x61);
 		guest_at(gw_nops, 2);
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
-		set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, true);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+		vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, true);
 		o = vmx_enter_guest(false);
 		if (expect_exit(o, EXIT_REASON_EXTERNAL_INTERRUPT, w)) {
 			expect_rip((uint64_t)gw_nops, w);
@@ -343,8 +337,8 @@ static void test_external_interrupt(void)
 	w = "25.2 external interrupt without acknowledge-on-exit";
 	self_ipi(0x62);
 	guest_at(gw_nops, 2);
-	set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
-	set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, false);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+	vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, false);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_EXTERNAL_INTERRUPT, w)) {
 		expect_rip((uint64_t)gw_nops, w);
@@ -354,7 +348,7 @@ static void test_external_interrupt(void)
 	}
 
 	w = "25.2 external-interrupt exiting 0: delivered through the guest IDT";
-	set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
 	vmwrite(VMCS_GUEST_RFLAGS, 2 | RFLAGS_IF);
 	o = vmx_enter_guest(true);
 	if (expect_exit(o, EXIT_REASON_VMCALL, w)) {
@@ -368,17 +362,17 @@ static void test_external_interrupt(void)
 		w = "25.2 priority: interrupt window before an external interrupt";
 		self_ipi(0x64);
 		guest_at(gw_nops, 2 | RFLAGS_IF);
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
-		set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 		o = vmx_enter_guest(false);
 		expect_exit(o, EXIT_REASON_INTERRUPT_WINDOW, w);
 		w = "25.2 priority: the external interrupt once the window is off";
-		set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
 		o = vmx_enter_guest(true);
 		if (expect_exit(o, EXIT_REASON_EXTERNAL_INTERRUPT, w))
 			expect_rip((uint64_t)gw_nops, w);
 		/* Take it in the guest so the IRR is clean again. */
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
 		o = vmx_enter_guest(true);
 		report(o.res == VMX_OK && vmx_guest_regs[0] == 0x64, "25.2 vector 64H then delivered in the guest");
 		apic_eoi();
@@ -387,12 +381,12 @@ static void test_external_interrupt(void)
 		w = "25.2 priority: NMI window before an external interrupt";
 		self_ipi(0x65);
 		guest_at(gw_nops, 2 | RFLAGS_IF);
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
 		nmi_window_on();
 		o = vmx_enter_guest(false);
 		expect_exit(o, EXIT_REASON_NMI_WINDOW, w);
-		set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, false);
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_NMI_WINDOW, false);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
 		o = vmx_enter_guest(true);
 		report(o.res == VMX_OK && vmx_guest_regs[0] == 0x65, "25.2 vector 65H then delivered in the guest");
 		apic_eoi();
@@ -400,8 +394,8 @@ static void test_external_interrupt(void)
 
 	w = "25.2 the local APIC timer's interrupt ends HLT by a VM exit (guest IF = 0)";
 	guest_at(gw_hlt, 2);
-	set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
-	set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, ack);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+	vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, ack);
 	apic_write(APIC_TDCR, apic_tdcr_for(1));
 	apic_write(APIC_LVTT, 0x63 | APIC_TIMER_ONESHOT);
 	apic_write(APIC_TMICT, 20000);
@@ -414,7 +408,7 @@ static void test_external_interrupt(void)
 			report_eq(vmread(VMCS_EXIT_INTR_INFO), INTR_INFO_VALID | 0x63, "%s: vector 63H", w);
 	}
 	if (!ack) {     /* still pending: take it in the guest */
-		set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
+		vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, false);
 		vmwrite(VMCS_GUEST_RFLAGS, 2 | RFLAGS_IF);
 		o = vmx_enter_guest(true);
 		report(o.res == VMX_OK && vmx_guest_regs[0] == 0x63, "25.2 vector 63H then delivered in the guest");
@@ -431,8 +425,8 @@ static bool timer_allowed(void)
 
 static void timer_on(uint32_t value, bool save)
 {
-	set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
-	set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_PREEMPT_TIMER, save);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
+	vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_PREEMPT_TIMER, save);
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, value);
 }
 
@@ -561,7 +555,7 @@ static void test_mtf_basic(void)
 	const char *w = "25.5.2 MTF VM exit after one instruction";
 
 	guest_at(gw_nops, 2);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_MTF, w)) {
 		expect_rip((uint64_t)gw_nops_1, w);
@@ -578,7 +572,7 @@ static void test_mtf_basic(void)
 
 	w = "25.5.2 MTF after HLT: the exit is from the HLT state";
 	guest_at(gw_hlt, 2);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_MTF, w)) {
 		expect_rip((uint64_t)gw_hlt_1, w);
@@ -587,14 +581,14 @@ static void test_mtf_basic(void)
 
 	w = "25.5.2 MTF after a fault delivered in the guest: at the handler";
 	guest_at(gw_ud, 2);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_MTF, w))
 		expect_rip(stub(VEC_UD), w);
 
 	w = "25.5.2 MTF after one iteration of REP STOSB";
 	guest_at(gw_rep, 2);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	vmx_guest_regs[1] = 3;
 	vmx_guest_regs[7] = vmx_scratch_page(4);
 	o = vmx_enter_guest(false);
@@ -611,7 +605,7 @@ static void test_mtf_events(void)
 	const char *w = "25.5.2 MTF with an injected interrupt: exit before the handler's first instruction";
 
 	guest_at(gw_nops, 2 | RFLAGS_IF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT_INTR << 8 | 0x40);
 	vmx_guest_regs[0] = 0x1234;
 	o = vmx_enter_guest(false);
@@ -629,7 +623,7 @@ static void test_mtf_events(void)
 
 	w = "25.5.2 single-step and MTF: the MTF VM exit first, BS saved pending";
 	guest_at(gw_nops, 2 | RFLAGS_TF);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 	o = vmx_enter_guest(false);
 	if (expect_exit(o, EXIT_REASON_MTF, w)) {
 		expect_rip((uint64_t)gw_nops_1, w);
@@ -644,7 +638,7 @@ static void test_mtf_events(void)
 	if (allowed(VMX_CTL_PROC, PROC_INTR_WINDOW)) {
 		w = "26.6.8 priority: a pending MTF VM exit before the interrupt window";
 		guest_at(gw_nops, 2 | RFLAGS_IF);
-		set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_OTHER << 8);
 		o = vmx_enter_guest(false);
 		expect_exit(o, EXIT_REASON_MTF, w);
@@ -663,7 +657,7 @@ static void test_mtf_events(void)
 		w = "25.5.2 priority: the timer at 0 before MTF's first instruction";
 		guest_at(gw_nops, 2);
 		timer_on(0, false);
-		set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MTF, true);
 		o = vmx_enter_guest(false);
 		if (expect_exit(o, EXIT_REASON_PREEMPTION_TIMER, w))
 			expect_rip((uint64_t)gw_nops, w);

@@ -64,12 +64,6 @@ static uint8_t bsp_apic_id;
 static volatile unsigned ap_cmd;
 static volatile unsigned ap_posted;
 
-static void set_ctl(uint64_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 static bool has_posted(void)
 {
 	return (vmx_allowed1(VMX_CTL_PIN) & (PIN_POSTED_INTR | PIN_EXT_INTR_EXITING)) ==
@@ -144,10 +138,10 @@ static void fresh(char *rip)
 	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_IF_);
 	vapic = vmx_scratch_page(4);
 	desc = vmx_scratch_page(7);
-	set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING | PIN_POSTED_INTR, true);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_INTR_DELIVERY, true);
-	set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, true);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING | PIN_POSTED_INTR, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, PROC2_VIRT_INTR_DELIVERY, true);
+	vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_ACK_INTR_ON_EXIT, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vapic);
 	vmwrite(VMCS_TPR_THRESHOLD, 0);
 	vmwrite(VMCS_GUEST_INTR_STATUS, 0);
@@ -165,7 +159,7 @@ static void watchdog(void)
 {
 	if (!has_timer())
 		return;
-	set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, WATCHDOG);
 }
 
@@ -297,7 +291,7 @@ static void test_window(void)
 	const char *w = "interrupt-window exiting, guest RFLAGS.IF = 0";
 	struct vmx_outcome o;
 	fresh(g_nop);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_IF_);
 	post(0x45);
 	self_ipi(NV);
@@ -314,7 +308,7 @@ static void test_window(void)
 
 	w = "interrupt-window exiting, guest RFLAGS.IF = 1";
 	fresh(g_nop);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	post(0x45);
 	self_ipi(NV);
 	o = vmx_enter_guest(false);
@@ -326,7 +320,7 @@ static void test_window(void)
 	}
 	/* The host turns the window off and resumes: processed, delivered. */
 	w = "VMRESUME without interrupt-window exiting";
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, false);
 	o = vmx_enter_guest(true);
 	delivered(o, 0x45, (uint64_t)g_nop, 0x4500, w);
 	processed(w);
@@ -345,7 +339,7 @@ static void test_hlt_if0(void)
 	fresh(g_after_hlt);
 	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_IF_);
 	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
-	set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_PREEMPTION_TIMER, true);
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, 0x1000);
 	post(0x45);
 	self_ipi(NV);

@@ -204,12 +204,6 @@ static bool allowed(enum vmx_ctl_msr ctl, uint64_t bit)
 	return vmx_allowed1(ctl) & bit;
 }
 
-static void set_ctl(uint32_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 static bool has_unrestricted(void)
 {
 	return allowed(VMX_CTL_PROC, PROC_SECONDARY_CTLS) && allowed(VMX_CTL_PROC2, PROC2_EPT) &&
@@ -248,17 +242,17 @@ static void real_guest(const char *ip)
 	ivt_set(0x42, ug_int42);
 	ivt_set(0x43, ug_h43);
 	ivt_set(0x0d, ug_h0d);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_SECONDARY_CTLS, true);
 	vmwrite(VMCS_PROC2_CONTROLS, PROC2_EPT | PROC2_UNRESTRICTED);
 	vmx_setup_ept();
 	if (allowed(VMX_CTL_PROC, PROC_MSR_BITMAPS)) {
 		memset(msr_bitmap, 0, sizeof(msr_bitmap));
-		set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
 		vmwrite(VMCS_MSR_BITMAP, (uint64_t)msr_bitmap);
 	}
-	set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST, false);
+	vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST, false);
 	if (allowed(VMX_CTL_EXIT, EXIT_SAVE_EFER))
-		set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_EFER, true);
+		vmx_set_ctl(VMCS_EXIT_CONTROLS, EXIT_SAVE_EFER, true);
 	if (allowed(VMX_CTL_ENTRY, ENTRY_LOAD_EFER) || allowed(VMX_CTL_EXIT, EXIT_SAVE_EFER))
 		vmwrite(VMCS_GUEST_IA32_EFER, rdmsr(MSR_EFER) & ~(EFER_LME | EFER_LMA));
 	guest_cr0 = (vmx_msr(CR0_FIXED0_MSR) & ~(CR0_PE | CR0_PG)) | CR0_ET;
@@ -671,7 +665,7 @@ static void test_entry_checks(void)
 	entry_fails("CR0.PG = 1 with PE = 0, unrestricted guest (26.3.1.1)");
 
 	real_guest(ug_real);
-	set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST, true);
+	vmx_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST, true);
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | CR4_PAE);
 	entry_fails("'IA-32e mode guest' with CR0.PG = 0, unrestricted guest (26.3.1.1)");
 

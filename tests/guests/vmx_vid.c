@@ -29,12 +29,6 @@ asm(".text\n"
 
 static uint64_t vapic, aapic;
 
-static void set_ctl(uint64_t field, uint64_t bit, bool on)
-{
-	uint64_t v = vmread(field);
-	vmwrite(field, on ? v | bit : v & ~bit);
-}
-
 static bool has_vid(uint32_t proc2)
 {
 	return (vmx_allowed1(VMX_CTL_PROC) & PROC_SECONDARY_CTLS) && (vmx_allowed1(VMX_CTL_PIN) & PIN_EXT_INTR_EXITING) &&
@@ -69,9 +63,9 @@ static void fresh(char *rip, uint32_t proc2, uint16_t status)
 	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_IF_);
 	vapic = vmx_scratch_page(4);
 	aapic = vmx_scratch_page(5);
-	set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
-	set_ctl(VMCS_PROC2_CONTROLS, proc2 | PROC2_VIRT_INTR_DELIVERY, true);
+	vmx_set_ctl(VMCS_PIN_CONTROLS, PIN_EXT_INTR_EXITING, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_TPR_SHADOW | PROC_SECONDARY_CTLS, true);
+	vmx_set_ctl(VMCS_PROC2_CONTROLS, proc2 | PROC2_VIRT_INTR_DELIVERY, true);
 	vmwrite(VMCS_VIRTUAL_APIC_ADDR, vapic);
 	vmwrite(VMCS_TPR_THRESHOLD, 0);
 	vmwrite(VMCS_GUEST_INTR_STATUS, status);
@@ -80,7 +74,7 @@ static void fresh(char *rip, uint32_t proc2, uint16_t status)
 	if (proc2 & PROC2_VIRT_APIC_ACCESS)
 		vmwrite(VMCS_APIC_ACCESS_ADDR, aapic);
 	if (proc2 & PROC2_VIRT_X2APIC) {
-		set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
+		vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_MSR_BITMAPS, true);
 		vmwrite(VMCS_MSR_BITMAP, vmx_scratch_page(6));
 	}
 }
@@ -148,7 +142,7 @@ static void test_entry(void)
 
 	fresh(g_nop, 0, 0x31);
 	vset(0x200, 0x31);
-	set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
+	vmx_set_ctl(VMCS_PROC_CONTROLS, PROC_INTR_WINDOW, true);
 	o = vmx_enter_guest(false);
 	if (exit_is(o, EXIT_REASON_INTERRUPT_WINDOW, "interrupt-window exiting with RVI pending"))
 		report_eq(vmread(VMCS_GUEST_INTR_STATUS), 0x31, "no virtual interrupt was delivered");

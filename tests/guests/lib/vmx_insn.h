@@ -7,6 +7,7 @@
 #ifndef GUEST_VMX_INSN_H
 #define GUEST_VMX_INSN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmx/controls.h"
@@ -137,6 +138,13 @@ static inline uint64_t vmread(uint64_t field)
 static inline void vmwrite(uint64_t field, uint64_t v)
 {
 	vmwrite_r(field, v);
+}
+
+/* Set (on) or clear the bits of a control field. */
+static inline void vmx_set_ctl(uint64_t field, uint64_t bits, bool on)
+{
+	uint64_t v = vmread(field);
+	vmwrite(field, on ? v | bits : v & ~bits);
 }
 
 #endif
