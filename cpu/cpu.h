@@ -19,6 +19,7 @@
 #include "vmx/vmx.h"
 
 struct cpu_model;
+struct cpu_probe;
 struct icache;
 struct block;
 struct insn;
@@ -222,6 +223,12 @@ struct cpu {
 	 * (bits 3:0), enabled breakpoint (12), BS (14). cpu/debug.c. */
 	uint64_t pending_dbg;
 	uint8_t dbg_armed;      /* DR7 enables a breakpoint or pending_dbg != 0 (cpu/debug.c) */
+	/* A host observer (cpu/probe.h): probe NULL = none. probe_step: ask it
+	 * at every boundary; probe_data: report data accesses; probe_break: an
+	 * event callback asked cpu_run to return; probe_parked: it returned at
+	 * a boundary the observer stopped at, whose instruction runs next. */
+	uint8_t probe_step, probe_data, probe_break, probe_parked;
+	const struct cpu_probe *probe;
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
 	struct fpu_state fpu;   /* x87/SSE/AVX registers (cpu/fpu.c, cpu/sse*.c, cpu/xsave.c) */

@@ -3,6 +3,7 @@
  * vol. 3B 17.2-17.3), and the alignment-check exception (vol. 3A 6.15).
  */
 #include "cpu/debug.h"
+#include "cpu/probe.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 
@@ -158,6 +159,8 @@ void cpu_debug_update(struct cpu *c)
 	}
 	if ((c->cr0 & CR0_AM) && (c->rflags & FL_AC))
 		nofill |= 1u << TLB_USER;
+	if (c->probe_data)
+		nofill = (1u << TLB_CLASSES) - 1;       /* a host observer watches data (cpu/probe.h) */
 	if (nofill != c->tlb.data_nofill) {
 		c->tlb.data_nofill = nofill;
 		tlb_flush_all(&c->tlb);
@@ -179,7 +182,23 @@ bool cpu_debug_data_access(struct cpu *c, uint64_t la, unsigned size, bool write
 		if (b)
 			pend(c, b | DBG_ENABLED_BP);
 	}
+	if (c->probe_data) {
+		struct probe_event e = { .kind = PROBE_DATA, .value = la, .aux = size, .write = write,
+					 .rip = c->next_rip };
+		cpu_probe_emit(c, &e);
+	}
 	return true;
+}
+
+void cpu_probe_set(struct cpu *c, const struct cpu_probe *p, bool step, bool data)
+{
+	c->probe = p;
+	c->probe_step = p && step;
+	c->probe_data = p && data;
+	if (!p)
+		c->probe_parked = c->probe_break = 0;
+	cpu_end_block(c);
+	cpu_debug_update(c);
 }
 
 /* R/W = 10 means I/O only with CR4.DE = 1; with DE = 0 the encoding is

@@ -8,6 +8,7 @@
 
 #include "cpu/debug.h"
 #include "cpu/handlers.h"
+#include "cpu/probe.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
 #include "cpu/task.h"
@@ -364,6 +365,11 @@ static enum exec_status deliver_mode(struct cpu *c, const struct event *e)
 
 static enum exec_status deliver(struct cpu *c, const struct event *e)
 {
+	if (__builtin_expect(c->probe != NULL, 0)) {
+		struct probe_event pe = { .kind = PROBE_DELIVERY, .code = e->vector, .aux = e->kind,
+					  .has_error = e->has_error, .error = e->error, .rip = e->ret_ip };
+		cpu_probe_emit(c, &pe);
+	}
 	enum exec_status st = deliver_mode(c, e);
 	if (__builtin_expect(c->vmx.nonroot, 0) && st == EXEC_OK)
 		c->vmx.vectoring.info = 0;
@@ -480,6 +486,8 @@ static bool triple_fault(struct cpu *c, const struct pending_exc *next, const st
 		return true;
 	}
 	c->shutdown = true;
+	struct probe_event pe = { .kind = PROBE_SHUTDOWN, .code = next->vector, .rip = c->rip };
+	cpu_probe_emit(c, &pe);
 	return false;
 }
 

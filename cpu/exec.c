@@ -5,6 +5,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/debug.h"
+#include "cpu/probe.h"
 #include "cpu/decode.h"
 #include "cpu/icache.h"
 #include "cpu/msr.h"
@@ -367,9 +368,16 @@ static bool boundary_events(struct cpu *c)
 enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 {
 	c->run_deadline = deadline;
+	c->probe_break = 0;
 	for (;;) {
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
+		/* A host observer stopped at this boundary (cpu/probe.h): its
+		 * events were delivered then; run the instruction. */
+		if (__builtin_expect(c->probe_parked, 0)) {
+			c->probe_parked = 0;
+			goto execute;
+		}
 		if (__builtin_expect(c->nmi_pending | c->intr_req | c->init_pending | c->wait_sipi |
 				     (c->sipi_vector >= 0) | c->vmx.bnd.watch, 0) &&
 		    !boundary_events(c))
@@ -388,10 +396,19 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 		} else if (c->cycles >= c->run_deadline) {
 			return CPU_STOP_DEADLINE;
 		}
+		if (__builtin_expect(c->probe_step, 0) && c->probe->boundary(c->probe->ctx, c)) {
+			c->probe_parked = 1;
+			return CPU_STOP_DEADLINE;
+		}
+execute:;
 		enum exec_status st = step(c);
 		if (st == EXEC_FAULT && !cpu_deliver_exception(c))
 			return CPU_STOP_TRIPLE_FAULT;
 		if (st == EXEC_HALT)
 			c->halted = true;
+		if (__builtin_expect(c->probe_break, 0)) {
+			c->probe_break = 0;
+			return CPU_STOP_DEADLINE;
+		}
 	}
 }

@@ -3,6 +3,7 @@
 #include "cpu/debug.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
+#include "cpu/probe.h"
 #include "cpu/seg.h"
 
 /* Iterations of REP INS/OUTS per execution: a long string re-executes the
@@ -64,7 +65,9 @@ static enum exec_status do_in(struct cpu *c, const struct insn *i, uint16_t port
 	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_io(c, i, port, n, VMX_IO_IN | kind))
 		return EXEC_OK;
 	cpu_debug_io(c, port, n);
-	reg_write(c, R_AX, size_osz(n), pio_read(c->pio, port, n));
+	uint32_t v = pio_read(c->pio, port, n);
+	reg_write(c, R_AX, size_osz(n), v);
+	cpu_probe_io(c, port, n, false, v);
 	return EXEC_OK;
 }
 
@@ -76,7 +79,9 @@ static enum exec_status do_out(struct cpu *c, const struct insn *i, uint16_t por
 	if (__builtin_expect(c->vmx.nonroot, 0) && vmx_intercept_io(c, i, port, n, kind))
 		return EXEC_OK;
 	cpu_debug_io(c, port, n);
-	pio_write(c->pio, port, (uint32_t)reg_read(c, R_AX, size_osz(n)), n);
+	uint32_t v = (uint32_t)reg_read(c, R_AX, size_osz(n));
+	pio_write(c->pio, port, v, n);
+	cpu_probe_io(c, port, n, true, v);
 	return EXEC_OK;
 }
 
@@ -163,8 +168,11 @@ enum exec_status op_ins(struct cpu *c, const struct insn *i)
 	for (uint64_t k = str_io_count(c, i, &s); k > 0; k--) {
 		uint64_t di = c->gpr[R_DI] & addr_mask(s.asz);
 		cpu_debug_io(c, s.port, s.n);
-		if (!mem_probe_write(c, SEG_ES, di, s.n) ||
-		    !mem_write_seg(c, SEG_ES, di, s.n, pio_read(c->pio, s.port, s.n)))
+		if (!mem_probe_write(c, SEG_ES, di, s.n))
+			return EXEC_FAULT;
+		uint32_t v = pio_read(c->pio, s.port, s.n);
+		cpu_probe_io(c, s.port, s.n, false, v);
+		if (!mem_write_seg(c, SEG_ES, di, s.n, v))
 			return EXEC_FAULT;
 		str_io_step(c, &s, R_DI);
 	}
@@ -186,6 +194,7 @@ enum exec_status op_outs(struct cpu *c, const struct insn *i)
 			return EXEC_FAULT;
 		cpu_debug_io(c, s.port, s.n);
 		pio_write(c->pio, s.port, (uint32_t)v, s.n);
+		cpu_probe_io(c, s.port, s.n, true, v);
 		str_io_step(c, &s, R_SI);
 	}
 	return EXEC_OK;

@@ -8,6 +8,7 @@
 #include "cpu/msr.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
+#include "cpu/probe.h"
 #include "cpu/seg.h"
 
 /* ---- control registers ---- */
@@ -551,6 +552,7 @@ enum exec_status op_rdmsr(struct cpu *c, const struct insn *i)
 	if (__builtin_expect(c->vmx.nonroot, 0) && (uint32_t)c->gpr[R_CX] == MSR_IA32_TSC)
 		v = vmx_guest_tsc(c, v);        /* SDM vol. 3C 25.3 RDMSR */
 	write_edx_eax(c, v);
+	cpu_probe_msr(c, (uint32_t)c->gpr[R_CX], false, v);
 	return EXEC_OK;
 }
 
@@ -568,6 +570,7 @@ enum exec_status op_wrmsr(struct cpu *c, const struct insn *i)
 	}
 	if (!cpu_msr_write(c, (uint32_t)c->gpr[R_CX], v))
 		return cpu_gp0(c);
+	cpu_probe_msr(c, (uint32_t)c->gpr[R_CX], true, v);
 	return EXEC_OK;
 }
 

@@ -293,6 +293,33 @@ static int opt_replay(struct cli *cl, const char *opt, const char *arg, char *er
 	return 0;
 }
 
+static int opt_debug(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->debug = true;
+	return 0;
+}
+
+static int opt_debug_script(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give a file of debugger commands", opt);
+	cl->debug = true;
+	cl->debug_script = arg;
+	return 0;
+}
+
+static int opt_debug_cmd(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	const char **v = realloc(cl->debug_cmds, sizeof(*v) * (size_t)(cl->ndebug_cmds + 1));
+	if (!v)
+		return cli_fail(err, errlen, "%s: out of memory", opt);
+	v[cl->ndebug_cmds++] = arg;
+	cl->debug_cmds = v;
+	cl->debug = true;
+	return 0;
+}
+
 static int opt_help(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;
@@ -332,6 +359,10 @@ static const struct cli_option cli_options[] = {
 	{ "--replay", "FILE", opt_replay, "deliver the input FILE recorded, at the same cycles (stdin unused)" },
 	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },
 	{ "--trace", "vmx", opt_trace, "print VM entries, VM exits and the VM-entry check that failed on stderr" },
+	{ "--debug", NULL, opt_debug, "open the debugger shell, stopped before the first instruction" },
+	{ "-S", NULL, opt_debug, "the same as --debug" },
+	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },
+	{ "--debug-cmd", "\"CMD\"", opt_debug_cmd, "run a debugger command (repeatable, after the script; implies --debug)" },
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
 	{ "--version", NULL, opt_version, "print the version" },
@@ -393,6 +424,9 @@ int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t er
 
 void cli_free(struct cli *cl)
 {
+	free(cl->debug_cmds);
+	cl->debug_cmds = NULL;
+	cl->ndebug_cmds = 0;
 	for (int i = 0; i < cl->nmodules; i++)
 		free(cl->modules[i]);
 	free(cl->modules);

@@ -40,6 +40,14 @@ struct cli {
 	int nmodules;
 	enum cli_display display;       /* default CLI_DISPLAY_NONE */
 	const char *screen_dump;        /* --screen-dump FILE: VGA text written at exit, or NULL */
+	/* The debugger (docs/debugger.md): --debug / -S opens the shell
+	 * stopped before the first instruction; --debug-script and
+	 * --debug-cmd (repeatable, in order, after the script) feed it
+	 * commands and imply --debug. */
+	bool debug;
+	const char *debug_script;
+	const char **debug_cmds;
+	int ndebug_cmds;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

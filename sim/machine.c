@@ -496,8 +496,7 @@ static bool machine_idle_display(struct machine *m)
 	return machine_finish(m, MACHINE_POWER_OFF, NULL);
 }
 
-/* One scheduler round; true when the run is over. */
-static bool machine_step(struct machine *m)
+bool machine_step(struct machine *m)
 {
 	struct cpu *c;
 	enum sched_status st = sched_run_round(&m->sched, &c);
@@ -514,6 +513,9 @@ static bool machine_step(struct machine *m)
 	case SCHED_STOPPED:
 		return false;
 	case SCHED_TRIPLE_FAULT:
+		/* An attached debugger looks at the shutdown before it is acted on. */
+		if (m->shutdown_hook && c && m->shutdown_hook(m->shutdown_ctx, c))
+			return false;
 		if (!m->cfg.no_reboot)
 			return machine_reset(m, c);
 		if (c && c->vmx.abort) {        /* the shutdown of a VMX abort (27.7) */
@@ -531,6 +533,9 @@ static bool machine_step(struct machine *m)
 			return machine_idle_display(m);
 		return machine_finish(m, MACHINE_HALTED_FOREVER, c);
 	case SCHED_LIMIT:
+		/* A debugger's cycle target (sim/debug.c) ends a round, not the run. */
+		if (m->cfg.max_cycles == 0 || m->sched.now < m->cfg.max_cycles)
+			return false;
 		return machine_finish(m, MACHINE_CYCLE_LIMIT, NULL);
 	}
 	assert(0 && "bad scheduler status");
@@ -541,6 +546,11 @@ enum machine_result machine_run(struct machine *m)
 {
 	while (!machine_step(m))
 		;
+	return machine_end(m);
+}
+
+enum machine_result machine_end(struct machine *m)
+{
 	uint64_t end = m->exit.cycle ? m->exit.cycle : m->sched.now;
 	input_finish(&m->input, end);
 	if (input_replaying(&m->input) && m->input.replay_end != UINT64_MAX && m->input.replay_end != end)

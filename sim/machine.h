@@ -132,6 +132,12 @@ struct machine {
 
 	struct machine_image image;
 	struct machine_exit exit;
+
+	/* A vCPU entered shutdown (triple fault, VMX abort): true holds the
+	 * machine there for a look (the debugger, sim/debug.c); the next
+	 * round acts on it. NULL: act at once. */
+	bool (*shutdown_hook)(void *ctx, struct cpu *c);
+	void *shutdown_ctx;
 };
 
 /* Build a machine; NULL with a one-line message on a bad configuration or a
@@ -145,5 +151,12 @@ int machine_load(struct machine *m, char *err, size_t errlen);
 
 /* Run until the run ends; details in m->exit. */
 enum machine_result machine_run(struct machine *m);
+
+/* machine_run in pieces, for the debugger: one scheduler round (true when
+ * the run is over), then machine_end once (flushes output, finishes the
+ * input log). A SCHED_LIMIT below cfg.max_cycles (a debugger's cycle
+ * target set in sched.limit) ends the round only. */
+bool machine_step(struct machine *m);
+enum machine_result machine_end(struct machine *m);
 
 #endif

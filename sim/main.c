@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "debugger/shell.h"
 #include "devices/vga.h"
 #include "sim/cli.h"
+#include "sim/debug_api.h"
 #include "sim/machine.h"
 #include "vmx/vmcs.h"
 
@@ -34,8 +36,25 @@ static void write_screen_dump(const struct machine *m, const char *path)
 	}
 }
 
-static int main_run(const struct machine_config *cfg, const char *screen_dump)
+/* --debug: the shell drives the run (docs/debugger.md). */
+static int main_debug(struct machine *m, const struct cli *cl)
 {
+	struct dbg *d = dbg_create(m);
+	if (!d) {
+		fprintf(stderr, "vtxsim: out of memory\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	struct shell_opts o = { .script = cl->debug_script, .cmds = cl->debug_cmds, .ncmds = cl->ndebug_cmds,
+				.kernel = cl->cfg.kernel };
+	int status = shell_main(d, &o);
+	dbg_destroy(d);
+	return status;
+}
+
+static int main_run(const struct cli *cl)
+{
+	const struct machine_config *cfg = &cl->cfg;
+	const char *screen_dump = cl->screen_dump;
 	char err[512], msg[512];
 	struct machine *m = machine_create(cfg, err, sizeof(err));
 
@@ -47,6 +66,11 @@ static int main_run(const struct machine_config *cfg, const char *screen_dump)
 		fprintf(stderr, "vtxsim: %s\n", err);
 		machine_destroy(m);
 		return CLI_EXIT_USAGE;
+	}
+	if (cl->debug) {
+		int status = main_debug(m, cl);
+		machine_destroy(m);
+		return status;
 	}
 	machine_run(m);
 	if (screen_dump)
@@ -87,7 +111,7 @@ int main(int argc, char **argv)
 		break;
 	case CLI_RUN:
 		cl.cfg.display = cl.display == CLI_DISPLAY_SDL;
-		status = main_run(&cl.cfg, cl.screen_dump);
+		status = main_run(&cl);
 		break;
 	}
 	cli_free(&cl);

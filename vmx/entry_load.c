@@ -7,6 +7,7 @@
 
 #include "cpu/debug.h"
 #include "cpu/msr.h"
+#include "cpu/probe.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
 #include "vmx/ept.h"
@@ -233,6 +234,10 @@ void entry_inject_event(struct cpu *c)
 		c->vmx.vnmi_blocked = true;
 	else if (type == INTR_TYPE_NMI)
 		c->nmi_blocked = true;
+	struct probe_event pe = { .kind = PROBE_INJECT, .aux = info, .code = info & INTR_INFO_VECTOR_MASK,
+				  .has_error = info & INTR_INFO_HAS_ERROR,
+				  .error = (uint32_t)vmcs_read(c, VF_ENTRY_EXCEPTION_ERROR_CODE), .rip = c->rip };
+	cpu_probe_emit(c, &pe);
 	vmx_tracef(c, "VM entry injects vector %u type %u%s", info & INTR_INFO_VECTOR_MASK, (unsigned)type,
 		   (info & INTR_INFO_HAS_ERROR) ? " with error code" : "");
 	c->delivering = 1;

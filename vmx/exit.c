@@ -8,6 +8,7 @@
 #include "cpu/debug.h"
 #include "cpu/model.h"
 #include "cpu/msr.h"
+#include "cpu/probe.h"
 #include "cpu/seg.h"
 #include "vmx/caps.h"
 #include "vmx/ept.h"
@@ -327,6 +328,8 @@ void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 	c->vmx.abort = (uint32_t)a;
 	c->shutdown = true;
 	cpu_end_block(c);
+	struct probe_event pe = { .kind = PROBE_SHUTDOWN, .code = VEC_NONE, .rip = c->rip };
+	cpu_probe_emit(c, &pe);
 }
 
 void vmx_vmexit(struct cpu *c, const struct vmx_exit_info *x)

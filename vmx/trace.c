@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "cpu/probe.h"
 #include "vmx/entry.h"
 #include "vmx/vmcs.h"
 
@@ -42,6 +43,8 @@ static void outcome_text(const struct entry_outcome *o, uint32_t index, char *bu
 void vmx_trace_verdict(struct cpu *c)
 {
 	const struct vmx_verdict *v = &c->vmx.verdict;
+	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = c->rip };
+	cpu_probe_emit(c, &pe);
 	if (!c->vmx.trace || v->check < 0 || v->check >= ENTRY_CHECK_COUNT)
 		return;
 	const struct entry_check *k = &entry_checks[v->check];
@@ -60,6 +63,8 @@ void vmx_trace_verdict(struct cpu *c)
 
 void vmx_trace_entry(struct cpu *c, bool launch)
 {
+	struct probe_event pe = { .kind = PROBE_VMENTRY, .launch = launch, .rip = c->rip };
+	cpu_probe_emit(c, &pe);
 	vmx_tracef(c, "VM entry (%s): VMCS %#llx, guest RIP %#llx RSP %#llx RFLAGS %#llx CS %#x CR0 %#llx CR3 %#llx%s",
 		   launch ? "VMLAUNCH" : "VMRESUME", (unsigned long long)c->vmx.vmcs_ptr, (unsigned long long)c->rip,
 		   (unsigned long long)c->gpr[R_SP], (unsigned long long)cpu_get_rflags(c), c->seg[SEG_CS].sel,
@@ -79,6 +84,11 @@ static const char *reason_text(uint32_t basic)
 void vmx_trace_exit(struct cpu *c, const struct vmx_exit_info *x, uint64_t guest_rip)
 {
 	uint32_t basic = x->reason & 0xffff;
+	if (__builtin_expect(c->probe != NULL, 0)) {
+		struct probe_event pe = { .kind = PROBE_VMEXIT, .code = x->reason, .value = x->qual,
+					  .aux = (uint32_t)vmcs_read(c, VF_EXIT_INTR_INFO), .rip = guest_rip };
+		cpu_probe_emit(c, &pe);
+	}
 	if (x->reason & EXIT_REASON_ENTRY_FAILURE)
 		vmx_tracef(c, "VM exit: reason %#x (%s), qualification %#llx, host RIP %#llx", x->reason,
 			   reason_text(basic), (unsigned long long)x->qual, (unsigned long long)c->rip);

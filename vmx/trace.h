@@ -1,5 +1,6 @@
 /* `--trace vmx`: one line per VM entry, VM exit and failed check, through
- * c->vmx.trace (a host-side sink; NULL = off). A failed check gives a line
+ * c->vmx.trace (a host-side sink; NULL = off). The same calls emit the
+ * VMX probe events (cpu/probe.h) the debugger watches. A failed check gives a line
  * for people and a JSON line for tools (ARCHITECTURE.md "Every VM-entry
  * check has an identity"). */
 #ifndef VMX_TRACE_H
