@@ -320,6 +320,33 @@ static int opt_debug_cmd(struct cli *cl, const char *opt, const char *arg, char 
 	return 0;
 }
 
+static int opt_gdb_default(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->gdb = true;
+	cl->gdb_port = 1234;
+	return 0;
+}
+
+/* QEMU's spelling: tcp::PORT, or tcp:HOST:PORT with HOST the loopback. */
+static int opt_gdb(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	const char *port = NULL;
+	uint64_t v;
+	if (!strncmp(arg, "tcp::", 5))
+		port = arg + 5;
+	else if (!strncmp(arg, "tcp:127.0.0.1:", 14))
+		port = arg + 14;
+	else if (!strncmp(arg, "tcp:localhost:", 14))
+		port = arg + 14;
+	if (!port || !cli_number(port, &v) || v > 65535)
+		return cli_fail(err, errlen, "%s '%s': give tcp::PORT (PORT 0..65535, 0: any free port; 127.0.0.1 only)",
+				opt, arg);
+	cl->gdb = true;
+	cl->gdb_port = (int)v;
+	return 0;
+}
+
 static int opt_help(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;
@@ -363,6 +390,8 @@ static const struct cli_option cli_options[] = {
 	{ "-S", NULL, opt_debug, "the same as --debug" },
 	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },
 	{ "--debug-cmd", "\"CMD\"", opt_debug_cmd, "run a debugger command (repeatable, after the script; implies --debug)" },
+	{ "-gdb", "tcp::PORT", opt_gdb, "serve gdb's remote protocol on 127.0.0.1:PORT (0: a free one, printed)" },
+	{ "-s", NULL, opt_gdb_default, "the same as -gdb tcp::1234" },
 	{ "-h", NULL, opt_help, "this help (also --help)" },
 	{ "--help", NULL, opt_help, NULL },
 	{ "--version", NULL, opt_version, "print the version" },
@@ -416,6 +445,9 @@ int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t er
 	cl->cfg.nmodules = cl->nmodules;
 	if (!cl->cfg.kernel)
 		return cli_fail(err, errlen, "no kernel to boot; use -kernel FILE (see vtxsim -h)");
+	if (cl->gdb && (cl->debug_script || cl->ndebug_cmds))
+		return cli_fail(err, errlen, "-gdb and --debug-script/--debug-cmd both want to drive the run; "
+				"use `monitor CMD` from gdb instead");
 	if (cl->cfg.record_path && cl->cfg.replay_path && !strcmp(cl->cfg.record_path, cl->cfg.replay_path))
 		return cli_fail(err, errlen, "--record and --replay name the same file '%s'; give two files",
 				cl->cfg.record_path);

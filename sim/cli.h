@@ -48,6 +48,11 @@ struct cli {
 	const char *debug_script;
 	const char **debug_cmds;
 	int ndebug_cmds;
+	/* -s / -gdb tcp::PORT: serve the GDB remote protocol on
+	 * 127.0.0.1:gdb_port (0: any free port), stopped before the first
+	 * instruction (docs/debugger.md, "The GDB stub"). */
+	bool gdb;
+	int gdb_port;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

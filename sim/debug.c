@@ -489,7 +489,7 @@ void dbg_resume(struct dbg *d, const struct dbg_run *r, struct dbg_stop *out)
 	d->steps_left = r->steps;
 	d->stopped = false;
 	for (int i = 0; i < m->ncpus; i++)
-		d->pc[i].fresh = !m->cpus[i].probe_parked;
+		d->pc[i].fresh = !r->every_boundary && !m->cpus[i].probe_parked;
 	update_probes(d);
 	if (r->until_cycle && (!limit || r->until_cycle < limit))
 		m->sched.limit = r->until_cycle;

@@ -121,6 +121,10 @@ struct dbg_run {
 	int cpu;                /* the vCPU steps count on */
 	uint64_t steps;         /* stop after this many instruction boundaries on cpu (0: no limit) */
 	uint64_t until_cycle;   /* stop when global time reaches it (0: none) */
+	/* Check breakpoints also at the boundaries where the last stop left
+	 * vCPUs unparked (after a cycle target or an event): a run resumed in
+	 * slices (the GDB stub polling for Ctrl-C) misses none. */
+	bool every_boundary;
 };
 
 /* Run the machine until a stop; *out says why. A run that is over stays
@@ -199,5 +203,15 @@ size_t dbg_write_phys(struct dbg *d, uint64_t pa, const void *buf, size_t n);
  * (read-only fields too: it is the debugger's choice). */
 bool dbg_vmcs_read(struct dbg *d, int cpu, uint32_t enc, uint64_t *v);
 bool dbg_vmcs_write(struct dbg *d, int cpu, uint32_t enc, uint64_t v);
+
+/* ---- the GDB stub (sim/debug_gdb.c) ---- */
+
+/* How the run ended, once dbg_run_over(): the process exit status
+ * (sim/cli.h) and the one line vtxsim prints for it ("" for a debug
+ * exit, whose status says it all). */
+int dbg_exit_status(const struct dbg *d);
+void dbg_exit_message(const struct dbg *d, char *buf, size_t len);
+/* Replace vCPU cpu's x87/SSE registers (gdb's G and P packets). */
+bool dbg_fpu_write(struct dbg *d, int cpu, const struct fpu_state *f);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "debugger/gdbstub.h"
 #include "debugger/shell.h"
 #include "devices/vga.h"
 #include "sim/cli.h"
@@ -36,13 +37,18 @@ static void write_screen_dump(const struct machine *m, const char *path)
 	}
 }
 
-/* --debug: the shell drives the run (docs/debugger.md). */
+/* --debug: the shell drives the run; -gdb: gdb does (docs/debugger.md). */
 static int main_debug(struct machine *m, const struct cli *cl)
 {
 	struct dbg *d = dbg_create(m);
 	if (!d) {
 		fprintf(stderr, "vtxsim: out of memory\n");
 		return CLI_EXIT_INTERNAL;
+	}
+	if (cl->gdb) {
+		int status = gdb_main(d, cl->gdb_port, cl->cfg.kernel);
+		dbg_destroy(d);
+		return status;
 	}
 	struct shell_opts o = { .script = cl->debug_script, .cmds = cl->debug_cmds, .ncmds = cl->ndebug_cmds,
 				.kernel = cl->cfg.kernel };
@@ -67,7 +73,7 @@ static int main_run(const struct cli *cl)
 		machine_destroy(m);
 		return CLI_EXIT_USAGE;
 	}
-	if (cl->debug) {
+	if (cl->debug || cl->gdb) {
 		int status = main_debug(m, cl);
 		machine_destroy(m);
 		return status;
