@@ -1,0 +1,157 @@
+#!/bin/sh
+# gdb.sh VTXSIM GUEST_B: drive Debian's gdb in batch mode against vtxsim's
+# GDB stub (docs/debugger.md, "The GDB stub"). Each session starts vtxsim
+# with -gdb tcp::0 (the stub picks a free port and says which on stderr),
+# runs gdb against it, then checks gdb's output for exact values and
+# vtxsim's exit status. Everything runs under `timeout`: nothing can hang
+# CI. run.sh calls this; it ends with "gdb: N passed, M failed".
+set -u
+VTXSIM=${1:?usage: gdb.sh VTXSIM GUEST_B}
+GUEST_B=${2:?usage: gdb.sh VTXSIM GUEST_B}
+passed=0
+failed=0
+
+if ! command -v gdb >/dev/null 2>&1; then
+	echo "gdb.sh: gdb is not installed, the stub's tests are skipped (scripts/deps.sh installs it)"
+	echo "gdb: 0 passed, 0 failed"
+	exit 0
+fi
+
+tmp=$(mktemp -d)
+vpid=
+trap 'if [ -n "$vpid" ]; then kill "$vpid" 2>/dev/null; fi; rm -rf "$tmp"' EXIT
+
+# start NAME KERNEL [vtxsim args...]: vtxsim in the background; sets $port.
+start() {
+	name=$1
+	kernel=$2
+	shift 2
+	# shellcheck disable=SC2086
+	timeout 60 "$VTXSIM" -gdb tcp::0 -kernel "$kernel" -no-reboot -serial none "$@" </dev/null \
+		>"$tmp/$name.vtxsim" 2>"$tmp/$name.err" &
+	vpid=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(sed -n 's/^vtxsim: gdb stub listening on port \([0-9]*\)$/\1/p' "$tmp/$name.err")
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+}
+
+# finish NAME: wait for vtxsim; its exit status in $tmp/NAME.status.
+finish() {
+	wait "$vpid"
+	echo $? >"$tmp/$1.status"
+	vpid=
+}
+
+# session NAME KERNEL GDB-ARGS...: a whole gdb session, output in $tmp/NAME.gdb.
+session() {
+	name=$1
+	kernel=$2
+	shift 2
+	start "$name" "$kernel"
+	timeout 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $kernel" \
+		-ex "target remote :$port" "$@" </dev/null >"$tmp/$name.gdb" 2>&1
+	finish "$name"
+}
+
+ok() {
+	passed=$((passed + 1))
+}
+
+bad() {
+	failed=$((failed + 1))
+	echo "FAIL gdb/$1: $2"
+	sed 's/^/  gdb: /' "$tmp/$1.gdb" | tail -n 15
+	sed 's/^/  stderr: /' "$tmp/$1.err" | head -n 5
+}
+
+# want NAME TEXT: gdb printed a line containing TEXT.
+want() {
+	if grep -q -F -- "$2" "$tmp/$1.gdb"; then ok; else bad "$1" "no line with '$2'"; fi
+}
+
+# status NAME N: vtxsim ended with status N.
+status() {
+	got=$(cat "$tmp/$1.status")
+	if [ "$got" = "$2" ]; then ok; else bad "$1" "vtxsim exit status $got, expected $2"; fi
+}
+
+B=$GUEST_B/boot.elf64
+
+# Break, stepi, registers, memory. boot.elf64's _start (tests/guests/lib/
+# boot.S) runs in 32-bit protected mode, paging off: 0x100015 is
+# `mov %cr0, %eax` (0f 20 c0, 3 bytes), after `cli; cld; mov %eax, %ebp;
+# mov $boot_stack_top, %esp`. EAX holds the multiboot magic 0x2badb002;
+# CR0 is PE | ET = 0x11 (SDM vol. 3A 10.1.1, Table 10-1: ET set at reset).
+# data_word is 0x0123456789abcdef (tests/guests/boot.c).
+session regs "$B" -ex 'break *0x100015' -ex continue -ex 'info registers rip rax ebp esp' \
+	-ex stepi -ex 'info registers rip rax' -ex 'x/2xw &data_word' -ex 'info registers cr0 efer' \
+	-ex 'p $xmm0.uint128' -ex 'p/x $mxcsr' -ex 'info threads' -ex kill
+want regs "Breakpoint 1, 0x0000000000100015 in _start ()"
+want regs "rip            0x100015            0x100015 <_start+9>"
+want regs "rax            0x2badb002          732803074"
+want regs "ebp            0x2badb002          732803074"
+want regs "esp            0x1a1000            1708032"
+want regs "rip            0x100018            0x100018 <_start+12>"
+want regs "rax            0x11                17"
+want regs "0x108000 <data_word>:	0x89abcdef	0x01234567"
+want regs "cr0            0x11                17"
+want regs "efer           0x0                 0"
+want regs "\$1 = 0"
+want regs "\$2 = 0x1f80"
+want regs "* 1    Thread 1 (vCPU 0) 0x0000000000100018 in _start ()"
+want regs "[Inferior 1 (Remote target) killed]"
+status regs 0
+
+# Writes: a register and memory, read back through the stub.
+session write "$B" -ex 'set var $rbx = 0x1234' -ex 'p/x $rbx' -ex 'set {int}&data_word = 0x5a5a5a5a' \
+	-ex 'x/2xw &data_word' -ex 'set var $xmm1.v2_int64[1] = 7' -ex 'p $xmm1.v2_int64' -ex kill
+want write "\$1 = 0x1234"
+want write "0x108000 <data_word>:	0x5a5a5a5a	0x01234567"
+want write "\$2 = {0, 7}"
+status write 0
+
+# A watchpoint: _start stores CR0 into boot_entry_cr0; gdb uses a
+# hardware watchpoint (Z2) and stops after the store, as on hardware.
+session watch "$B" -ex "watch *(int *)&boot_entry_cr0" -ex continue -ex 'info registers rip' -ex kill
+want watch "Hardware watchpoint 1: *(int *)&boot_entry_cr0"
+want watch "New value = 17"
+want watch "rip            0x10001d            0x10001d <_start+17>"
+status watch 0
+
+# The end of the run: boot.elf64 without its -append fails one check and
+# writes 1 to isa-debug-exit: status (1 << 1) | 1 = 3, gdb's exit code.
+session end "$B" -ex continue
+want end "[Inferior 1 (Remote target) exited with code 03]"
+status end 3
+
+# Detach: the run goes on to its end without gdb, with the same status.
+session detach "$B" -ex 'break *0x100015' -ex continue -ex detach
+want detach "Breakpoint 1, 0x0000000000100015 in _start ()"
+want detach "[Inferior 1 (Remote target) detached]"
+status detach 3
+
+# monitor: shell commands through qRcmd.
+session monitor "$B" -ex 'monitor help' -ex 'monitor nosuchcommand' -ex kill
+want monitor "list the commands, or explain one"
+want monitor "error: unknown command 'nosuchcommand'"
+status monitor 0
+
+# Ctrl-C: serial_input.elf64 waits for input that never comes; gdb's
+# SIGINT reaches the stub as 0x03 between two slices of the run.
+start ctrlc "$GUEST_B/serial_input.elf64"
+timeout 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "target remote :$port" -ex continue \
+	-ex 'info threads' -ex kill </dev/null >"$tmp/ctrlc.gdb" 2>&1 &
+gpid=$!
+sleep 2
+kill -INT "$gpid"
+wait "$gpid"
+finish ctrlc
+want ctrlc "Program received signal SIGINT, Interrupt."
+want ctrlc "* 1    Thread 1 (vCPU 0)"
+status ctrlc 0
+
+echo "gdb: $passed passed, $failed failed"
+[ "$failed" = 0 ]
