@@ -32,7 +32,7 @@ start() {
 	vpid=$!
 	port=
 	for _ in $(seq 100); do
-		port=$(sed -n 's/^vtxsim: gdb stub listening on port \([0-9]*\)$/\1/p' "$tmp/$name.err")
+		port=$(sed -n 's/^vtxsim: gdb stub listening on port \([0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null)
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
@@ -140,9 +140,11 @@ want monitor "error: unknown command 'nosuchcommand'"
 status monitor 0
 
 # Ctrl-C: serial_input.elf64 waits for input that never comes; gdb's
-# SIGINT reaches the stub as 0x03 between two slices of the run.
+# SIGINT reaches the stub as 0x03 between two slices of the run. (timeout
+# --foreground passes the SIGINT to gdb once; without it timeout sends it
+# to its whole process group too, and gdb, seeing a second one, gives up.)
 start ctrlc "$GUEST_B/serial_input.elf64"
-timeout 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "target remote :$port" -ex continue \
+timeout --foreground 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "target remote :$port" -ex continue \
 	-ex 'info threads' -ex kill </dev/null >"$tmp/ctrlc.gdb" 2>&1 &
 gpid=$!
 sleep 2
