@@ -45,12 +45,15 @@ finish() {
 	vpid=
 }
 
-# session NAME KERNEL GDB-ARGS...: a whole gdb session, output in $tmp/NAME.gdb.
+# session NAME KERNEL GDB-ARGS...: a whole gdb session, output in $tmp/NAME.gdb
+# ($vargs: more vtxsim arguments).
+vargs=
 session() {
 	name=$1
 	kernel=$2
 	shift 2
-	start "$name" "$kernel"
+	# shellcheck disable=SC2086
+	start "$name" "$kernel" $vargs
 	timeout 60 gdb -batch -nx -ex 'set architecture i386:x86-64' -ex "file $kernel" \
 		-ex "target remote :$port" "$@" </dev/null >"$tmp/$name.gdb" 2>&1
 	finish "$name"
@@ -138,6 +141,28 @@ session monitor "$B" -ex 'monitor help' -ex 'monitor nosuchcommand' -ex kill
 want monitor "list the commands, or explain one"
 want monitor "error: unknown command 'nosuchcommand'"
 status monitor 0
+
+# A triple fault (tests/guests/triple.c: int3 with an empty IDT) stops
+# with SIGTRAP and says so; continuing ends the run as -no-reboot does
+# without gdb, status 4.
+session triple "$GUEST_B/triple.elf64" -ex continue -ex continue
+want triple "vtxsim: cpu0 shut down (triple fault); continuing resets or ends the run"
+want triple "Program received signal SIGTRAP, Trace/breakpoint trap."
+want triple "[Inferior 1 (Remote target) exited with code 04]"
+status triple 4
+
+# vCPUs are threads. At the start the AP waits for a start-up IPI in the
+# reset state: CS.base 0xffff0000, RIP 0xfff0 (SDM vol. 3A 10.1.4).
+vargs='-smp 2 -append cpus=2'
+session smp "$GUEST_B/smp.elf64" -ex 'info threads' -ex 'thread 2' -ex 'info registers rip cs' -ex continue
+vargs=
+want smp "* 1    Thread 1 (vCPU 0) 0x000000000010000c in _start ()"
+want smp "  2    Thread 2 (vCPU 1) 0x000000000000fff0 in ?? ()"
+want smp "[Switching to thread 2 (Thread 2)]"
+want smp "rip            0xfff0              0xfff0"
+want smp "cs             0xf000              61440"
+want smp "[Inferior 1 (Remote target) exited with code 01]"
+status smp 1
 
 # Ctrl-C: serial_input.elf64 waits for input that never comes; gdb's
 # SIGINT reaches the stub as 0x03 between two slices of the run. (timeout
