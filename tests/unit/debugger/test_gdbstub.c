@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "debugger/gdbstub.h"
+#include "sim/cli.h"
 #include "sim/debug_api.h"
 #include "sim/machine.h"
 
@@ -347,6 +348,97 @@ static void test_fuzz(void)
 	session_close(&t);
 }
 
+/* A run resumed in slices (dbg_run.every_boundary) stops at a breakpoint
+ * on the very instruction where the last slice ended; without it that
+ * boundary counts as already reported. 4096 NOPs, then out 0xf4. */
+static void test_every_boundary(void)
+{
+	for (int every = 0; every < 2; every++) {
+		struct session t;
+		session_open(&t);
+		static uint8_t sled[4100];
+		memset(sled, 0x90, 4096);
+		memcpy(sled + 4096, "\xb0\x00\xe6\xf4", 4);
+		CU_ASSERT_EQUAL_FATAL(phys_copy_in(&t.m->phys, CODE, sled, sizeof(sled)), 0);
+		struct dbg_stop st;
+		dbg_resume(t.d, &(struct dbg_run){ .until_cycle = 2000 }, &st);
+		CU_ASSERT_EQUAL_FATAL(st.kind, DBG_STOP_CYCLE);
+		uint64_t rip = t.m->cpus[0].rip;
+		CU_ASSERT_TRUE(rip > CODE && rip < CODE + 4096);
+		int id = dbg_bp_add(t.d, &(struct dbg_bp){ .kind = DBG_BP_LINEAR, .cpu = -1, .addr = rip, .enabled = true });
+		dbg_resume(t.d, &(struct dbg_run){ .every_boundary = every }, &st);
+		if (every) {
+			CU_ASSERT_EQUAL(st.kind, DBG_STOP_BREAK);
+			CU_ASSERT_EQUAL(st.bp, id);
+			CU_ASSERT_EQUAL(t.m->cpus[0].rip, rip);
+		} else {
+			CU_ASSERT_EQUAL(st.kind, DBG_STOP_END);
+		}
+		session_close(&t);
+	}
+}
+
+/* The stub's slices do not change the run: a loop of 3,000,000 iterations
+ * ends at the same cycle with the same instruction count under gdb's
+ * continue as run plainly. */
+static void test_same_run(void)
+{
+	/* mov ecx, 3000000; 1: dec ecx; jnz 1b; mov al, 0; out 0xf4, al */
+	static const uint8_t loop[] = { 0xb9, 0xc0, 0xc6, 0x2d, 0x00, 0xff, 0xc9, 0x75, 0xfc, 0xb0, 0x00, 0xe6, 0xf4 };
+	struct session t;
+	session_open(&t);
+	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&t.m->phys, CODE, loop, sizeof(loop)), 0);
+	struct machine_config cfg = t.m->cfg;
+	char err[256];
+	struct machine *plain = machine_create(&cfg, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&plain->phys, CODE, loop, sizeof(loop)), 0);
+	cpu_set_multiboot_state(&plain->cpus[0], CODE, 0x2badb002, 0);
+	machine_run(plain);
+	CU_ASSERT_STRING_EQUAL(ask(&t, "Z0,10000b,1"), "OK");          /* the out: after many slices */
+	CU_ASSERT_STRING_EQUAL(ask(&t, "c"), "T05thread:1;");
+	CU_ASSERT_EQUAL(t.m->cpus[0].rip, CODE + 11);
+	CU_ASSERT_TRUE(dbg_now(t.d) > 3000000);
+	CU_ASSERT_STRING_EQUAL(ask(&t, "c"), "W01");
+	CU_ASSERT_EQUAL(t.m->cpus[0].instret, plain->cpus[0].instret);
+	CU_ASSERT_EQUAL(t.m->cpus[0].cycles, plain->cpus[0].cycles);
+	CU_ASSERT_EQUAL(t.m->exit.cycle, plain->exit.cycle);
+	machine_destroy(plain);
+	session_close(&t);
+}
+
+/* -s, -gdb tcp::PORT (QEMU's spelling) and what is refused. */
+static void test_cli(void)
+{
+	struct cli cl;
+	char err[256];
+	char *a1[] = { "vtxsim", "-s", "-kernel", "k", NULL };
+	CU_ASSERT_EQUAL(cli_parse(&cl, 4, a1, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cl.gdb);
+	CU_ASSERT_EQUAL(cl.gdb_port, 1234);
+	cli_free(&cl);
+	char *a2[] = { "vtxsim", "-gdb", "tcp::0", "-S", "-kernel", "k", NULL };
+	CU_ASSERT_EQUAL(cli_parse(&cl, 6, a2, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(cl.gdb && cl.debug);
+	CU_ASSERT_EQUAL(cl.gdb_port, 0);
+	cli_free(&cl);
+	char *a3[] = { "vtxsim", "-gdb", "tcp:localhost:4321", "-kernel", "k", NULL };
+	CU_ASSERT_EQUAL(cli_parse(&cl, 5, a3, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(cl.gdb_port, 4321);
+	cli_free(&cl);
+	const char *bad[] = { "1234", "tcp::", "tcp::65536", "tcp::12x", "udp::1", "tcp:10.0.0.1:1" };
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		char *a[] = { "vtxsim", "-gdb", (char *)bad[k], "-kernel", "k", NULL };
+		CU_ASSERT_EQUAL(cli_parse(&cl, 5, a, err, sizeof(err)), -1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "give tcp::PORT"));
+		cli_free(&cl);
+	}
+	char *a4[] = { "vtxsim", "-s", "--debug-cmd", "help", "-kernel", "k", NULL };
+	CU_ASSERT_EQUAL(cli_parse(&cl, 6, a4, err, sizeof(err)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "monitor CMD"));
+	cli_free(&cl);
+}
+
 void suite_debugger_gdbstub(void)
 {
 	CU_pSuite s = CU_add_suite("debugger_gdbstub", NULL, NULL);
@@ -359,4 +451,7 @@ void suite_debugger_gdbstub(void)
 	CU_add_test(s, "breakpoints, steps, watchpoints, the end", test_run);
 	CU_add_test(s, "monitor (qRcmd)", test_monitor);
 	CU_add_test(s, "garbage", test_fuzz);
+	CU_add_test(s, "sliced runs miss no breakpoint", test_every_boundary);
+	CU_add_test(s, "the stub's slices do not change the run", test_same_run);
+	CU_add_test(s, "-s, -gdb tcp::PORT", test_cli);
 }
