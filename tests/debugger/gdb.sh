@@ -81,6 +81,17 @@ status() {
 	if [ "$got" = "$2" ]; then ok; else bad "$1" "vtxsim exit status $got, expected $2"; fi
 }
 
+# sym KERNEL NAME: the symbol's address as gdb prints it (0x...).
+sym() {
+	printf '0x%x' "0x$(nm "$1" | awk -v n="$2" '$3 == n { print $1; exit }')"
+}
+
+# insn_len KERNEL ADDR: the length of the instruction at ADDR (objdump).
+insn_len() {
+	objdump -d "$1" --start-address="$2" --stop-address=$(($2 + 16)) |
+		awk -F'\t' '/^ +[0-9a-f]+:/ { print split($2, b, " "); exit }'
+}
+
 B=$GUEST_B/boot.elf64
 
 # Break, stepi, registers, memory. boot.elf64's _start (tests/guests/lib/
@@ -107,6 +118,36 @@ want regs "\$2 = 0x1f80"
 want regs "* 1    Thread 1 (vCPU 0) 0x0000000000100018 in _start ()"
 want regs "[Inferior 1 (Remote target) killed]"
 status regs 0
+
+# 64-bit code: break at a symbol, stepi moves RIP by the instruction's
+# length. vmx_baseline's kmain runs in long mode: CR0.PG|PE|ET, EFER.LME|LMA.
+V=$GUEST_B/vmx_baseline.elf64
+kmain=$(sym "$V" kmain)
+next=$(printf '0x%x' $((kmain + $(insn_len "$V" "$kmain"))))
+session sym64 "$V" -ex 'break kmain' -ex continue -ex 'info registers rip' -ex stepi \
+	-ex 'info registers rip cr0 efer' -ex kill
+want sym64 "Breakpoint 1, $(printf '0x%016x' "$kmain") in kmain ()"
+want sym64 "rip            $kmain            $kmain <kmain>"
+want sym64 "rip            $next            $next <kmain+$((next - kmain))>"
+want sym64 "cr0            0x80000011          2147483665"
+want sym64 "efer           0x500               1280"
+status sym64 0
+
+# VMX: a breakpoint in the VMX guest's code stops in non-root operation
+# (info threads says so); stepi over its VMCALL steps into the VM exit:
+# the next instruction is the host's, at HOST_RIP = vmx_host_entry
+# (tests/guests/lib/vmx_guest.S), in root operation.
+guest=$(sym "$V" vmx_guest64_code)
+host=$(sym "$V" vmx_host_entry)
+session vmx "$V" -ex 'break vmx_guest64_code' -ex continue -ex 'info threads' -ex stepi -ex 'info threads' \
+	-ex 'info registers rip' -ex 'monitor help' -ex delete -ex continue
+want vmx "Breakpoint 1, $(printf '0x%016x' "$guest") in vmx_guest64_code ()"
+want vmx "* 1    Thread 1 (vCPU 0, VMX non-root) $(printf '0x%016x' "$guest") in vmx_guest64_code ()"
+want vmx "* 1    Thread 1 (vCPU 0, VMX root) $(printf '0x%016x' "$host") in vmx_host_entry ()"
+want vmx "rip            $host            $host <vmx_host_entry>"
+want vmx "list the commands, or explain one"
+want vmx "[Inferior 1 (Remote target) exited with code 01]"
+status vmx 1
 
 # Writes: a register and memory, read back through the stub.
 session write "$B" -ex 'set var $rbx = 0x1234' -ex 'p/x $rbx' -ex 'set {int}&data_word = 0x5a5a5a5a' \
