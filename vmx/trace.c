@@ -53,8 +53,8 @@ bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n)
 	int f = v->field == UINT32_MAX ? -1 : vmcs_field_lookup(v->field, &high);
 	outcome_text(&k->outcome, v->index, out, sizeof(out));
 	snprintf(buf, n,
-		 "\"check\":\"%s\",\"section\":\"%s\",\"field\":\"%s\",\"encoding\":\"%#x\",\"actual\":\"%#llx\","
-		 "\"expected\":\"%#llx\",\"index\":%u,\"outcome\":\"%s\"",
+		 "\"check\":\"%s\",\"section\":\"%s\",\"field\":\"%s\",\"encoding\":\"0x%x\",\"actual\":\"0x%llx\","
+		 "\"expected\":\"0x%llx\",\"index\":%u,\"outcome\":\"%s\"",
 		 k->id, k->section, f >= 0 ? vmcs_fields[f].name : "none", f >= 0 ? v->field : 0,
 		 (unsigned long long)v->actual, (unsigned long long)v->expected, v->index, out);
 	return true;
