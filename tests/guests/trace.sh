@@ -9,7 +9,8 @@
 #   with the status and --stats line of an untraced one;
 # - insn: one line per retired instruction, the first at the ELF entry;
 # - triple: the fault chain of triple.elf (vectors, error codes, causes),
-#   with and without the trace, and with a reset (no -no-reboot);
+#   with and without the trace, and with a reset (no -no-reboot); the
+#   chains of dbg_triple.elf (not-present gates, a non-canonical stack);
 # - abort: the VMX-abort report of vmx_exit_state abort=1;
 # - bad options: one line and status 2.
 #
@@ -124,37 +125,67 @@ insn() {
 
 # ---- triple fault ----
 
-# The chain triple.c provokes: int3 with an empty IDT (limit 0). #BP's
-# gate is beyond the limit: #GP(3*8+2 = 0x1a, EXT 0: INT3 is software);
-# #GP's too: #GP(13*8+2+1 = 0x6b), and #GP after #GP is a double fault
-# (Table 6-5); #DF's too: #GP(8*8+2+1 = 0x43) while delivering #DF.
+# chain_ok NAME ERR: the chain lines of the report in ERR, RIPs masked,
+# are $OUT/NAME.want.
 chain_ok() {
 	sed -n 's/ at 0x0008:0x[0-9a-f]*: / at CS:RIP: /p' "$2" | grep '^  [0-9]\. ' >"$OUT/$1.chain"
-	cat >"$OUT/$1.want" <<'EOF'
-  1. #BP (breakpoint, software exception) at CS:RIP: IDT entry 3 beyond IDT limit 0x0; raised #GP(0x1a) (general protection)
-  2. #GP(0x1a) (general protection) at CS:RIP: IDT entry 13 beyond IDT limit 0x0; raised #GP(0x6b) (general protection), which after #GP is a double fault
-  3. #DF(0x0) (double fault) at CS:RIP: IDT entry 8 beyond IDT limit 0x0; raised #GP(0x43) (general protection) while delivering #DF: triple fault, shutdown
-EOF
 	if ! cmp -s "$OUT/$1.chain" "$OUT/$1.want"; then
 		fail "$1" "the chain in $2 differs from $OUT/$1.want"
 		return 1
 	fi
-	if ! grep -qx '  mode: IA-32e mode, 64-bit, 4-level paging, CPL 0' "$2" ||
-	   ! grep -q '^  IDTR base 0x0 limit 0x0, GDTR ' "$2" || ! grep -qx '  VMX: not in VMX operation' "$2"; then
+	if ! grep -qx '  mode: IA-32e mode, 64-bit, 4-level paging, CPL 0' "$2" || ! grep -q '^  IDTR base 0x' "$2" ||
+	   ! grep -qx '  VMX: not in VMX operation' "$2"; then
 		fail "$1" "mode, IDTR or VMX line missing in $2"
 		return 1
 	fi
 }
 
+# The chain triple.c provokes: int3 with an empty IDT (limit 0). #BP's
+# gate is beyond the limit: #GP(3*8+2 = 0x1a, EXT 0: INT3 is software);
+# #GP's too: #GP(13*8+2+1 = 0x6b), and #GP after #GP is a double fault
+# (Table 6-5); #DF's too: #GP(8*8+2+1 = 0x43) while delivering #DF.
+triple_want() {
+	cat >"$OUT/$1.want" <<'EOF'
+  1. #BP (breakpoint, software exception) at CS:RIP: IDT entry 3 beyond IDT limit 0x0; raised #GP(0x1a) (general protection)
+  2. #GP(0x1a) (general protection) at CS:RIP: IDT entry 13 beyond IDT limit 0x0; raised #GP(0x6b) (general protection), which after #GP is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: IDT entry 8 beyond IDT limit 0x0; raised #GP(0x43) (general protection) while delivering #DF: triple fault, shutdown
+EOF
+}
+
+# dbg_triple.c mode=np: not-present gates raise #NP with the IDT error
+# code (vector*8 + 2 + EXT): 0x33, 0x5b, 0x43. mode=stack: a
+# non-canonical RSP makes every push #SS(EXT = 1) (vol. 2 INT n, IA-32e).
+dbg_triple() {
+	mode=$1
+	run "triple_$mode" dbg_triple.elf -no-reboot -append "mode=$mode"
+	[ "$st" = 4 ] || { fail "triple_$mode" "status $st, want 4"; return; }
+	if [ "$mode" = np ]; then
+		cat >"$OUT/triple_$mode.want" <<'EOF'
+  1. #UD (invalid opcode) at CS:RIP: IDT entry 6 is a not-present gate; raised #NP(0x33) (segment not present)
+  2. #NP(0x33) (segment not present) at CS:RIP: IDT entry 11 is a not-present gate; raised #NP(0x5b) (segment not present), which after #NP is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: IDT entry 8 is a not-present gate; raised #NP(0x43) (segment not present) while delivering #DF: triple fault, shutdown
+EOF
+	else
+		cat >"$OUT/triple_$mode.want" <<'EOF'
+  1. #UD (invalid opcode) at CS:RIP: pushing the frame for vector 6 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault)
+  2. #SS(0x1) (stack-segment fault) at CS:RIP: pushing the frame for vector 12 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault), which after #SS is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: pushing the frame for vector 8 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault) while delivering #DF: triple fault, shutdown
+EOF
+	fi
+	chain_ok "triple_$mode" "$OUT/triple_$mode.err" && ok "triple_$mode"
+}
+
 triple() {
 	run triple triple.elf -no-reboot
 	[ "$st" = 4 ] || { fail triple "status $st, want 4"; return; }
+	triple_want triple
 	chain_ok triple "$OUT/triple.err" && ok triple
 }
 
 triple_traced() {
 	run triple_traced triple.elf -no-reboot --trace int --trace-file "$OUT/triple.json"
 	[ "$st" = 4 ] || { fail triple_traced "status $st, want 4"; return; }
+	triple_want triple_traced
 	chain_ok triple_traced "$OUT/triple_traced.err" || return
 	tail -n 4 "$OUT/triple.json" | sed 's/"cycle":[0-9]*,//; s/"rip":"0x[0-9a-f]*"/"rip":R/' >"$OUT/triple.tail"
 	cat >"$OUT/triple.tail.want" <<'EOF'
@@ -221,6 +252,8 @@ insn
 triple
 triple_traced
 triple_reset
+dbg_triple np
+dbg_triple stack
 vmx_abort
 bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
 bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
