@@ -285,8 +285,8 @@ static int opt_trace_file(struct cli *cl, const char *opt, const char *arg, char
 static int cli_trace_finish(struct cli *cl, char *err, size_t errlen)
 {
 	if (cl->trace_file && !cl->trace_cats)
-		return cli_fail(err, errlen, "--trace-file %s: no categories to trace; add --trace %s", cl->trace_file,
-				"vmx,exits,int,insn,io,msr (any of them)");
+		return cli_fail(err, errlen, "--trace-file %s: no categories to trace; add --trace with some of %s",
+				cl->trace_file, trace_category_list());
 	if (cl->trace_cats == TRACE_VMX && !cl->trace_file) {
 		cl->cfg.trace_vmx = true;
 		cl->trace_cats = 0;

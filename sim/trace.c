@@ -25,7 +25,7 @@ struct trace {
 /* ---- categories ---- */
 
 static const char *const cat_names[] = {
-#define X(id, name, help) name,
+#define X(id, name) name,
 	TRACE_CATEGORIES(X)
 #undef X
 };
@@ -51,7 +51,12 @@ bool trace_parse_categories(const char *s, unsigned *cats, char *bad, size_t bad
 
 const char *trace_category_list(void)
 {
-	return "vmx, exits, int, insn, io, msr";
+	static const char list[] =
+#define X(id, name) ", " name
+		TRACE_CATEGORIES(X)
+#undef X
+		;
+	return list + 2;
 }
 
 /* ---- lines ---- */
