@@ -170,6 +170,23 @@ static void bp_reason(const struct gdb_stub *s, const struct dbg_stop *st, char 
 	}
 }
 
+/* The triple-fault / VMX-abort report (sim/forensics.h), on stderr as a
+ * run without gdb prints it, and to gdb's console while gdb is there. */
+static void report_shutdown(struct gdb_stub *s, int cpu)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	dbg_forensics(s->d, cpu, f);
+	fclose(f);
+	fwrite(text, 1, len, stderr);
+	if (!s->done)
+		send_console(s, text, len);
+	free(text);
+}
+
 static void send_stop(struct gdb_stub *s)
 {
 	const struct dbg_stop *st = &s->stop;
@@ -195,6 +212,7 @@ static void send_stop(struct gdb_stub *s)
 		int n = snprintf(line, sizeof(line), "vtxsim: cpu%d shut down (%s); continuing resets or ends the run\n",
 				 st->cpu, st->ev.code ? "VMX abort" : "triple fault");
 		send_console(s, line, (size_t)n);
+		report_shutdown(s, st->cpu);
 	}
 	bp_reason(s, st, why, sizeof(why));
 	replyf(s, "T%02x%sthread:%x;", st->kind == DBG_STOP_INTERRUPT ? 2 : 5, why, s->gcpu + 1);
@@ -252,15 +270,19 @@ static void finish_run(struct gdb_stub *s)
 	}
 	s->nbps = 0;
 	struct dbg_stop st;
-	do
+	s->done = true;                 /* gdb is gone: nothing more to it */
+	for (;;) {
 		dbg_resume(s->d, &(struct dbg_run){ 0 }, &st);
-	while (st.kind != DBG_STOP_END);
+		if (st.kind == DBG_STOP_END)
+			break;
+		if (st.kind == DBG_STOP_SHUTDOWN)
+			report_shutdown(s, st.cpu);
+	}
 	s->status = dbg_exit_status(s->d);
 	char msg[300];
 	dbg_exit_message(s->d, msg, sizeof(msg));
 	if (msg[0])
 		fprintf(stderr, "vtxsim: %s\n", msg);
-	s->done = true;
 }
 
 static void resume(struct gdb_stub *s, int step_cpu)

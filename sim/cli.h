@@ -53,6 +53,10 @@ struct cli {
 	 * instruction (docs/debugger.md, "The GDB stub"). */
 	bool gdb;
 	int gdb_port;
+	/* --trace CATS (sim/trace.h TRACE_* bits; 0 = no JSON trace: `--trace
+	 * vmx` alone sets cfg.trace_vmx instead) and --trace-file (NULL: stderr). */
+	unsigned trace_cats;
+	const char *trace_file;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

@@ -184,10 +184,12 @@ want monitor "error: unknown command 'nosuchcommand'"
 status monitor 0
 
 # A triple fault (tests/guests/triple.c: int3 with an empty IDT) stops
-# with SIGTRAP and says so; continuing ends the run as -no-reboot does
+# with SIGTRAP and says so with the fault-chain report (sim/forensics.h); continuing ends the run as -no-reboot does
 # without gdb, status 4.
 session triple "$GUEST_B/triple.elf64" -ex continue -ex continue
 want triple "vtxsim: cpu0 shut down (triple fault); continuing resets or ends the run"
+want triple "cpu0: triple fault: the processor shut down at cycle"
+want triple "  the chain of faults, oldest first"
 want triple "Program received signal SIGTRAP, Trace/breakpoint trap."
 want triple "[Inferior 1 (Remote target) exited with code 04]"
 status triple 4
