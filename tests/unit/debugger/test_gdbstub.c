@@ -355,7 +355,7 @@ static void test_every_boundary(void)
 	for (int every = 0; every < 2; every++) {
 		struct session t;
 		session_open(&t);
-		static uint8_t sled[4100];
+		uint8_t sled[4100];
 		memset(sled, 0x90, 4096);
 		memcpy(sled + 4096, "\xb0\x00\xe6\xf4", 4);
 		CU_ASSERT_EQUAL_FATAL(phys_copy_in(&t.m->phys, CODE, sled, sizeof(sled)), 0);
