@@ -47,6 +47,15 @@ static int main_debug(struct machine *m, const struct cli *cl)
 	struct shell_opts o = { .script = cl->debug_script, .cmds = cl->debug_cmds, .ncmds = cl->ndebug_cmds,
 				.kernel = cl->cfg.kernel };
 	int status = shell_main(d, &o);
+	/* A run that ended inside the session exits as it would without the
+	 * debugger (docs/debugger.md, "Exit status"). */
+	if (dbg_run_over(d)) {
+		char msg[512];
+		cli_exit_message(&m->exit, &cl->cfg, msg, sizeof(msg));
+		if (msg[0])
+			fprintf(stderr, "vtxsim: %s\n", msg);
+		status = cli_exit_status(&m->exit);
+	}
 	dbg_destroy(d);
 	return status;
 }
