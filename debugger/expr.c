@@ -12,6 +12,8 @@
 #include "debugger/shell.h"
 #include "debugger/symbols.h"
 #include "vmx/controls.h"
+#include "vmx/entry.h"
+#include "vmx/vmcs.h"
 
 struct parser {
 	const char *s;
@@ -260,6 +262,31 @@ struct shell_names {
 	int cpu;
 };
 
+/* A failed VM entry: $reason and $qual of the VM exit it caused (SDM vol.
+ * 3C 26.8), $error the VM-instruction error of a VMfailValid (30.4). */
+static bool entry_fail_var(struct shell_names *n, const char *name, uint64_t *v)
+{
+	struct dbg *d = shell_dbg(n->sh);
+	const struct cpu *c = dbg_cpu(d, n->cpu);
+	int id = c ? c->vmx.verdict.check : -1;
+	enum entry_outcome_kind k = id >= 0 && id < ENTRY_CHECK_COUNT ? entry_checks[id].outcome.kind : OUTCOME_FAULT;
+	int f = -1;
+	if (!strcmp(name, "reason") || !strcmp(name, "qual"))
+		f = k != OUTCOME_FAIL_EXIT ? -1 : name[0] == 'r' ? VF_EXIT_REASON : VF_EXIT_QUALIFICATION;
+	else if (!strcmp(name, "error"))
+		f = k == OUTCOME_FAIL_VALID ? VF_VM_INSTRUCTION_ERROR : -1;
+	else if (strcmp(name, "vector") && strcmp(name, "guest_rip") && strcmp(name, "port") && strcmp(name, "msr") &&
+		 strcmp(name, "value") && strcmp(name, "cpu") && strcmp(name, "cycle"))
+		return false;
+	if (!strcmp(name, "cpu"))
+		*v = (uint64_t)n->cpu;
+	else if (!strcmp(name, "cycle"))
+		*v = dbg_now(d);
+	else if (f >= 0 && dbg_vmcs_read(d, n->cpu, vmcs_fields[f].enc, v) && f == VF_EXIT_REASON)
+		*v &= 0xffff;
+	return true;
+}
+
 /* The event variables, from the event the stop (or the condition being
  * tested) is about; 0 when that event has no such value. */
 static bool event_var(struct shell_names *n, const char *name, uint64_t *v)
@@ -268,6 +295,8 @@ static bool event_var(struct shell_names *n, const char *name, uint64_t *v)
 	const struct probe_event *e = dbg_last_event(d);
 	bool exit = e->kind == PROBE_VMEXIT, io = e->kind == PROBE_IO, msr = e->kind == PROBE_MSR;
 	*v = 0;
+	if (e->kind == PROBE_VMENTRY_FAIL)
+		return entry_fail_var(n, name, v);
 	if (!strcmp(name, "reason")) {
 		if (exit)
 			*v = e->code & 0xffff;

@@ -156,10 +156,17 @@ static void describe_entry_fail(struct shell *sh, int cpu)
 	case OUTCOME_FAIL_INVALID:
 		fputs("VMfailInvalid", o);
 		break;
-	case OUTCOME_FAIL_EXIT:
-		fprintf(o, "VM exit %u (%s), qualification %u", k->outcome.number & 0xffff,
-			exit_name(k->outcome.number & 0xffff), k->outcome.qual);
+	case OUTCOME_FAIL_EXIT: {
+		/* The exit the failure produced, as the VMCS now holds it (SDM vol.
+		 * 3C 26.8: reason with bit 31 set; for reason 34 the
+		 * qualification is the index of the failing MSR-load entry). */
+		uint64_t reason = k->outcome.number, qual = k->outcome.qual;
+		dbg_vmcs_read(d, cpu, vmcs_fields[VF_EXIT_REASON].enc, &reason);
+		dbg_vmcs_read(d, cpu, vmcs_fields[VF_EXIT_QUALIFICATION].enc, &qual);
+		fprintf(o, "VM exit 0x%llx (%s), qualification %llu", (unsigned long long)reason,
+			exit_name(reason & 0xffff), (unsigned long long)qual);
 		break;
+	}
 	case OUTCOME_FAULT:
 		fprintf(o, "exception %u", k->outcome.number);
 		break;
@@ -283,7 +290,8 @@ static void report_break(struct shell *sh, const struct dbg_stop *st, const stru
 	}
 }
 
-void shell_report_stop(struct shell *sh, const struct dbg_stop *st)
+/* The stop line, with log: the events of the resume, then the next instruction. */
+static void report(struct shell *sh, const struct dbg_stop *st, bool log, int next_bp)
 {
 	struct dbg *d = shell_dbg(sh);
 	FILE *o = shell_out(sh);
@@ -294,7 +302,10 @@ void shell_report_stop(struct shell *sh, const struct dbg_stop *st)
 		fputs("stopped: step done", o);
 		break;
 	case DBG_STOP_BREAK:
-		report_break(sh, st, b);
+		if (st->bp == next_bp)
+			fputs("stopped: next done, after the call", o);
+		else
+			report_break(sh, st, b);
 		break;
 	case DBG_STOP_INTERRUPT:
 		fputs("stopped: interrupted", o);
@@ -312,16 +323,24 @@ void shell_report_stop(struct shell *sh, const struct dbg_stop *st)
 		fprintf(o, "run ended: %s (cycle %llu)\n", msg, (unsigned long long)st->cycle);
 		return;
 	}
-	fprintf(o, " (cpu %d, cycle %llu)\n", st->cpu, (unsigned long long)st->cycle);
+	if (st->cpu >= 0)
+		fprintf(o, " (cpu %d, cycle %llu)\n", st->cpu, (unsigned long long)st->cycle);
+	else
+		fprintf(o, " (cycle %llu)\n", (unsigned long long)st->cycle);
 	if (b && b->temporary)
 		dbg_bp_delete(d, b->id);
-	if (st->cpu >= 0) {
-		if (st->cpu != shell_cpu(sh)) {
-			shell_set_cpu(sh, st->cpu);
-			fprintf(o, "(selected cpu %d)\n", st->cpu);
-		}
-		print_next_insn(sh, st->cpu);
+	if (log)
+		print_log(sh);
+	if (st->cpu >= 0 && st->cpu != shell_cpu(sh)) {
+		shell_set_cpu(sh, st->cpu);
+		fprintf(o, "(selected cpu %d)\n", st->cpu);
 	}
+	print_next_insn(sh, shell_cpu(sh));
+}
+
+void shell_report_stop(struct shell *sh, const struct dbg_stop *st)
+{
+	report(sh, st, false, 0);
 }
 
 /* ---- running ---- */
@@ -338,7 +357,8 @@ static void on_sigint(int sig)
 		dbg_interrupt(sigint_target);
 }
 
-static void run(struct shell *sh, const struct dbg_run *r, bool show_log)
+/* next_bp: the breakpoint `next` set after a CALL (0: none), reported as a step. */
+static void run(struct shell *sh, const struct dbg_run *r, bool show_log, int next_bp)
 {
 	struct dbg *d = shell_dbg(sh);
 	struct dbg_stop st;
@@ -349,9 +369,7 @@ static void run(struct shell *sh, const struct dbg_run *r, bool show_log)
 	dbg_resume(d, r, &st);
 	sigaction(SIGINT, &old, NULL);
 	sigint_target = NULL;
-	shell_report_stop(sh, &st);
-	if (show_log && st.kind != DBG_STOP_END)
-		print_log(sh);
+	report(sh, &st, show_log, next_bp);
 }
 
 static int cmd_continue(struct shell *sh, int argc, char **argv)
@@ -359,8 +377,19 @@ static int cmd_continue(struct shell *sh, int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		return shell_error(sh, "continue takes no arguments (to run N instructions: stepi N)");
-	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh) }, false);
+	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh) }, false, 0);
 	return 0;
+}
+
+/* A number argument: an expression in one word (kmain+4, rsp+8, 0x10). */
+static bool eval_arg(struct shell *sh, const char *what, const char *s, uint64_t *v)
+{
+	char err[200];
+	if (shell_eval(sh, -1, s, v, err, sizeof(err))) {
+		shell_error(sh, "bad %s '%s': %s", what, s, err);
+		return false;
+	}
+	return true;
 }
 
 static bool count_arg(struct shell *sh, int argc, char **argv, uint64_t *n)
@@ -370,9 +399,10 @@ static bool count_arg(struct shell *sh, int argc, char **argv, uint64_t *n)
 		shell_error(sh, "%s takes at most one argument, a count: %s [N]", argv[0], argv[0]);
 		return false;
 	}
-	if (argc == 2 && (!shell_number(sh, argv[1], n) || *n == 0)) {
-		if (*n == 0)
-			shell_error(sh, "%s: the count must be at least 1", argv[0]);
+	if (argc == 2 && !eval_arg(sh, "count", argv[1], n))
+		return false;
+	if (*n == 0) {
+		shell_error(sh, "%s: the count must be at least 1", argv[0]);
 		return false;
 	}
 	return true;
@@ -383,7 +413,7 @@ static int cmd_stepi(struct shell *sh, int argc, char **argv)
 	uint64_t n;
 	if (!count_arg(sh, argc, argv, &n))
 		return -1;
-	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh), .steps = n }, true);
+	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh), .steps = n }, true, 0);
 	return 0;
 }
 
@@ -397,19 +427,21 @@ static int cmd_next(struct shell *sh, int argc, char **argv)
 	uint64_t n;
 	if (!count_arg(sh, argc, argv, &n))
 		return -1;
-	for (uint64_t k = 0; k < n && !dbg_run_over(d); k++) {
+	for (uint64_t k = 0; k < n; k++) {
 		unsigned len = dbg_call_len_at_rip(d, cpu);
 		uint8_t byte;
 		uint64_t la;
 		if (!len || !dbg_code_at_rip(d, cpu, &la, &byte, 1)) {
-			run(sh, &(struct dbg_run){ .cpu = cpu, .steps = 1 }, true);
+			run(sh, &(struct dbg_run){ .cpu = cpu, .steps = 1 }, true, 0);
+			if (dbg_last_stop(d)->kind != DBG_STOP_STEP)
+				break;
 			continue;
 		}
 		struct dbg_bp b = { .kind = DBG_BP_LINEAR, .cpu = cpu, .addr = la + len, .enabled = true, .temporary = true };
 		int id = dbg_bp_add(d, &b);
 		if (id < 0)
 			return shell_error(sh, "next: the breakpoint table is full; delete some");
-		run(sh, &(struct dbg_run){ .cpu = cpu }, true);
+		run(sh, &(struct dbg_run){ .cpu = cpu }, true, id);
 		dbg_bp_delete(d, id);
 		if (dbg_last_stop(d)->kind != DBG_STOP_BREAK || dbg_last_stop(d)->bp != id)
 			break;
@@ -424,14 +456,14 @@ static int cmd_until(struct shell *sh, int argc, char **argv)
 	if (argc != 2)
 		return shell_error(sh, "until needs a cycle: until CYCLE (global simulated time) or until +N");
 	bool rel = argv[1][0] == '+';
-	if (!shell_number(sh, argv[1] + rel, &c))
+	if (!eval_arg(sh, "cycle", argv[1] + rel, &c))
 		return -1;
 	if (rel)
 		c += dbg_now(d);
 	if (c <= dbg_now(d))
 		return shell_error(sh, "until: cycle %llu is not in the future (now %llu)", (unsigned long long)c,
 				   (unsigned long long)dbg_now(d));
-	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh), .until_cycle = c }, false);
+	run(sh, &(struct dbg_run){ .cpu = shell_cpu(sh), .until_cycle = c }, false, 0);
 	return 0;
 }
 
@@ -568,7 +600,7 @@ static int break_cmd(struct shell *sh, int argc, char **argv, bool temporary)
 	}
 	if (npos != 1)
 		return shell_error(sh, "%s: %s", argv[0], usage);
-	if (!shell_number(sh, pos[0], &b.addr))
+	if (!eval_arg(sh, "address", pos[0], &b.addr))
 		return -1;
 	return finish_add(sh, &b);
 }
@@ -596,7 +628,7 @@ static int cmd_watch(struct shell *sh, int argc, char **argv)
 	}
 	if (npos < 1 || npos > 2)
 		return shell_error(sh, "watch [-r|-w|-a] ADDR [LEN] [-c CPU] [if EXPR]");
-	if (!shell_number(sh, pos[0], &b.addr) || (npos == 2 && !shell_number(sh, pos[1], &b.len)))
+	if (!eval_arg(sh, "address", pos[0], &b.addr) || (npos == 2 && !eval_arg(sh, "length", pos[1], &b.len)))
 		return -1;
 	if (b.len == 0 || b.len > 4096)
 		return shell_error(sh, "watch: LEN must be 1 to 4096 bytes");
