@@ -226,8 +226,15 @@ struct cpu {
 	/* A host observer (cpu/probe.h): probe NULL = none. probe_step: ask it
 	 * at every boundary; probe_data: report data accesses; probe_break: an
 	 * event callback asked cpu_run to return; probe_parked: it returned at
-	 * a boundary the observer stopped at, whose instruction runs next. */
-	uint8_t probe_step, probe_data, probe_break, probe_parked;
+	 * a boundary the observer stopped at, whose instruction runs next.
+	 * probe_step also arms the debug slow path (dbg_armed, cpu/debug.c). */
+	uint8_t probe_step, probe_data;
+	union {
+		struct {
+			uint8_t probe_break, probe_parked;
+		};
+		uint16_t probe_halt;    /* both, tested at once at every boundary (cpu/exec.c) */
+	};
 	const struct cpu_probe *probe;
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
