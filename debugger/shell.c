@@ -206,9 +206,12 @@ static int cmd_help(struct shell *sh, int argc, char **argv)
 	}
 	for (size_t t = 0; t < NTABLES; t++)
 		for (const struct shell_cmd *c = shell_tables[t]; c->name; c++) {
-			char lhs[64];
+			char lhs[128];
 			snprintf(lhs, sizeof(lhs), "%s %s", c->name, c->args);
-			fprintf(sh->out, "  %-30s %s\n", lhs, c->summary);
+			if (strlen(lhs) > 30)   /* a long synopsis gets its own line */
+				fprintf(sh->out, "  %s\n  %-30s %s\n", lhs, "", c->summary);
+			else
+				fprintf(sh->out, "  %-30s %s\n", lhs, c->summary);
 		}
 	return 0;
 }
