@@ -34,6 +34,7 @@ struct shell {
 	int cpu;
 	bool quit;
 	int failed;             /* commands of the session that failed */
+	int depth;              /* shell_exec nesting (`info registers` runs `regs`) */
 	struct symtab *syms;
 };
 
@@ -184,9 +185,11 @@ int shell_exec(struct shell *sh, const char *line)
 	const struct shell_cmd *c = find_cmd(argv[0]);
 	if (!c)
 		return shell_error(sh, "unknown command '%s'; `help` lists the commands", argv[0]);
+	sh->depth++;
 	int rc = c->fn(sh, argc, argv);
+	sh->depth--;
 	fflush(sh->out);
-	if (rc)
+	if (rc && !sh->depth)
 		sh->failed++;
 	return rc;
 }
