@@ -116,10 +116,18 @@ static void print_next_insn(struct shell *sh, int cpu)
 	const struct cpu *c = dbg_cpu(d, cpu);
 	uint8_t b[15];
 	uint64_t la;
+	FILE *o = shell_out(sh);
 	if (!c || c->shutdown)
 		return;
+	if (c->halted || c->wait_sipi) {
+		/* Its next fetch may be an interrupt handler's, not RIP's: reading
+		 * RIP's bytes could set an accessed flag the run never sets. */
+		fputs("=> ", o);
+		shell_print_addr(sh, c->rip);
+		fprintf(o, " (%s)\n", c->halted ? "halted" : "waiting for SIPI");
+		return;
+	}
 	size_t n = dbg_code_at_rip(d, cpu, &la, b, sizeof(b));
-	FILE *o = shell_out(sh);
 	fputs("=> ", o);
 	shell_print_addr(sh, la);
 	if (!n) {

@@ -169,13 +169,9 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
-int shell_exec(struct shell *sh, const char *line)
+static int exec_line(struct shell *sh, const char *line)
 {
 	char buf[1024], *argv[SHELL_MAXARGS];
-	while (isspace((unsigned char)*line))
-		line++;
-	if (!*line || *line == '#')
-		return 0;
 	if (strlen(line) >= sizeof(buf))
 		return shell_error(sh, "command line longer than %zu characters", sizeof(buf) - 1);
 	strcpy(buf, line);
@@ -185,8 +181,17 @@ int shell_exec(struct shell *sh, const char *line)
 	const struct shell_cmd *c = find_cmd(argv[0]);
 	if (!c)
 		return shell_error(sh, "unknown command '%s'; `help` lists the commands", argv[0]);
+	return c->fn(sh, argc, argv);
+}
+
+int shell_exec(struct shell *sh, const char *line)
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	if (!*line || *line == '#')
+		return 0;
 	sh->depth++;
-	int rc = c->fn(sh, argc, argv);
+	int rc = exec_line(sh, line);
 	sh->depth--;
 	fflush(sh->out);
 	if (rc && !sh->depth)
