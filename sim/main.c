@@ -59,6 +59,15 @@ static int main_debug(struct machine *m, const struct cli *cl)
 	int status = cl->gdb ? gdb_main(d, cl->gdb_port, cl->cfg.kernel) : shell_main(d, &o);
 	if (trace_close(t, err, sizeof(err)))
 		fprintf(stderr, "vtxsim: %s\n", err);
+	/* A run that ended inside the session exits as it would without the
+	 * debugger (docs/debugger.md, "Exit status"). */
+	if (dbg_run_over(d)) {
+		char msg[512];
+		cli_exit_message(&m->exit, &cl->cfg, msg, sizeof(msg));
+		if (msg[0])
+			fprintf(stderr, "vtxsim: %s\n", msg);
+		status = cli_exit_status(&m->exit);
+	}
 	dbg_destroy(d);
 	return status;
 }
