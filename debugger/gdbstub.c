@@ -612,6 +612,10 @@ static void pkt_insert_bp(struct gdb_stub *s, const char *p)
 	}
 	for (int k = 0; k < s->nbps; k++)
 		if (s->bps[k].type == type && s->bps[k].addr == addr && s->bps[k].kind == kind) {
+			if (!dbg_bp_find(s->d, s->bps[k].id)) {         /* `monitor delete` took it */
+				s->bps[k] = s->bps[--s->nbps];
+				break;
+			}
 			reply(s, "OK");         /* already there: Z is idempotent */
 			return;
 		}

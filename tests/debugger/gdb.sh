@@ -149,6 +149,14 @@ want vmx "list the commands, or explain one"
 want vmx "[Inferior 1 (Remote target) exited with code 01]"
 status vmx 1
 
+# monitor reaches the shell's breakpoints: `catch vmexit` stops gdb's
+# continue at the first VM exit (SIGTRAP, no reason gdb knows), on the
+# host's first instruction.
+session catch "$V" -ex 'monitor catch vmexit' -ex continue -ex 'info threads' -ex 'monitor delete' -ex kill
+want catch "Program received signal SIGTRAP, Trace/breakpoint trap."
+want catch "* 1    Thread 1 (vCPU 0, VMX root) $(printf '0x%016x' "$host") in vmx_host_entry ()"
+status catch 0
+
 # Writes: a register and memory, read back through the stub.
 session write "$B" -ex 'set var $rbx = 0x1234' -ex 'p/x $rbx' -ex 'set {int}&data_word = 0x5a5a5a5a' \
 	-ex 'x/2xw &data_word' -ex 'set var $xmm1.v2_int64[1] = 7' -ex 'p $xmm1.v2_int64' -ex kill

@@ -311,6 +311,17 @@ static void test_monitor(void)
 	char hex[32] = { 0 };
 	gdb_tohex("  help", 6, hex);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t.io.out, hex));
+	/* A breakpoint deleted behind gdb's back comes back when gdb inserts it again. */
+	CU_ASSERT_STRING_EQUAL(ask(&t, "Z0,100009,1"), "OK");
+	int n;
+	dbg_bp_list(t.d, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	dbg_bp_delete(t.d, dbg_bp_list(t.d, &n)[0].id);
+	CU_ASSERT_STRING_EQUAL(ask(&t, "Z0,100009,1"), "OK");
+	dbg_bp_list(t.d, &n);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(ask(&t, "c"), "T05thread:1;");
+	CU_ASSERT_EQUAL(t.m->cpus[0].rip, CODE + 9);
 	CU_ASSERT_EQUAL(ask(&t, "qRcmd,6")[0], 'E');
 	CU_ASSERT_EQUAL(ask(&t, "qRcmd,zz")[0], 'E');
 	session_close(&t);
