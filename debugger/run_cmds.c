@@ -339,6 +339,8 @@ static void report(struct shell *sh, const struct dbg_stop *st, bool log, int ne
 		dbg_bp_delete(d, b->id);
 	if (log)
 		print_log(sh);
+	if (st->kind == DBG_STOP_SHUTDOWN)
+		dbg_forensics(d, st->cpu, o);   /* the chain of faults, the mode, the VMCS (sim/forensics.c) */
 	if (st->cpu >= 0 && st->cpu != shell_cpu(sh)) {
 		shell_set_cpu(sh, st->cpu);
 		fprintf(o, "(selected cpu %d)\n", st->cpu);

@@ -21,6 +21,7 @@
 /* Every module's table; `help` lists them in this order. */
 static const struct shell_cmd *const shell_tables[] = {
 	shell_cmds_core,
+	shell_cmds_forensics,
 	shell_cmds_run,
 	shell_cmds_regs,
 };

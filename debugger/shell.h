@@ -31,6 +31,7 @@ struct shell_cmd {
 /* The modules' tables, each ended by a row with name NULL. The list of
  * tables is in debugger/shell.c (shell_tables). */
 extern const struct shell_cmd shell_cmds_core[];
+extern const struct shell_cmd shell_cmds_forensics[];
 extern const struct shell_cmd shell_cmds_run[];         /* debugger/run_cmds.c */
 extern const struct shell_cmd shell_cmds_regs[];        /* debugger/regs_cmds.c */
 

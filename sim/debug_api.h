@@ -200,6 +200,15 @@ size_t dbg_write_phys(struct dbg *d, uint64_t pa, const void *buf, size_t n);
 bool dbg_vmcs_read(struct dbg *d, int cpu, uint32_t enc, uint64_t *v);
 bool dbg_vmcs_write(struct dbg *d, int cpu, uint32_t enc, uint64_t v);
 
+/* ---- forensics (sim/forensics.c) ---- */
+
+#include <stdio.h>
+
+/* The triple-fault / VMX-abort report of vCPU cpu on out (sim/forensics.h):
+ * the fault chain, the CPU mode, the VMX state. What vtxsim prints at a
+ * shutdown without the debugger; the shell prints it at a
+ * DBG_STOP_SHUTDOWN stop. Any state can be looked at this way. */
+void dbg_forensics(struct dbg *d, int cpu, FILE *out);
 /* ---- shell (sim/debug_shell.c) ---- */
 
 /* Up to n bytes of the instruction at vCPU cpu's RIP, as its fetch is
