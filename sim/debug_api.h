@@ -200,4 +200,13 @@ size_t dbg_write_phys(struct dbg *d, uint64_t pa, const void *buf, size_t n);
 bool dbg_vmcs_read(struct dbg *d, int cpu, uint32_t enc, uint64_t *v);
 bool dbg_vmcs_write(struct dbg *d, int cpu, uint32_t enc, uint64_t v);
 
+/* ---- VMX views (sim/debug_vmx.c) ---- */
+
+struct vmx_lint_item;
+/* `vmx lint`: every VM-entry check of vCPU cpu's current VMCS, without
+ * entering and without changing anything (vmx/lint.h): the failing rows
+ * in table order into out (at most max); their number, or -1 for a bad
+ * cpu. */
+int dbg_vmx_lint(struct dbg *d, int cpu, struct vmx_lint_item *out, int max);
+
 #endif
