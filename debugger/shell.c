@@ -13,6 +13,7 @@
 /* Every module's table; `help` lists them in this order. */
 static const struct shell_cmd *const shell_tables[] = {
 	shell_cmds_core,
+	shell_cmds_vmx,
 };
 #define NTABLES (sizeof(shell_tables) / sizeof(shell_tables[0]))
 

@@ -31,6 +31,7 @@ struct shell_cmd {
 /* The modules' tables, each ended by a row with name NULL. The list of
  * tables is in debugger/shell.c (shell_tables). */
 extern const struct shell_cmd shell_cmds_core[];
+extern const struct shell_cmd shell_cmds_vmx[];          /* debugger/vmx_cmds.c */
 
 struct shell_opts {
 	const char *script;             /* --debug-script FILE, or NULL */
