@@ -193,7 +193,10 @@ static void decode_field(struct shell *sh, const struct cpu *c, enum vmcs_field 
 	case VF_ENTRY_INTR_INFO: case VF_EXIT_INTR_INFO: case VF_IDT_VECTORING_INFO:
 		decode_intr_info(o, v);
 		return;
-	case VF_EPT_POINTER: decode_eptp(o, v); return;
+	case VF_EPT_POINTER:
+		if (v)
+			decode_eptp(o, v);
+		return;
 	case VF_GUEST_ACTIVITY_STATE: fprintf(o, "      %s\n", ctl_activity_name(v)); return;
 	default: break;
 	}
@@ -205,7 +208,7 @@ static void decode_field(struct shell *sh, const struct cpu *c, enum vmcs_field 
 static void print_field(struct shell *sh, enum vmcs_field f, bool decode)
 {
 	uint64_t v = field_value(sh, f);
-	fprintf(shell_out(sh), "  %-34s %#0*" PRIx64 "  %s\n", vmcs_fields[f].name, hex_digits(f) + 2, v,
+	fprintf(shell_out(sh), "  %-34s 0x%0*" PRIx64 "  %s\n", vmcs_fields[f].name, hex_digits(f), v,
 		vmcs_fields[f].title);
 	if (decode)
 		decode_field(sh, cur_cpu(sh), f, v);
@@ -279,8 +282,8 @@ static int vmcs_diff(struct shell *sh)
 		uint64_t now = field_value(sh, (enum vmcs_field)f), then = snap[f] & vmcs_field_mask[f];
 		if (now == then)
 			continue;
-		int w = hex_digits((enum vmcs_field)f) + 2;
-		fprintf(o, "  %-34s %#0*" PRIx64 " -> %#0*" PRIx64 "\n", vmcs_fields[f].name, w, then, w, now);
+		int w = hex_digits((enum vmcs_field)f);
+		fprintf(o, "  %-34s 0x%0*" PRIx64 " -> 0x%0*" PRIx64 "\n", vmcs_fields[f].name, w, then, w, now);
 		n++;
 	}
 	fprintf(o, "%d field%s changed\n", n, n == 1 ? "" : "s");
@@ -423,11 +426,11 @@ static void print_check(struct shell *sh, int id, uint32_t enc, uint64_t actual,
 	int f = enc == UINT32_MAX ? -1 : vmcs_field_lookup(enc, &high);
 	fprintf(o, "%s (SDM vol. 3C %s)\n", k->id, k->section);
 	fprintf(o, "  rule:    %s\n", k->rule);
-	if (f >= 0)
-		fprintf(o, "  field:   %s (%#x) actual %#" PRIx64 ", expected %#" PRIx64 "\n", vmcs_fields[f].name, enc,
-			actual, expected);
-	else
-		fprintf(o, "  values:  actual %#" PRIx64 ", expected %#" PRIx64 "\n", actual, expected);
+	uint64_t now;
+	if (f >= 0 && dbg_vmcs_read(shell_dbg(sh), shell_cpu(sh), enc, &now))
+		fprintf(o, "  field:   %s (%#x), now 0x%0*" PRIx64 "\n", vmcs_fields[f].name, enc,
+			hex_digits((enum vmcs_field)f), now);
+	fprintf(o, "  checked: actual %#" PRIx64 ", expected %#" PRIx64 "\n", actual, expected);
 	if (k->phase == PHASE_MSR_LOAD)
 		fprintf(o, "  entry:   %u of the VM-entry MSR-load area\n", index);
 	print_outcome(o, k, index);
@@ -500,19 +503,19 @@ static int vmx_stats(struct shell *sh)
 		tot.host_cycles += s[r].host_cycles;
 	}
 	fprintf(o, "VM exits of cpu %d by basic reason:\n", shell_cpu(sh));
-	fprintf(o, "  %-4s %-32s %10s %6s %14s %6s %14s %6s\n", "#", "reason", "count", "%", "guest cycles", "%",
-		"host cycles", "%");
+	fprintf(o, "  %10s %6s %14s %6s %14s %6s  %s\n", "count", "%", "guest cycles", "%", "host cycles", "%",
+		"reason");
 	for (int r = 0; r < DBG_REASONS; r++) {
 		if (!s[r].count)
 			continue;
-		fprintf(o, "  %-4d %-32.32s %10" PRIu64 " %6.2f %14" PRIu64 " %6.2f %14" PRIu64 " %6.2f\n", r,
-			exit_reason_name((uint32_t)r), s[r].count, 100.0 * (double)s[r].count / (double)tot.count,
-			s[r].guest_cycles,
+		fprintf(o, "  %10" PRIu64 " %6.2f %14" PRIu64 " %6.2f %14" PRIu64 " %6.2f  %d %s\n", s[r].count,
+			100.0 * (double)s[r].count / (double)tot.count, s[r].guest_cycles,
 			tot.guest_cycles ? 100.0 * (double)s[r].guest_cycles / (double)tot.guest_cycles : 0.0,
-			s[r].host_cycles, tot.host_cycles ? 100.0 * (double)s[r].host_cycles / (double)tot.host_cycles : 0.0);
+			s[r].host_cycles, tot.host_cycles ? 100.0 * (double)s[r].host_cycles / (double)tot.host_cycles : 0.0,
+			r, exit_reason_name((uint32_t)r));
 	}
-	fprintf(o, "  %-4s %-32s %10" PRIu64 " %6s %14" PRIu64 " %6s %14" PRIu64 "\n", "", "total", tot.count, "",
-		tot.guest_cycles, "", tot.host_cycles);
+	fprintf(o, "  %10" PRIu64 " %6s %14" PRIu64 " %6s %14" PRIu64 " %6s  total\n", tot.count, "", tot.guest_cycles, "",
+		tot.host_cycles, "");
 	return 0;
 }
 
@@ -583,9 +586,9 @@ static int cmd_exits(struct shell *sh, int argc, char **argv)
 	fprintf(o, "last %u VM exit%s of cpu %d (oldest first):\n", have, have == 1 ? "" : "s", shell_cpu(sh));
 	for (unsigned k = have; k-- > 0;) {
 		const struct dbg_exit_rec *x = dbg_exit_get(shell_dbg(sh), shell_cpu(sh), k);
-		fprintf(o, "  cycle %-12" PRIu64 " rip %#-18" PRIx64 " %2u %-24.24s qual %#-10" PRIx64 " guest %" PRIu64 " cycles",
-			x->cycle, x->guest_rip, x->reason & 0xffff, exit_reason_name(x->reason & 0xffff), x->qual,
-			x->guest_cycles);
+		fprintf(o, "  cycle %-10" PRIu64 " guest %-8" PRIu64 " rip %#-10" PRIx64 " qual %#-8" PRIx64 " %u %s",
+			x->cycle, x->guest_cycles, x->guest_rip, x->qual, x->reason & 0xffff,
+			exit_reason_name(x->reason & 0xffff));
 		if (x->reason & EXIT_REASON_ENTRY_FAILURE)
 			fprintf(o, " [VM-entry failure]");
 		fputs("\n", o);
@@ -601,19 +604,19 @@ const struct shell_cmd shell_cmds_vmx[] = {
 	{ "vmcs", "[FIELD... | controls | exit | guest | host | set FIELD VALUE | diff]",
 	  "the current VMCS: all fields by area, some, a group, set one, or what changed since the last VM entry",
 	  "vmcs                    every field of the current VMCS that exists on this model, by area\n"
-	  "vmcs FIELD...           those fields (a name in any case, or an encoding)\n"
-	  "vmcs controls|exit|guest|host   one area\n"
-	  "vmcs set FIELD VALUE    write a field (read-only ones too)\n"
-	  "vmcs diff               fields whose value differs from the last VM entry's\n"
-	  "Control words are decoded bit by bit by their SDM names; reserved bits set are marked.",
+	  "  vmcs FIELD...           those fields (a name in any case, or an encoding)\n"
+	  "  vmcs controls|exit|guest|host   one area\n"
+	  "  vmcs set FIELD VALUE    write a field (read-only ones too)\n"
+	  "  vmcs diff               fields whose value differs from the last VM entry's\n"
+	  "  Control words are decoded bit by bit by their SDM names; reserved bits set are marked.",
 	  cmd_vmcs },
 	{ "vmx", "[explain | lint | stats]", "VMX state; why the last VM entry failed; lint the VMCS; exit statistics",
 	  "vmx           VMX operation, root/non-root, VMXON region, current and active VMCSs, VPID, EPTP,\n"
-	  "              VMCS link pointer, preemption timer\n"
-	  "vmx explain   the check the last VM entry failed (id, SDM section, rule, values, outcome, fix),\n"
-	  "              or the VM-instruction error of the last VMX instruction\n"
-	  "vmx lint      every VM-entry check against the current VMCS, without entering\n"
-	  "vmx stats     per exit reason: count, guest cycles before, host cycles handling, percentages",
+	  "                  VMCS link pointer, preemption timer\n"
+	  "  vmx explain   the check the last VM entry failed (id, SDM section, rule, values, outcome, fix),\n"
+	  "                  or the VM-instruction error of the last VMX instruction\n"
+	  "  vmx lint      every VM-entry check against the current VMCS, without entering\n"
+	  "  vmx stats     per exit reason: count, guest cycles before, host cycles handling, percentages",
 	  cmd_vmx },
 	{ "exits", "[N]", "the last N VM exits of the cpu (10 by default)", NULL, cmd_exits },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -70,7 +70,9 @@ int vmx_lint(struct cpu *c, struct vmx_lint_item *out, int max)
 {
 	struct lint_run r = { .e = { .c = c, .field = -1 }, .out = out, .max = max };
 	if (!c->vmx.on || c->vmx.vmcs_ptr == VMCS_PTR_NONE || !vmcs_host(c)) {
-		/* Only the basic rows can run: they say what is missing. */
+		/* Only the basic rows can run: they say what is missing (as for
+		 * VMLAUNCH: there is no launch state to look at). */
+		r.e.launch = true;
 		for (int i = 0; i < ENTRY_CHECK_COUNT && entry_checks[i].phase == PHASE_BASIC; i++)
 			lint_row(&r, i);
 		return r.n;
