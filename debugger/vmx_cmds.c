@@ -138,7 +138,7 @@ static void decode_bits(struct shell *sh, const struct cpu *c, enum ctl_word w, 
 		else if (must1 >> b & 1 && !name)
 			fprintf(o, "(default1)");
 		else if (!name)
-			fprintf(o, "(unnamed)");
+			fprintf(o, ctl >= 0 ? "(unnamed)" : "(reserved)");
 		sep = ", ";
 	}
 	if (ctl >= 0 && (must1 & ~v))
@@ -586,9 +586,12 @@ static int cmd_exits(struct shell *sh, int argc, char **argv)
 	fprintf(o, "last %u VM exit%s of cpu %d (oldest first):\n", have, have == 1 ? "" : "s", shell_cpu(sh));
 	for (unsigned k = have; k-- > 0;) {
 		const struct dbg_exit_rec *x = dbg_exit_get(shell_dbg(sh), shell_cpu(sh), k);
-		fprintf(o, "  cycle %-10" PRIu64 " guest %-8" PRIu64 " rip %#-10" PRIx64 " qual %#-8" PRIx64 " %u %s",
-			x->cycle, x->guest_cycles, x->guest_rip, x->qual, x->reason & 0xffff,
-			exit_reason_name(x->reason & 0xffff));
+		/* A VM-entry failure ran no guest instruction: no guest RIP. */
+		char rip[24] = "-";
+		if (!(x->reason & EXIT_REASON_ENTRY_FAILURE))
+			snprintf(rip, sizeof(rip), "%#" PRIx64, x->guest_rip);
+		fprintf(o, "  cycle %-10" PRIu64 " guest %-8" PRIu64 " rip %-10s qual %#-8" PRIx64 " %u %s", x->cycle,
+			x->guest_cycles, rip, x->qual, x->reason & 0xffff, exit_reason_name(x->reason & 0xffff));
 		if (x->reason & EXIT_REASON_ENTRY_FAILURE)
 			fprintf(o, " [VM-entry failure]");
 		fputs("\n", o);

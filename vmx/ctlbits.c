@@ -3,7 +3,6 @@
 
 #include <stddef.h>
 
-#include "mem/paging.h"
 #include "vmx/caps.h"
 #include "vmx/controls.h"
 
@@ -19,10 +18,27 @@ const unsigned ctl_bits_count = sizeof(ctl_bits) / sizeof(ctl_bits[0]);
 #include "vmx/ctlbits.def"
 #undef CTLBIT
 
+/* The register words: cpu/regbits.def. */
+static const struct {
+	enum ctl_word word;
+	unsigned bit;
+	const char *name;
+} reg_bits[] = {
+#define REGBIT(reg, bit, name) { CTLW_##reg, (bit), #name },
+#include "cpu/regbits.def"
+#undef REGBIT
+};
+
 const char *ctl_bit_name(enum ctl_word w, unsigned bit)
 {
 	if (bit > 63)
 		return NULL;
+	if (w >= CTLW_CR0) {
+		for (size_t i = 0; i < sizeof(reg_bits) / sizeof(reg_bits[0]); i++)
+			if (reg_bits[i].word == w && reg_bits[i].bit == bit)
+				return reg_bits[i].name;
+		return NULL;
+	}
 	for (unsigned i = 0; i < ctl_bits_count; i++)
 		if (ctl_bits[i].word == w && ctl_bits[i].mask == 1ull << bit)
 			return ctl_bits[i].name;
@@ -47,6 +63,7 @@ enum ctl_word ctl_word_of_field(enum vmcs_field f)
 	case VF_GUEST_CR0: case VF_HOST_CR0: case VF_CR0_GUEST_HOST_MASK: case VF_CR0_READ_SHADOW: return CTLW_CR0;
 	case VF_GUEST_CR4: case VF_HOST_CR4: case VF_CR4_GUEST_HOST_MASK: case VF_CR4_READ_SHADOW: return CTLW_CR4;
 	case VF_GUEST_IA32_EFER: case VF_HOST_IA32_EFER: return CTLW_EFER;
+	case VF_GUEST_RFLAGS: return CTLW_RFLAGS;
 	default: return CTLW_NONE;
 	}
 }
