@@ -57,6 +57,10 @@ static void lint_msr_load(struct lint_run *r)
 	if (count > 512)
 		count = 512;    /* IA32_VMX_MISC[27:25] allows at most 512 * 8 entries; lint stays short */
 	for (uint32_t n = 1; n <= count; n++, pa += 16) {
+		/* Lint reads RAM only: a device register's read may have
+		 * side effects (the entry itself would read it). */
+		if (pa + 16 < pa || pa + 16 > c->phys->ram_size)
+			break;
 		r->e.msr_n = n;
 		r->e.msr_lo = phys_read(c->phys, pa, 8);
 		r->e.msr_data = phys_read(c->phys, pa + 8, 8);
