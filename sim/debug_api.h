@@ -224,4 +224,13 @@ unsigned dbg_call_len_at_rip(struct dbg *d, int cpu);
 int dbg_end_status(const struct dbg *d);
 void dbg_end_message(const struct dbg *d, char *buf, size_t n);
 
+/* ---- VMX views (sim/debug_vmx.c) ---- */
+
+struct vmx_lint_item;
+/* `vmx lint`: every VM-entry check of vCPU cpu's current VMCS, without
+ * entering and without changing anything (vmx/lint.h): the failing rows
+ * in table order into out (at most max); their number, or -1 for a bad
+ * cpu. */
+int dbg_vmx_lint(struct dbg *d, int cpu, struct vmx_lint_item *out, int max);
+
 #endif
