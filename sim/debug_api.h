@@ -78,7 +78,7 @@ struct dbg_bp {
 	unsigned access;        /* DBG_W_*; 0 = both */
 	int32_t code;
 	bool enabled;
-	bool temporary;         /* deleted when it stops the run (step over, until) */
+	bool temporary;         /* the client deletes it once it stopped the run (tbreak, next) */
 	/* Stop only when this expression is true (dbg_set_condition_fn
 	 * evaluates it; "" = always). */
 	char cond[DBG_COND_MAX];
