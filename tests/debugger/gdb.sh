@@ -134,15 +134,21 @@ want sym64 "efer           0x500               1280"
 status sym64 0
 
 # VMX: a breakpoint in the VMX guest's code stops in non-root operation
-# (info threads says so); stepi over its VMCALL steps into the VM exit:
+# (info threads says so); `monitor vmx` and `monitor vmcs` show the VMX
+# state and the current VMCS (its GUEST_RIP is where the VM entry went); stepi over its VMCALL steps into the VM exit:
 # the next instruction is the host's, at HOST_RIP = vmx_host_entry
 # (tests/guests/lib/vmx_guest.S), in root operation.
 guest=$(sym "$V" vmx_guest64_code)
 host=$(sym "$V" vmx_host_entry)
-session vmx "$V" -ex 'break vmx_guest64_code' -ex continue -ex 'info threads' -ex stepi -ex 'info threads' \
+session vmx "$V" -ex 'break vmx_guest64_code' -ex continue -ex 'info threads' -ex 'monitor vmx' \
+	-ex 'monitor vmcs GUEST_RIP' -ex 'monitor vmcs' -ex stepi -ex 'info threads' \
 	-ex 'info registers rip' -ex 'monitor help' -ex delete -ex continue
 want vmx "Breakpoint 1, $(printf '0x%016x' "$guest") in vmx_guest64_code ()"
 want vmx "* 1    Thread 1 (vCPU 0, VMX non-root) $(printf '0x%016x' "$guest") in vmx_guest64_code ()"
+want vmx "cpu 0: VMX non-root operation"
+want vmx "GUEST_RIP                          $(printf '0x%016x' "$guest")  Guest RIP"
+want vmx "-- control fields --"
+want vmx "9:IA-32e mode guest"
 want vmx "* 1    Thread 1 (vCPU 0, VMX root) $(printf '0x%016x' "$host") in vmx_host_entry ()"
 want vmx "rip            $host            $host <vmx_host_entry>"
 want vmx "list the commands, or explain one"
