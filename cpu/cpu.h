@@ -128,6 +128,42 @@ struct pending_exc {
 	struct xlate_fault xf;
 };
 
+/* Why delivering an event through the IVT/IDT faulted (cpu/deliv_causes.def). */
+enum deliv_cause {
+#define X(id, text) DELIV_##id,
+#include "cpu/deliv_causes.def"
+#undef X
+	DELIV_CAUSE_COUNT
+};
+
+/* The chain of faults that led to a shutdown (the triple-fault report,
+ * sim/forensics.h). Each link is one event whose delivery faulted: the
+ * event, why its delivery failed, and the exception that raised. A chain
+ * starts (n = 0) at the first delivery that fails after one completed or
+ * ended in a VM exit; cpu/exception.c fills it only when a delivery
+ * fails, so the fast path never touches it. */
+#define FAULT_CHAIN_MAX 8
+struct fault_link {
+	uint8_t vector;
+	uint8_t kind;           /* enum int_kind */
+	uint8_t cause;          /* enum deliv_cause */
+	uint8_t raised;         /* the exception the failure raised; VEC_NONE: a VM exit */
+	bool has_error, raised_has_error;
+	uint16_t cs;
+	uint32_t error, raised_error;
+	uint64_t rip;           /* where it happened: the faulting instruction, the INT n/INT3
+				 * itself, or the instruction an interrupt came before */
+	uint64_t detail;        /* the cause's value: IDT limit, selector, stack pointer... */
+};
+struct fault_chain {
+	uint8_t n;              /* links recorded, at most FAULT_CHAIN_MAX */
+	uint8_t dropped;        /* links past FAULT_CHAIN_MAX */
+	bool open;              /* the last delivery failed: the chain grows */
+	uint8_t cause;          /* set where the delivery code raises a fault, consumed by the link */
+	uint64_t detail;
+	struct fault_link link[FAULT_CHAIN_MAX];
+};
+
 /* Why cpu_run returned. */
 enum cpu_stop {
 	CPU_STOP_DEADLINE,      /* reached the cycle deadline or a stop request */
@@ -226,8 +262,15 @@ struct cpu {
 	/* A host observer (cpu/probe.h): probe NULL = none. probe_step: ask it
 	 * at every boundary; probe_data: report data accesses; probe_break: an
 	 * event callback asked cpu_run to return; probe_parked: it returned at
-	 * a boundary the observer stopped at, whose instruction runs next. */
-	uint8_t probe_step, probe_data, probe_break, probe_parked;
+	 * a boundary the observer stopped at, whose instruction runs next.
+	 * probe_step also arms the debug slow path (dbg_armed, cpu/debug.c). */
+	uint8_t probe_step, probe_data;
+	union {
+		struct {
+			uint8_t probe_break, probe_parked;
+		};
+		uint16_t probe_halt;    /* both, tested at once at every boundary (cpu/exec.c) */
+	};
 	const struct cpu_probe *probe;
 	struct cpu_msrs msr;
 	uint64_t tsc_offset;    /* TSC = cycles + tsc_offset */
@@ -250,6 +293,7 @@ struct cpu {
 	int16_t sipi_vector;    /* latched SIPI vector, or -1 */
 	struct pending_exc exc;
 	int delivering;         /* nesting depth of exception delivery, for #DF / triple fault */
+	struct fault_chain fchain;      /* the faults of the last failed delivery chain */
 
 	const struct cpu_apic_ops *apic;
 	void *apic_opaque;

@@ -46,7 +46,7 @@ static uint64_t hits(const struct cpu *c, unsigned rw, uint64_t addr, unsigned s
 
 static void rearm(struct cpu *c)
 {
-	c->dbg_armed = (c->dr[7] & DR7_ENABLES) != 0 || c->pending_dbg != 0;
+	c->dbg_armed = (c->dr[7] & DR7_ENABLES) != 0 || c->pending_dbg != 0 || c->probe_step;
 }
 
 static void pend(struct cpu *c, uint64_t bits)

@@ -34,11 +34,11 @@ enum { DR7_RW_EXEC = 0, DR7_RW_WRITE = 1, DR7_RW_IO = 2, DR7_RW_RW = 3 };
  * debug exception (c->dbg_armed), or a MOV SS/POP SS or STI shadow (which
  * must end after the next instruction, vol. 3A 6.8.3), or in VMX non-root
  * operation the monitor trap flag or a preemption timer near its deadline
- * (vmx/pending.c), or a host observer stepping (cpu/probe.h). */
+ * (vmx/pending.c). A host observer stepping (cpu/probe.h) arms dbg_armed. */
 static inline bool cpu_debug_slow(const struct cpu *c)
 {
 	return ((c->rflags & (FL_TF | FL_RF)) | c->dbg_armed | c->mov_ss_shadow | c->sti_shadow |
-		c->vmx.bnd.step | c->probe_step) != 0;
+		c->vmx.bnd.step) != 0;
 }
 
 /* Forget the traps recognised during an instruction that then faulted. */

@@ -56,6 +56,61 @@ static uint32_t idt_err(const struct event *e)
 	return e->vector * 8 + 2 + e->ext;
 }
 
+/* ---- why a delivery faulted (struct fault_chain, cpu/deliv_causes.def) ---- */
+
+/* A check of the delivery failed: say which, then raise the fault. */
+static bool fault_because(struct cpu *c, enum deliv_cause k, uint64_t detail, unsigned vector, uint32_t error)
+{
+	c->fchain.cause = (uint8_t)k;
+	c->fchain.detail = detail;
+	return seg_fault(c, vector, error);
+}
+
+/* A step of the delivery faulted by itself (a read, a push): say which. */
+static bool failed_because(struct cpu *c, enum deliv_cause k, uint64_t detail)
+{
+	c->fchain.cause = (uint8_t)k;
+	c->fchain.detail = detail;
+	return false;
+}
+
+/* The same for the steps that return an exec_status: #GP(0) for a
+ * failed check. */
+static enum exec_status exec_fault_because(struct cpu *c, enum deliv_cause k, uint64_t detail)
+{
+	fault_because(c, k, detail, VEC_GP, 0);
+	return EXEC_FAULT;
+}
+
+static enum exec_status exec_failed_because(struct cpu *c, enum deliv_cause k, uint64_t detail)
+{
+	failed_because(c, k, detail);
+	return EXEC_FAULT;
+}
+
+/* Delivery of e failed with the fault now in c->exc: a link of the chain
+ * (a new chain unless the last delivery failed too). */
+static void chain_link(struct cpu *c, const struct event *e)
+{
+	struct fault_chain *fc = &c->fchain;
+	if (!fc->open) {
+		fc->n = 0;
+		fc->dropped = 0;
+		fc->open = true;
+	}
+	if (fc->n == FAULT_CHAIN_MAX) {
+		fc->dropped++;
+	} else {
+		fc->link[fc->n++] = (struct fault_link){
+			.vector = (uint8_t)e->vector, .kind = (uint8_t)e->kind, .cause = fc->cause,
+			.has_error = e->has_error, .error = e->error, .rip = e->ret_ip - e->insn_len, .cs = c->seg[SEG_CS].sel,
+			.detail = fc->detail, .raised = c->exc.vmexit ? VEC_NONE : c->exc.vector,
+			.raised_has_error = c->exc.has_error, .raised_error = c->exc.error };
+	}
+	fc->cause = DELIV_NONE;
+	fc->detail = 0;
+}
+
 /* ---- VMX non-root: the event being delivered (SDM vol. 3C 27.2.3) ---- */
 
 static const uint8_t vmx_type[] = {
@@ -90,13 +145,13 @@ static enum exec_status deliver_real(struct cpu *c, const struct event *e)
 	struct stack_ref st;
 	delivery_begins(c, e);
 	if (e->vector * 4 + 3 > c->idtr.limit)
-		return cpu_gp0(c);
+		return exec_fault_because(c, DELIV_IVT_LIMIT, c->idtr.limit);
 	if (!sys_read(c, c->idtr.base + e->vector * 4, 4, &ent))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_IVT_READ, c->idtr.base + e->vector * 4);
 	uint64_t v[3] = { fl & 0xffff, c->seg[SEG_CS].sel, e->ret_ip & 0xffff };
 	stack_ref_current(c, &st);
 	if (!stack_push(c, &st, v, 3, 2, 0))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_PUSH, st.sp);
 	sp_write(c, st.asz, st.sp);
 	seg_load_real(c, SEG_CS, (uint16_t)(ent >> 16));
 	cpu_set_rflags(c, fl & ~(uint64_t)(FL_IF | FL_TF | FL_AC));
@@ -122,16 +177,16 @@ static bool read_idt_gate(struct cpu *c, const struct event *e, struct idt_gate 
 	unsigned size = cpu_lma(c) ? 16 : 8;
 	uint64_t lo, hi = 0, la = c->idtr.base + (uint64_t)e->vector * size;
 	if (e->vector * size + size - 1 > c->idtr.limit)
-		return seg_fault(c, VEC_GP, idt_err(e));
+		return fault_because(c, DELIV_IDT_LIMIT, c->idtr.limit, VEC_GP, idt_err(e));
 	if (!sys_read(c, la, 8, &lo) || (size == 16 && !sys_read(c, la + 8, 8, &hi)))
-		return false;
+		return failed_because(c, DELIV_IDT_READ, la);
 	uint32_t ar = desc_ar(lo);
 	if (!gate_type_ok(c, ar))
-		return seg_fault(c, VEC_GP, idt_err(e));
+		return fault_because(c, DELIV_GATE_TYPE, ar & (AR_S | AR_TYPE_MASK), VEC_GP, idt_err(e));
 	if (soft_kind(e->kind) && ar_dpl(ar) < c->cpl)
-		return seg_fault(c, VEC_GP, idt_err(e));
+		return fault_because(c, DELIV_GATE_DPL, ar_dpl(ar), VEC_GP, idt_err(e));
 	if (!(ar & AR_P))
-		return seg_fault(c, VEC_NP, idt_err(e));
+		return fault_because(c, DELIV_GATE_NP, 0, VEC_NP, idt_err(e));
 	g->task = (ar & AR_TYPE_MASK) == SYS_TASK_GATE;
 	g->raw = lo;
 	g->sel = (uint16_t)(lo >> 16);
@@ -151,18 +206,18 @@ static bool check_handler_cs(struct cpu *c, const struct event *e, uint16_t sel,
 {
 	uint32_t err = sel_err(sel) | e->ext;
 	if (sel_null(sel))
-		return seg_fault(c, VEC_GP, e->ext);
+		return fault_because(c, DELIV_CS_NULL, sel, VEC_GP, e->ext);
 	if (!desc_read(c, sel, VEC_GP, err, d))
-		return false;
+		return failed_because(c, DELIV_CS_DESC, sel);
 	uint32_t ar = desc_ar(*d);
 	if (!ar_code(ar) || ar_dpl(ar) > c->cpl)
-		return seg_fault(c, VEC_GP, err);
+		return fault_because(c, DELIV_CS_TYPE, sel, VEC_GP, err);
 	if (!(ar & AR_P))
-		return seg_fault(c, VEC_NP, err);
+		return fault_because(c, DELIV_CS_NP, sel, VEC_NP, err);
 	if (cpu_lma(c) && (!(ar & AR_L) || (ar & AR_DB)))
-		return seg_fault(c, VEC_GP, err);
+		return fault_because(c, DELIV_CS_NOT64, sel, VEC_GP, err);
 	if (cpu_v86(c) && (ar_conforming(ar) || ar_dpl(ar) != 0))
-		return seg_fault(c, VEC_GP, err);
+		return fault_because(c, DELIV_CS_V86, sel, VEC_GP, err);
 	return true;
 }
 
@@ -178,7 +233,7 @@ static bool target_stack_64(struct cpu *c, const struct event *e, struct handler
 	if (t->g.ist || t->cpl < c->cpl) {
 		unsigned off = t->g.ist ? 36 + 8 * (t->g.ist - 1) : 4 + 8 * t->cpl;
 		if (!tss_read_rsp(c, off, e->ext, &sp))
-			return false;
+			return failed_because(c, DELIV_STACK_TSS, off);
 		t->switch_stack = true;
 		if (t->cpl < c->cpl)
 			t->ss = (uint16_t)t->cpl;
@@ -196,9 +251,10 @@ static bool target_stack_legacy(struct cpu *c, const struct event *e, struct han
 		stack_ref_current(c, &t->st);
 		return true;
 	}
-	if (!tss_inner_stack(c, t->cpl, e->ext, &t->ss, &sp) ||
-	    !seg_check_new_ss(c, t->ss, t->cpl, e->ext, &t->ssd) || !desc_set_accessed(c, t->ss, &t->ssd))
-		return false;
+	if (!tss_inner_stack(c, t->cpl, e->ext, &t->ss, &sp))
+		return failed_because(c, DELIV_STACK_TSS, 4 + 8 * t->cpl);
+	if (!seg_check_new_ss(c, t->ss, t->cpl, e->ext, &t->ssd) || !desc_set_accessed(c, t->ss, &t->ssd))
+		return failed_because(c, DELIV_STACK_SS, t->ss);
 	t->switch_stack = true;
 	stack_ref_desc(&t->st, t->ssd, sp, false);
 	return true;
@@ -258,7 +314,7 @@ static bool handler_ip_ok(struct cpu *c, const struct event *e, const struct han
 {
 	if (cpu_lma(c) ? cpu_canonical(c, t->g.off) : t->g.off <= desc_limit(t->csd))
 		return true;
-	return seg_fault(c, VEC_GP, e->ext);
+	return fault_because(c, DELIV_HANDLER_IP, t->g.off, VEC_GP, e->ext);
 }
 
 static enum exec_status deliver_task_gate(struct cpu *c, const struct event *e, uint64_t gate)
@@ -275,20 +331,26 @@ static enum exec_status deliver_prot(struct cpu *c, const struct event *e)
 	delivery_begins(c, e);
 	if (!read_idt_gate(c, e, &t.g))
 		return EXEC_FAULT;
-	if (t.g.task)
-		return deliver_task_gate(c, e, t.g.raw);
+	if (t.g.task) {
+		enum exec_status st = deliver_task_gate(c, e, t.g.raw);
+		if (st != EXEC_OK)
+			failed_because(c, DELIV_TASK_GATE, (uint16_t)(t.g.raw >> 16));
+		return st;
+	}
 	if (!check_handler_cs(c, e, t.g.sel, &t.csd))
 		return EXEC_FAULT;
 	uint32_t ar = desc_ar(t.csd);
 	t.cpl = ar_conforming(ar) ? c->cpl : ar_dpl(ar);
 	if (!(cpu_lma(c) ? target_stack_64(c, e, &t) : target_stack_legacy(c, e, &t)))
 		return EXEC_FAULT;
-	if (!handler_ip_ok(c, e, &t) || !desc_set_accessed(c, t.g.sel, &t.csd))
+	if (!handler_ip_ok(c, e, &t))
 		return EXEC_FAULT;
+	if (!desc_set_accessed(c, t.g.sel, &t.csd))
+		return exec_failed_because(c, DELIV_CS_DESC, t.g.sel);
 	unsigned n = build_frame(c, e, &t, v);
 	uint32_t ss_err = t.switch_stack && !t.st.lm ? sel_err(t.ss) | e->ext : e->ext;
 	if (!stack_push(c, &t.st, v, n, t.g.w, ss_err))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_PUSH, t.st.sp);
 	enter_handler(c, &t);
 	return EXEC_OK;
 }
@@ -325,14 +387,14 @@ static enum exec_status deliver_v86_redirect(struct cpu *c, const struct event *
 	struct stack_ref st;
 	delivery_begins(c, e);
 	if (!sys_read(c, (uint64_t)e->vector * 4, 4, &ent))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_IVT_READ, (uint64_t)e->vector * 4);
 	uint64_t pushed = fl & 0xffff;
 	if (!iopl3)
 		pushed = (pushed & ~(uint64_t)FL_IF) | FL_IOPL | ((fl & FL_VIF) ? FL_IF : 0);
 	uint64_t v[3] = { pushed, c->seg[SEG_CS].sel, e->ret_ip & 0xffff };
 	stack_ref_current(c, &st);
 	if (!stack_push(c, &st, v, 3, 2, 0))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_PUSH, st.sp);
 	sp_write(c, st.asz, st.sp);
 	seg_load_v86(c, SEG_CS, (uint16_t)(ent >> 16));
 	cpu_set_rflags(c, fl & ~(uint64_t)(FL_TF | (iopl3 ? FL_IF : FL_VIF)));
@@ -346,11 +408,11 @@ static enum exec_status deliver_v86_int(struct cpu *c, const struct event *e)
 {
 	bool set = true;
 	if ((c->cr4 & CR4_VME) && !redirection_bit(c, e->vector, &set))
-		return EXEC_FAULT;
+		return exec_failed_because(c, DELIV_V86_REDIR, c->tr.base);
 	if (!set)
 		return deliver_v86_redirect(c, e);
 	if ((c->rflags & FL_IOPL) != FL_IOPL)
-		return cpu_gp0(c);
+		return exec_fault_because(c, DELIV_V86_IOPL, (c->rflags & FL_IOPL) >> 12);
 	return deliver_prot(c, e);
 }
 
@@ -371,7 +433,9 @@ static enum exec_status deliver(struct cpu *c, const struct event *e)
 		cpu_probe_emit(c, &pe);
 	}
 	enum exec_status st = deliver_mode(c, e);
-	if (__builtin_expect(c->vmx.nonroot, 0) && st == EXEC_OK)
+	if (__builtin_expect(st != EXEC_OK, 0))
+		chain_link(c, e);
+	else if (__builtin_expect(c->vmx.nonroot, 0))
 		c->vmx.vectoring.info = 0;
 	return st;
 }
@@ -512,7 +576,7 @@ static bool injected_double_fault(struct cpu *c, struct pending_exc *cur, struct
 	return true;
 }
 
-bool cpu_deliver_exception(struct cpu *c)
+static bool deliver_exception(struct cpu *c)
 {
 	struct pending_exc cur = take_exc(c);
 	struct vmx_vectoring prev = { 0 };
@@ -557,6 +621,13 @@ bool cpu_deliver_exception(struct cpu *c)
 	}
 	c->delivering = 0;
 	return true;
+}
+
+bool cpu_deliver_exception(struct cpu *c)
+{
+	bool r = deliver_exception(c);
+	c->fchain.open = false;         /* delivered, exited or shut down: the chain is complete */
+	return r;
 }
 
 /* ---- NMI (6.7.1) ---- */

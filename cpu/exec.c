@@ -276,6 +276,16 @@ static __attribute__((noinline)) enum exec_status step_debug(struct cpu *c)
 {
 	struct block *b;
 	struct insn one;
+	/* A host observer stepping (cpu/probe.h) sees this boundary once: a
+	 * stop parks the CPU here and returns from cpu_run; the next cpu_run
+	 * comes back to run the instruction without asking again. */
+	if (__builtin_expect(c->probe_parked, 0)) {
+		c->probe_parked = 0;
+	} else if (c->probe_step && c->probe->boundary(c->probe->ctx, c)) {
+		c->probe_parked = 1;
+		cpu_probe_break(c);
+		return EXEC_OK;
+	}
 	vmx_boundary_insn(&c->vmx);     /* the monitor trap flag: an MTF VM exit after this step */
 	if (cpu_debug_boundary(c) != EXEC_OK || find_block(c, &b, &one) != EXEC_OK)
 		return EXEC_FAULT;
@@ -372,16 +382,24 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 	for (;;) {
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
-		/* A host observer stopped at this boundary (cpu/probe.h): its
-		 * events were delivered then; run the instruction. */
-		if (__builtin_expect(c->probe_parked, 0)) {
-			c->probe_parked = 0;
-			goto execute;
-		}
 		if (__builtin_expect(c->nmi_pending | c->intr_req | c->init_pending | c->wait_sipi |
-				     (c->sipi_vector >= 0) | c->vmx.bnd.watch, 0) &&
-		    !boundary_events(c))
-			return CPU_STOP_TRIPLE_FAULT;
+				     (c->sipi_vector >= 0) | c->vmx.bnd.watch | c->probe_halt, 0)) {
+			/* A host observer (cpu/probe.h) asked to stop after the
+			 * last instruction, before this boundary's events. */
+			if (c->probe_break) {
+				c->probe_break = 0;
+				return CPU_STOP_DEADLINE;
+			}
+			/* It stopped at this boundary, whose events were delivered
+			 * then: run the instruction (step_debug clears the flag;
+			 * an observer no longer stepping leaves that to us). */
+			if (c->probe_parked) {
+				c->probe_parked = c->probe_step;
+				goto execute;
+			}
+			if (!boundary_events(c))
+				return CPU_STOP_TRIPLE_FAULT;
+		}
 		/* A sleeping CPU returns at once (the scheduler lets its clock
 		 * run on: time passes in HLT and wait-for-SIPI). A pending debug
 		 * exception (single-step after HLT) wakes a halted CPU at once
@@ -396,19 +414,11 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t deadline)
 		} else if (c->cycles >= c->run_deadline) {
 			return CPU_STOP_DEADLINE;
 		}
-		if (__builtin_expect(c->probe_step, 0) && c->probe->boundary(c->probe->ctx, c)) {
-			c->probe_parked = 1;
-			return CPU_STOP_DEADLINE;
-		}
 execute:;
 		enum exec_status st = step(c);
 		if (st == EXEC_FAULT && !cpu_deliver_exception(c))
 			return CPU_STOP_TRIPLE_FAULT;
 		if (st == EXEC_HALT)
 			c->halted = true;
-		if (__builtin_expect(c->probe_break, 0)) {
-			c->probe_break = 0;
-			return CPU_STOP_DEADLINE;
-		}
 	}
 }

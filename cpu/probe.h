@@ -33,7 +33,9 @@ enum probe_kind {
 	PROBE_VMENTRY_FAIL,     /* a VM entry failed a check: c->vmx.verdict says which */
 	PROBE_VMEXIT,           /* a VM exit (or VM-entry failure exit) done, host state loaded:
 				 * code = exit reason (bit 31: entry failure), value = qualification,
-				 * aux = exit-interruption information, rip = guest RIP */
+				 * aux = exit-interruption information, rip = guest RIP;
+				 * has_error: the exit wrote the VM-exit instruction
+				 * length (27.2.5), error = that length */
 	PROBE_INJECT,           /* VM entry injects an event: aux = the VM-entry interruption information */
 	PROBE_SHUTDOWN,         /* the CPU entered shutdown: a triple fault, or a VMX abort (c->vmx.abort) */
 	PROBE_DATA,             /* a data access (with probe_data): value = linear address, aux = size, write */

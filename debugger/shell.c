@@ -4,15 +4,26 @@
 #include "debugger/shell.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
 
 #include "debugger/symbols.h"
+#include "vmx/controls.h"
+#include "vmx/vmcs.h"
 
 /* Every module's table; `help` lists them in this order. */
 static const struct shell_cmd *const shell_tables[] = {
 	shell_cmds_core,
+	shell_cmds_forensics,
+	shell_cmds_run,
+	shell_cmds_regs,
 };
 #define NTABLES (sizeof(shell_tables) / sizeof(shell_tables[0]))
 
@@ -23,6 +34,8 @@ struct shell {
 	FILE *out;
 	int cpu;
 	bool quit;
+	int failed;             /* commands of the session that failed */
+	int depth;              /* shell_exec nesting (`info registers` runs `regs`) */
 	struct symtab *syms;
 };
 
@@ -34,6 +47,7 @@ struct shell *shell_create(struct dbg *d, FILE *out, const char *kernel)
 	sh->d = d;
 	sh->out = out;
 	sh->syms = symtab_load(kernel);
+	dbg_set_condition_fn(d, shell_condition, sh);
 	return sh;
 }
 
@@ -41,6 +55,7 @@ void shell_destroy(struct shell *sh)
 {
 	if (!sh)
 		return;
+	dbg_set_condition_fn(sh->d, NULL, NULL);
 	symtab_free(sh->syms);
 	free(sh);
 }
@@ -155,13 +170,9 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
-int shell_exec(struct shell *sh, const char *line)
+static int exec_line(struct shell *sh, const char *line)
 {
 	char buf[1024], *argv[SHELL_MAXARGS];
-	while (isspace((unsigned char)*line))
-		line++;
-	if (!*line || *line == '#')
-		return 0;
 	if (strlen(line) >= sizeof(buf))
 		return shell_error(sh, "command line longer than %zu characters", sizeof(buf) - 1);
 	strcpy(buf, line);
@@ -171,8 +182,21 @@ int shell_exec(struct shell *sh, const char *line)
 	const struct shell_cmd *c = find_cmd(argv[0]);
 	if (!c)
 		return shell_error(sh, "unknown command '%s'; `help` lists the commands", argv[0]);
-	int rc = c->fn(sh, argc, argv);
+	return c->fn(sh, argc, argv);
+}
+
+int shell_exec(struct shell *sh, const char *line)
+{
+	while (isspace((unsigned char)*line))
+		line++;
+	if (!*line || *line == '#')
+		return 0;
+	sh->depth++;
+	int rc = exec_line(sh, line);
+	sh->depth--;
 	fflush(sh->out);
+	if (rc && !sh->depth)
+		sh->failed++;
 	return rc;
 }
 
@@ -180,6 +204,8 @@ int shell_exec(struct shell *sh, const char *line)
 
 static int cmd_help(struct shell *sh, int argc, char **argv)
 {
+	if (argc > 2)
+		return shell_error(sh, "help takes one command name: help [COMMAND]");
 	if (argc > 1) {
 		const struct shell_cmd *c = find_cmd(argv[1]);
 		if (!c)
@@ -189,9 +215,12 @@ static int cmd_help(struct shell *sh, int argc, char **argv)
 	}
 	for (size_t t = 0; t < NTABLES; t++)
 		for (const struct shell_cmd *c = shell_tables[t]; c->name; c++) {
-			char lhs[64];
+			char lhs[128];
 			snprintf(lhs, sizeof(lhs), "%s %s", c->name, c->args);
-			fprintf(sh->out, "  %-30s %s\n", lhs, c->summary);
+			if (strlen(lhs) > 30)   /* a long synopsis gets its own line */
+				fprintf(sh->out, "  %s\n  %-30s %s\n", lhs, "", c->summary);
+			else
+				fprintf(sh->out, "  %-30s %s\n", lhs, c->summary);
 		}
 	return 0;
 }
@@ -216,11 +245,180 @@ static int run_file(struct shell *sh, FILE *f)
 	char line[1024];
 	int rc = 0;
 	while (!sh->quit && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = 0;
+		size_t n = strcspn(line, "\n");
+		if (!line[n] && !feof(f)) {         /* longer than the buffer: skip the rest */
+			int ch;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+			shell_error(sh, "command line longer than %zu characters", sizeof(line) - 2);
+			sh->failed++;
+			rc = -1;
+			continue;
+		}
+		line[n] = 0;
 		if (shell_exec(sh, line))
 			rc = -1;
 	}
 	return rc;
+}
+
+/* ---- the terminal: readline, history, completion, Ctrl-C ---- */
+
+/* Completion candidates for the word being typed: command names first
+ * word; VMCS field names after `vmcs` / `vmcs set`; exit-reason names
+ * after `catch vmexit`. */
+struct matches {
+	char **v;
+	size_t n, cap;
+};
+
+static void add_match(void *ctx, const char *word)
+{
+	struct matches *m = ctx;
+	if (m->n + 2 > m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 16;
+		char **v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		m->v = v;
+		m->cap = cap;
+	}
+	char *w = strdup(word);
+	if (w)
+		m->v[1 + m->n++] = w;
+}
+
+static void complete_words(const char *line, const char *text, struct matches *m)
+{
+	size_t tl = strlen(text);
+	char first[32] = "", second[32] = "";
+	int words = sscanf(line, "%31s %31s", first, second);
+	bool at_first = (size_t)(text - line) == strspn(line, " \t");
+	if (at_first) {
+		for (size_t t = 0; t < NTABLES; t++)
+			for (const struct shell_cmd *c = shell_tables[t]; c->name; c++)
+				if (!strncmp(c->name, text, tl))
+					add_match(m, c->name);
+		return;
+	}
+	if (!strcmp(first, "vmcs")) {
+		bool lower = !*text || islower((unsigned char)*text);
+		for (int f = 0; f < VF_COUNT; f++) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s", vmcs_fields[f].name);
+			for (char *p = name; lower && *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			if (!strncasecmp(name, text, tl))
+				add_match(m, name);
+		}
+		if (words < 2 || (tl && !strncmp("set", text, tl)))
+			add_match(m, "set");
+		return;
+	}
+	if (!strcmp(first, "catch") && words >= 2 && !strcmp(second, "vmexit")) {
+		static const char *const reasons[] = {
+#define X(n, id, text) #id,
+			EXIT_REASON_TABLE(X)
+#undef X
+		};
+		for (size_t k = 0; k < sizeof(reasons) / sizeof(reasons[0]); k++) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s", reasons[k]);
+			for (char *p = name; *p; p++)
+				*p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
+			if (!strncasecmp(name, text, tl))
+				add_match(m, name);
+		}
+	}
+}
+
+static char **shell_completion(const char *text, int start, int end)
+{
+	struct matches m = { 0 };
+	char line[1024];
+	(void)end;
+	rl_attempted_completion_over = 1;       /* no file names */
+	snprintf(line, sizeof(line), "%.*s", start, rl_line_buffer);
+	size_t tl = strlen(text);
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", text);
+	complete_words(line, line + start, &m);
+	if (!m.n) {
+		free(m.v);
+		return NULL;
+	}
+	/* matches[0]: the longest common prefix of the candidates. */
+	size_t lcp = strlen(m.v[1]);
+	for (size_t k = 2; k <= m.n; k++) {
+		size_t j = 0;
+		while (j < lcp && m.v[k][j] == m.v[1][j])
+			j++;
+		lcp = j;
+	}
+	m.v[0] = strndup(m.v[1], lcp < tl ? tl : lcp);
+	m.v[m.n + 1] = NULL;
+	return m.v;
+}
+
+/* Ctrl-C at the prompt: the handler can only set a flag (it is the one
+ * static the signal needs, it has no argument); readline's signal-event
+ * hook, called when the interrupted read returns, clears the line. */
+static volatile sig_atomic_t prompt_sigint;
+
+static void on_prompt_sigint(int sig)
+{
+	(void)sig;
+	prompt_sigint = 1;
+}
+
+static int on_signal_event(void)
+{
+	if (prompt_sigint) {
+		prompt_sigint = 0;
+		rl_replace_line("", 0);
+		rl_crlf();
+		rl_on_new_line();
+		rl_redisplay();
+	}
+	return 0;
+}
+
+static void history_path(char *buf, size_t n)
+{
+	const char *home = getenv("HOME");
+	buf[0] = 0;
+	if (home && *home)
+		snprintf(buf, n, "%s/.vtxsim_history", home);
+}
+
+static void run_terminal(struct shell *sh)
+{
+	char hist[512];
+	struct sigaction sa = { .sa_handler = on_prompt_sigint }, old;
+	sigemptyset(&sa.sa_mask);       /* no SA_RESTART: the read returns, the hook runs */
+	history_path(hist, sizeof(hist));
+	/* The history file is used only when it exists (never created). */
+	bool keep = hist[0] && access(hist, R_OK | W_OK) == 0;
+	if (keep)
+		read_history(hist);
+	rl_readline_name = "vtxsim";
+	rl_attempted_completion_function = shell_completion;
+	rl_catch_signals = 0;
+	rl_signal_event_hook = on_signal_event;
+	while (!sh->quit) {
+		sigaction(SIGINT, &sa, &old);
+		char *line = readline("(vtxsim) ");
+		sigaction(SIGINT, &old, NULL);
+		if (!line) {
+			fputc('\n', stdout);
+			break;
+		}
+		if (*line)
+			add_history(line);
+		shell_exec(sh, line);
+		free(line);
+	}
+	if (keep)
+		write_history(hist);
 }
 
 int shell_main(struct dbg *d, const struct shell_opts *o)
@@ -242,8 +440,17 @@ int shell_main(struct dbg *d, const struct shell_opts *o)
 	}
 	for (int k = 0; k < o->ncmds && !sh->quit; k++)
 		shell_exec(sh, o->cmds[k]);
-	if (!sh->quit)
-		run_file(sh, stdin);
+	if (!sh->quit) {
+		if (isatty(STDIN_FILENO))
+			run_terminal(sh);
+		else
+			run_file(sh, stdin);
+	}
+	/* End of input is `quit`. 1 when a command failed, else 0; main.c
+	 * replaces it with the run's own status when the run is over. */
+	int status = sh->failed ? 1 : 0;
+	if (sh->failed)
+		fprintf(stderr, "vtxsim: %d debugger command%s failed\n", sh->failed, sh->failed == 1 ? "" : "s");
 	shell_destroy(sh);
-	return 0;
+	return status;
 }

@@ -31,6 +31,9 @@ struct shell_cmd {
 /* The modules' tables, each ended by a row with name NULL. The list of
  * tables is in debugger/shell.c (shell_tables). */
 extern const struct shell_cmd shell_cmds_core[];
+extern const struct shell_cmd shell_cmds_forensics[];
+extern const struct shell_cmd shell_cmds_run[];         /* debugger/run_cmds.c */
+extern const struct shell_cmd shell_cmds_regs[];        /* debugger/regs_cmds.c */
 
 struct shell_opts {
 	const char *script;             /* --debug-script FILE, or NULL */
@@ -69,5 +72,14 @@ int shell_error(struct shell *sh, const char *fmt, ...) __attribute__((format(pr
 
 /* Commands a module adds to completion (VMCS field names...). */
 typedef void (*shell_complete_fn)(const char *prefix, void (*add)(void *ctx, const char *word), void *ctx);
+
+/* ---- the stop report and conditions (debugger/run_cmds.c) ---- */
+
+/* "0x%016llx <symbol+off>" (the symbol part when there is one). */
+void shell_print_addr(struct shell *sh, uint64_t a);
+/* The report of a stop: one line saying why, then the next instruction. */
+void shell_report_stop(struct shell *sh, const struct dbg_stop *st);
+/* The dbg_cond_fn the shell installs: ctx is the shell. */
+bool shell_condition(void *ctx, struct dbg *d, int cpu, const char *cond);
 
 #endif

@@ -12,6 +12,7 @@
 #include "devices/rtc.h"
 #include "vmx/vmx.h"
 #include "sim/cpu_spec.h"
+#include "sim/trace.h"
 
 /* Returns 0 to go on, 1 to stop parsing (help, version), -1 on error. */
 typedef int (*cli_handler_fn)(struct cli *cl, const char *opt, const char *arg, char *err,
@@ -258,12 +259,38 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 	return 0;
 }
 
-/* --trace CATEGORY: only "vmx" so far. */
+/* --trace CATS (repeatable; categories add up) and --trace-file FILE
+ * (docs/usage.md "Tracing"): the JSON trace writer (sim/trace.h). */
 static int opt_trace(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
-	if (strcmp(arg, "vmx") != 0)
-		return cli_fail(err, errlen, "%s '%s': unknown trace category; give vmx", opt, arg);
-	cl->cfg.trace_vmx = true;
+	char bad[32];
+	if (!trace_parse_categories(arg, &cl->trace_cats, bad, sizeof(bad)))
+		return cli_fail(err, errlen, "%s '%s': unknown trace category '%s'; give a comma-separated list of %s",
+				opt, arg, bad, trace_category_list());
+	return 0;
+}
+
+static int opt_trace_file(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give the file to write the JSON trace to ('-': stderr)",
+				opt);
+	cl->trace_file = arg;
+	return 0;
+}
+
+/* `--trace vmx` alone, without --trace-file, keeps the human lines of
+ * vmx/trace.c on stderr (and their JSON line for a failed check);
+ * anything else is the JSON writer. */
+static int cli_trace_finish(struct cli *cl, char *err, size_t errlen)
+{
+	if (cl->trace_file && !cl->trace_cats)
+		return cli_fail(err, errlen, "--trace-file %s: no categories to trace; add --trace with some of %s",
+				cl->trace_file, trace_category_list());
+	if (cl->trace_cats == TRACE_VMX && !cl->trace_file) {
+		cl->cfg.trace_vmx = true;
+		cl->trace_cats = 0;
+	}
 	return 0;
 }
 
@@ -358,7 +385,9 @@ static const struct cli_option cli_options[] = {
 	{ "--record", "FILE", opt_record, "write external input (serial, keys) with its cycles to FILE" },
 	{ "--replay", "FILE", opt_replay, "deliver the input FILE recorded, at the same cycles (stdin unused)" },
 	{ "--stats", NULL, opt_stats, "at the end print \"vtxsim: N instructions, M cycles\" on stderr" },
-	{ "--trace", "vmx", opt_trace, "print VM entries, VM exits and the VM-entry check that failed on stderr" },
+	{ "--trace", "CATS", opt_trace, "JSON lines for vmx,exits,int,insn,io,msr (comma-separated); "
+	  "vmx alone without --trace-file: readable VMX lines on stderr" },
+	{ "--trace-file", "FILE", opt_trace_file, "write the --trace JSON lines to FILE (default stderr)" },
 	{ "--debug", NULL, opt_debug, "open the debugger shell, stopped before the first instruction" },
 	{ "-S", NULL, opt_debug, "the same as --debug" },
 	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },
@@ -416,6 +445,8 @@ int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t er
 	cl->cfg.nmodules = cl->nmodules;
 	if (!cl->cfg.kernel)
 		return cli_fail(err, errlen, "no kernel to boot; use -kernel FILE (see vtxsim -h)");
+	if (cli_trace_finish(cl, err, errlen))
+		return -1;
 	if (cl->cfg.record_path && cl->cfg.replay_path && !strcmp(cl->cfg.record_path, cl->cfg.replay_path))
 		return cli_fail(err, errlen, "--record and --replay name the same file '%s'; give two files",
 				cl->cfg.record_path);

@@ -48,6 +48,10 @@ struct cli {
 	const char *debug_script;
 	const char **debug_cmds;
 	int ndebug_cmds;
+	/* --trace CATS (sim/trace.h TRACE_* bits; 0 = no JSON trace: `--trace
+	 * vmx` alone sets cfg.trace_vmx instead) and --trace-file (NULL: stderr). */
+	unsigned trace_cats;
+	const char *trace_file;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

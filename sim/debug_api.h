@@ -200,6 +200,30 @@ size_t dbg_write_phys(struct dbg *d, uint64_t pa, const void *buf, size_t n);
 bool dbg_vmcs_read(struct dbg *d, int cpu, uint32_t enc, uint64_t *v);
 bool dbg_vmcs_write(struct dbg *d, int cpu, uint32_t enc, uint64_t v);
 
+/* ---- forensics (sim/forensics.c) ---- */
+
+#include <stdio.h>
+
+/* The triple-fault / VMX-abort report of vCPU cpu on out (sim/forensics.h):
+ * the fault chain, the CPU mode, the VMX state. What vtxsim prints at a
+ * shutdown without the debugger; the shell prints it at a
+ * DBG_STOP_SHUTDOWN stop. Any state can be looked at this way. */
+void dbg_forensics(struct dbg *d, int cpu, FILE *out);
+/* ---- shell (sim/debug_shell.c) ---- */
+
+/* Up to n bytes of the instruction at vCPU cpu's RIP, as its fetch is
+ * about to read them, and *la its linear address: how many (0: not
+ * fetchable). Only for the instruction at RIP: the fetch's translation
+ * side effects are the ones the fetch right after has anyway. */
+size_t dbg_code_at_rip(struct dbg *d, int cpu, uint64_t *la, uint8_t *buf, size_t n);
+/* The length of the CALL at RIP (near or far, relative or indirect), 0
+ * when the instruction there is no CALL: what `next` steps over. */
+unsigned dbg_call_len_at_rip(struct dbg *d, int cpu);
+/* Once dbg_run_over(): the process exit status the run gives without the
+ * debugger (cli_exit_status) and the line that explains it. */
+int dbg_end_status(const struct dbg *d);
+void dbg_end_message(const struct dbg *d, char *buf, size_t n);
+
 /* ---- memory and machine inspection (sim/debug_inspect.c) ---- */
 /* Side-effect-free walks (mem/walkview.h): no accessed/dirty flag, PML
  * entry, TLB or cache changes, no MMIO read. */

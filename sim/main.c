@@ -8,7 +8,9 @@
 #include "devices/vga.h"
 #include "sim/cli.h"
 #include "sim/debug_api.h"
+#include "sim/forensics.h"
 #include "sim/machine.h"
+#include "sim/trace.h"
 #include "vmx/vmcs.h"
 
 static void print_stats(const struct machine *m)
@@ -44,11 +46,60 @@ static int main_debug(struct machine *m, const struct cli *cl)
 		fprintf(stderr, "vtxsim: out of memory\n");
 		return CLI_EXIT_INTERNAL;
 	}
+	char err[512];
+	struct trace *t = NULL;
+	if (cl->trace_cats && !(t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err)))) {
+		fprintf(stderr, "vtxsim: %s\n", err);
+		dbg_destroy(d);
+		return CLI_EXIT_USAGE;
+	}
 	struct shell_opts o = { .script = cl->debug_script, .cmds = cl->debug_cmds, .ncmds = cl->ndebug_cmds,
 				.kernel = cl->cfg.kernel };
 	int status = shell_main(d, &o);
+	if (trace_close(t, err, sizeof(err)))
+		fprintf(stderr, "vtxsim: %s\n", err);
+	/* A run that ended inside the session exits as it would without the
+	 * debugger (docs/debugger.md, "Exit status"). */
+	if (dbg_run_over(d)) {
+		char msg[512];
+		cli_exit_message(&m->exit, &cl->cfg, msg, sizeof(msg));
+		if (msg[0])
+			fprintf(stderr, "vtxsim: %s\n", msg);
+		status = cli_exit_status(&m->exit);
+	}
 	dbg_destroy(d);
 	return status;
+}
+
+/* --trace without --debug: the JSON writer on a debug session that only
+ * runs (the same run as machine_run: the probes change nothing the guest
+ * sees), printing the shutdown report where the run holds for it. 0, or
+ * -1 after a message when the trace cannot start. */
+static int run_traced(struct machine *m, const struct cli *cl)
+{
+	char err[512];
+	struct dbg *d = dbg_create(m);
+	if (!d) {
+		fprintf(stderr, "vtxsim: out of memory\n");
+		return -1;
+	}
+	struct trace *t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err));
+	if (!t) {
+		fprintf(stderr, "vtxsim: %s\n", err);
+		dbg_destroy(d);
+		return -1;
+	}
+	struct dbg_run r = { 0 };
+	struct dbg_stop st;
+	do {
+		dbg_resume(d, &r, &st);
+		if (st.kind == DBG_STOP_SHUTDOWN)
+			dbg_forensics(d, st.cpu, stderr);
+	} while (st.kind != DBG_STOP_END);
+	if (trace_close(t, err, sizeof(err)))
+		fprintf(stderr, "vtxsim: %s\n", err);
+	dbg_destroy(d);
+	return 0;
 }
 
 static int main_run(const struct cli *cl)
@@ -72,7 +123,17 @@ static int main_run(const struct cli *cl)
 		machine_destroy(m);
 		return status;
 	}
-	machine_run(m);
+	if (cl->trace_cats) {
+		if (run_traced(m, cl)) {
+			machine_destroy(m);
+			return CLI_EXIT_USAGE;
+		}
+	} else {
+		/* A triple fault or VMX abort prints its report (sim/forensics.h). */
+		m->shutdown_hook = forensics_on_shutdown;
+		m->shutdown_ctx = m;
+		machine_run(m);
+	}
 	if (screen_dump)
 		write_screen_dump(m, screen_dump);
 	cli_exit_message(&m->exit, cfg, msg, sizeof(msg));

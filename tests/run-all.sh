@@ -2,7 +2,8 @@
 # run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
 # (tests/guests/run.sh) under $B/vtxsim, the determinism and record/replay
 # tests (tests/guests/determinism.sh), the VM-entry verdict test
-# (tests/guests/verdict.sh), the debugger tests (tests/debugger/run.sh), then the differential test against
+# (tests/guests/verdict.sh), the trace and triple-fault report tests
+# (tests/guests/trace.sh), the debugger tests (tests/debugger/run.sh), then the differential test against
 # the host CPU ($B/difftest, fixed seed) and, with python3, that the
 # generated VM-entry matrix is up to date. Ends with one line
 # "N passed, M failed" summing them all, and a non-zero status if anything
@@ -63,6 +64,10 @@ verdict_log=$B/verdict-tests.log
 { sh "$HERE/guests/verdict.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$verdict_log.status"; } 2>&1 | tee "$verdict_log"
 tally verdict "$verdict_log" verdict: "$(cat "$verdict_log.status")"
 
+trace_log=$B/trace-tests.log
+{ sh "$HERE/guests/trace.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$trace_log.status"; } 2>&1 | tee "$trace_log"
+tally trace "$trace_log" trace: "$(cat "$trace_log.status")"
+
 dbg_log=$B/debugger-tests.log
 { sh "$HERE/debugger/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$dbg_log.status"; } 2>&1 | tee "$dbg_log"
 tally debugger "$dbg_log" debugger: "$(cat "$dbg_log.status")"
@@ -93,6 +98,6 @@ else
 	echo "run-all: python3 not installed; the generated-matrix check is skipped"
 fi
 
-rm -f "$dbg_log.status" "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status" "$verdict_log.status"
+rm -f "$trace_log.status" "$dbg_log.status" "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status" "$verdict_log.status"
 echo "$passed passed, $failed failed"
 exit "$status"

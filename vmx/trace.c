@@ -40,12 +40,33 @@ static void outcome_text(const struct entry_outcome *o, uint32_t index, char *bu
 	snprintf(buf, n, "?");
 }
 
+/* The verdict's JSON members, for `--trace vmx` here and the JSON trace
+ * writer (sim/trace.c): one builder, the same keys for both. */
+bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n)
+{
+	const struct vmx_verdict *v = &c->vmx.verdict;
+	if (v->check < 0 || v->check >= ENTRY_CHECK_COUNT)
+		return false;
+	const struct entry_check *k = &entry_checks[v->check];
+	char out[96];
+	bool high;
+	int f = v->field == UINT32_MAX ? -1 : vmcs_field_lookup(v->field, &high);
+	outcome_text(&k->outcome, v->index, out, sizeof(out));
+	snprintf(buf, n,
+		 "\"check\":\"%s\",\"section\":\"%s\",\"field\":\"%s\",\"encoding\":\"0x%x\",\"actual\":\"0x%llx\","
+		 "\"expected\":\"0x%llx\",\"index\":%u,\"outcome\":\"%s\"",
+		 k->id, k->section, f >= 0 ? vmcs_fields[f].name : "none", f >= 0 ? v->field : 0,
+		 (unsigned long long)v->actual, (unsigned long long)v->expected, v->index, out);
+	return true;
+}
+
 void vmx_trace_verdict(struct cpu *c)
 {
 	const struct vmx_verdict *v = &c->vmx.verdict;
 	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = c->rip };
 	cpu_probe_emit(c, &pe);
-	if (!c->vmx.trace || v->check < 0 || v->check >= ENTRY_CHECK_COUNT)
+	char json[512];
+	if (!c->vmx.trace || !vmx_verdict_json(c, json, sizeof(json)))
 		return;
 	const struct entry_check *k = &entry_checks[v->check];
 	char out[96];
@@ -55,10 +76,7 @@ void vmx_trace_verdict(struct cpu *c)
 	outcome_text(&k->outcome, v->index, out, sizeof(out));
 	vmx_tracef(c, "VM entry failed: %s (%s): %s; field %s = %#llx, expected %#llx; %s", k->id, k->section,
 		   k->rule, field, (unsigned long long)v->actual, (unsigned long long)v->expected, out);
-	vmx_tracef(c, "{\"event\":\"vmentry-fail\",\"check\":\"%s\",\"section\":\"%s\",\"field\":\"%s\","
-		   "\"encoding\":\"%#x\",\"actual\":\"%#llx\",\"expected\":\"%#llx\",\"index\":%u,\"outcome\":\"%s\"}",
-		   k->id, k->section, field, f >= 0 ? v->field : 0, (unsigned long long)v->actual,
-		   (unsigned long long)v->expected, v->index, out);
+	vmx_tracef(c, "{\"event\":\"vmentry-fail\",%s}", json);
 }
 
 void vmx_trace_entry(struct cpu *c, bool launch)
@@ -86,7 +104,8 @@ void vmx_trace_exit(struct cpu *c, const struct vmx_exit_info *x, uint64_t guest
 	uint32_t basic = x->reason & 0xffff;
 	if (__builtin_expect(c->probe != NULL, 0)) {
 		struct probe_event pe = { .kind = PROBE_VMEXIT, .code = x->reason, .value = x->qual,
-					  .aux = (uint32_t)vmcs_read(c, VF_EXIT_INTR_INFO), .rip = guest_rip };
+					  .aux = (uint32_t)vmcs_read(c, VF_EXIT_INTR_INFO), .rip = guest_rip,
+					  .has_error = x->has_insn, .error = x->has_insn ? x->insn_len : 0 };
 		cpu_probe_emit(c, &pe);
 	}
 	if (x->reason & EXIT_REASON_ENTRY_FAILURE)

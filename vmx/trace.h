@@ -6,6 +6,8 @@
 #ifndef VMX_TRACE_H
 #define VMX_TRACE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cpu/cpu.h"
@@ -16,6 +18,9 @@ void vmx_tracef(struct cpu *c, const char *fmt, ...) __attribute__((format(print
 /* The verdict in c->vmx.verdict (set by entry_run_phase), as a human line
  * and a JSON line. */
 void vmx_trace_verdict(struct cpu *c);
+/* The verdict's JSON members ("check":...,"outcome":..., no braces) into
+ * buf; false when there is no verdict. */
+bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n);
 
 /* A successful VM entry (guest state just loaded) and a VM exit. */
 void vmx_trace_entry(struct cpu *c, bool launch);

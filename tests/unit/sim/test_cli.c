@@ -8,6 +8,7 @@
 
 #include "cpu/model.h"
 #include "sim/cli.h"
+#include "sim/trace.h"
 
 #define MAX_ARGS 32
 
@@ -308,6 +309,39 @@ static void test_trace_option(void)
 	cli_free(&cl);
 }
 
+/* The JSON trace: categories add up over --trace options; `vmx` alone is
+ * the readable trace only without --trace-file. */
+static void test_trace_json(void)
+{
+	struct cli cl;
+	char err[256];
+
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "--trace", "exits,int", "--trace", "insn", "-kernel", "k",
+				    NULL), 0);
+	CU_ASSERT_EQUAL(cl.trace_cats, TRACE_EXITS | TRACE_INT | TRACE_INSN);
+	CU_ASSERT_FALSE(cl.cfg.trace_vmx);
+	CU_ASSERT_PTR_NULL(cl.trace_file);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "--trace", "vmx", "--trace-file", "t.json", "-kernel", "k",
+				    NULL), 0);
+	CU_ASSERT_EQUAL(cl.trace_cats, TRACE_VMX);
+	CU_ASSERT_FALSE(cl.cfg.trace_vmx);
+	CU_ASSERT_STRING_EQUAL(cl.trace_file, "t.json");
+	cli_free(&cl);
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "--trace", "vmx,io,msr", "-kernel", "k", NULL), 0);
+	CU_ASSERT_EQUAL(cl.trace_cats, TRACE_VMX | TRACE_IO | TRACE_MSR);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "--trace", "exits,", "-kernel", "k", NULL), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown trace category ''"));
+	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "--trace-file", "t.json", "-kernel", "k", NULL), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no categories to trace"));
+	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "--trace-file", "", "-kernel", "k", NULL), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "empty file name"));
+	cli_free(&cl);
+}
+
 void suite_sim_cli(void)
 {
 	CU_pSuite s = CU_add_suite("sim_cli", NULL, NULL);
@@ -323,4 +357,5 @@ void suite_sim_cli(void)
 	CU_add_test(s, "exit statuses", test_exit_status);
 	CU_add_test(s, "exit messages", test_exit_message);
 	CU_add_test(s, "--trace vmx", test_trace_option);
+	CU_add_test(s, "--trace CATS and --trace-file", test_trace_json);
 }

@@ -1,0 +1,261 @@
+#!/bin/sh
+# trace.sh VTXSIM GUEST_DIR: the JSON trace (--trace, sim/trace.c) and the
+# triple-fault / VMX-abort report (sim/forensics.c).
+#
+# - exits: known VM exits of vmx_exit_io and vmx_ept_perm, line for line
+#   (reason, qualification, guest RIP from the guest's symbols, instruction
+#   length, guest-physical/linear address), cycles left out;
+# - determinism: two traced runs write the same bytes, and a traced run ends
+#   with the status and --stats line of an untraced one;
+# - insn: one line per retired instruction, the first at the ELF entry;
+# - triple: the fault chain of triple.elf (vectors, error codes, causes),
+#   with and without the trace, and with a reset (no -no-reboot); the
+#   chains of dbg_triple.elf (not-present gates, a non-canonical stack);
+# - abort: the VMX-abort report of vmx_exit_state abort=1;
+# - bad options: one line and status 2.
+#
+# Prints "ok NAME" or "FAIL NAME: why" lines, ends with
+# "trace: N passed, M failed". Files go to GUEST_DIR/logs/trace/.
+set -u
+
+VTXSIM=${1:?usage: trace.sh VTXSIM GUEST_DIR}
+GUEST_DIR=${2:?usage: trace.sh VTXSIM GUEST_DIR}
+OUT=$GUEST_DIR/logs/trace
+passed=0
+failed=0
+mkdir -p "$OUT" || exit 2
+
+ok() { echo "ok $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# run NAME KERNEL ARGS...: vtxsim -no-reboot, serial to NAME.serial,
+# stderr to NAME.err; the status in $st.
+run() {
+	name=$1
+	kernel=$2
+	shift 2
+	timeout 120 "$VTXSIM" -kernel "$GUEST_DIR/$kernel" -serial "file:$OUT/$name.serial" --max-cycles 4000000000 \
+		"$@" 2>"$OUT/$name.err"
+	st=$?
+}
+
+# sym ELF NAME: the symbol's address as the trace writes it (0x...).
+sym() {
+	nm "$GUEST_DIR/$1" | awk -v s="$2" '$3 == s { sub(/^0+/, "", $1); print "0x" $1 }'
+}
+
+# has NAME FILE LINE: FILE (cycles removed) holds LINE.
+has() {
+	if sed 's/"cycle":[0-9]*,//' "$2" | grep -qxF "$3"; then
+		return 0
+	fi
+	fail "$1" "no line $3 in $2"
+	return 1
+}
+
+# ---- exits ----
+
+exits_io() {
+	run exits_io vmx_exit_io.elf -no-reboot --trace exits --trace-file "$OUT/exits_io.json"
+	[ "$st" = 1 ] || { fail exits_io "status $st, want 1"; return; }
+	# in $0x71,%al / %ax / %eax: Table 28-5 size 0/1/3, IN (bit 3),
+	# immediate (bit 6), port 0x71 (bits 31:16); E4 71, 66 E5 71, E5 71.
+	for t in "gio_0 0x710048 2" "gio_1 0x710049 3" "gio_2 0x71004b 2" "gbm_1 0x710048 2"; do
+		set -- $t
+		rip=$(sym vmx_exit_io.elf "$1")
+		has exits_io "$OUT/exits_io.json" "{\"cpu\":0,\"event\":\"vmexit\",\"reason\":30,\"name\":\"IO_INSTRUCTION\",\"entry_failure\":false,\"qual\":\"$2\",\"guest_rip\":\"$rip\",\"intr_info\":\"0x0\",\"insn_len\":$3}" || return
+	done
+	ok exits_io
+}
+
+exits_ept() {
+	run exits_ept vmx_ept_perm.elf -no-reboot --trace exits --trace-file "$OUT/exits_ept.json"
+	[ "$st" = 1 ] || { fail exits_ept "status $st, want 1"; return; }
+	# The first case: a supervisor data read (g_rd: mov (%rbx),%rax) of
+	# 0xc0000000 through a not-readable EPT PTE: qualification read (bit
+	# 0), linear address valid and translated (bits 7, 8), writable (10);
+	# no instruction length (27.2.5).
+	first=$(grep '"reason":48' "$OUT/exits_ept.json" | head -n 1 | sed 's/"cycle":[0-9]*,//')
+	want="{\"cpu\":0,\"event\":\"vmexit\",\"reason\":48,\"name\":\"EPT_VIOLATION\",\"entry_failure\":false,\"qual\":\"0x581\",\"guest_rip\":\"$(sym vmx_ept_perm.elf g_rd)\",\"intr_info\":\"0x0\",\"gpa\":\"0xc0000000\",\"gla\":\"0xc0000000\"}"
+	if [ "$first" = "$want" ]; then ok exits_ept; else fail exits_ept "first EPT violation $first, want $want"; fi
+}
+
+# ---- determinism ----
+
+determinism() {
+	cats=vmx,exits,int,io,msr
+	run det1 vmx_exit_io.elf -no-reboot --stats --trace $cats --trace-file "$OUT/det1.json"
+	s1=$st
+	run det2 vmx_exit_io.elf -no-reboot --stats --trace $cats --trace-file "$OUT/det2.json"
+	s2=$st
+	run det0 vmx_exit_io.elf -no-reboot --stats
+	s0=$st
+	if ! cmp -s "$OUT/det1.json" "$OUT/det2.json"; then
+		fail determinism "two traced runs wrote different traces ($OUT/det1.json, det2.json)"
+	elif [ "$s1" != "$s0" ] || [ "$s2" != "$s0" ]; then
+		fail determinism "statuses $s1/$s2 traced, $s0 untraced"
+	elif [ "$(grep instructions "$OUT/det1.err")" != "$(grep instructions "$OUT/det0.err")" ]; then
+		fail determinism "traced: $(grep instructions "$OUT/det1.err"); untraced: $(grep instructions "$OUT/det0.err")"
+	elif [ "$(grep -c '"event":"io"' "$OUT/det1.json")" = 0 ] || [ "$(grep -c '"event":"vmentry"' "$OUT/det1.json")" = 0 ]; then
+		fail determinism "no io or vmentry lines in $OUT/det1.json"
+	else
+		ok determinism
+	fi
+}
+
+# ---- insn ----
+
+insn() {
+	run insn boot.elf -no-reboot --stats -append "vtxsim-boot-test alpha=1 beta=two" --trace insn \
+		--trace-file "$OUT/insn.json"
+	[ "$st" = 1 ] || { fail insn "status $st, want 1"; return; }
+	entry=$(sym boot.elf _start)
+	first=$(head -n 1 "$OUT/insn.json")
+	n=$(grep -c '"event":"insn"' "$OUT/insn.json")
+	retired=$(sed -n 's/^vtxsim: \([0-9]*\) instructions.*/\1/p' "$OUT/insn.err")
+	# tests/guests/lib: _start begins with cli (fa) at cycle 0.
+	if [ "$first" != "{\"cycle\":0,\"cpu\":0,\"event\":\"insn\",\"rip\":\"$entry\",\"bytes\":\"fa\"}" ]; then
+		fail insn "first line $first"
+	elif [ "$n" != "$retired" ]; then
+		fail insn "$n insn lines for $retired retired instructions"
+	else
+		ok insn
+	fi
+}
+
+# ---- triple fault ----
+
+# chain_ok NAME ERR: the chain lines of the report in ERR, RIPs masked,
+# are $OUT/NAME.want.
+chain_ok() {
+	sed -n 's/ at 0x0008:0x[0-9a-f]*: / at CS:RIP: /p' "$2" | grep '^  [0-9]\. ' >"$OUT/$1.chain"
+	if ! cmp -s "$OUT/$1.chain" "$OUT/$1.want"; then
+		fail "$1" "the chain in $2 differs from $OUT/$1.want"
+		return 1
+	fi
+	if ! grep -qx '  mode: IA-32e mode, 64-bit, 4-level paging, CPL 0' "$2" || ! grep -q '^  IDTR base 0x' "$2" ||
+	   ! grep -qx '  VMX: not in VMX operation' "$2"; then
+		fail "$1" "mode, IDTR or VMX line missing in $2"
+		return 1
+	fi
+}
+
+# The chain triple.c provokes: int3 with an empty IDT (limit 0). #BP's
+# gate is beyond the limit: #GP(3*8+2 = 0x1a, EXT 0: INT3 is software);
+# #GP's too: #GP(13*8+2+1 = 0x6b), and #GP after #GP is a double fault
+# (Table 6-5); #DF's too: #GP(8*8+2+1 = 0x43) while delivering #DF.
+triple_want() {
+	cat >"$OUT/$1.want" <<'EOF'
+  1. #BP (breakpoint, software exception) at CS:RIP: IDT entry 3 beyond IDT limit 0x0; raised #GP(0x1a) (general protection)
+  2. #GP(0x1a) (general protection) at CS:RIP: IDT entry 13 beyond IDT limit 0x0; raised #GP(0x6b) (general protection), which after #GP is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: IDT entry 8 beyond IDT limit 0x0; raised #GP(0x43) (general protection) while delivering #DF: triple fault, shutdown
+EOF
+}
+
+# dbg_triple.c mode=np: not-present gates raise #NP with the IDT error
+# code (vector*8 + 2 + EXT): 0x33, 0x5b, 0x43. mode=stack: a
+# non-canonical RSP makes every push #SS(EXT = 1) (vol. 2 INT n, IA-32e).
+dbg_triple() {
+	mode=$1
+	run "triple_$mode" dbg_triple.elf -no-reboot -append "mode=$mode"
+	[ "$st" = 4 ] || { fail "triple_$mode" "status $st, want 4"; return; }
+	if [ "$mode" = np ]; then
+		cat >"$OUT/triple_$mode.want" <<'EOF'
+  1. #UD (invalid opcode) at CS:RIP: IDT entry 6 is a not-present gate; raised #NP(0x33) (segment not present)
+  2. #NP(0x33) (segment not present) at CS:RIP: IDT entry 11 is a not-present gate; raised #NP(0x5b) (segment not present), which after #NP is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: IDT entry 8 is a not-present gate; raised #NP(0x43) (segment not present) while delivering #DF: triple fault, shutdown
+EOF
+	else
+		cat >"$OUT/triple_$mode.want" <<'EOF'
+  1. #UD (invalid opcode) at CS:RIP: pushing the frame for vector 6 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault)
+  2. #SS(0x1) (stack-segment fault) at CS:RIP: pushing the frame for vector 12 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault), which after #SS is a double fault
+  3. #DF(0x0) (double fault) at CS:RIP: pushing the frame for vector 8 faulted (stack pointer 0x8000000000001000); raised #SS(0x1) (stack-segment fault) while delivering #DF: triple fault, shutdown
+EOF
+	fi
+	chain_ok "triple_$mode" "$OUT/triple_$mode.err" && ok "triple_$mode"
+}
+
+triple() {
+	run triple triple.elf -no-reboot
+	[ "$st" = 4 ] || { fail triple "status $st, want 4"; return; }
+	triple_want triple
+	chain_ok triple "$OUT/triple.err" && ok triple
+}
+
+triple_traced() {
+	run triple_traced triple.elf -no-reboot --trace int --trace-file "$OUT/triple.json"
+	[ "$st" = 4 ] || { fail triple_traced "status $st, want 4"; return; }
+	triple_want triple_traced
+	chain_ok triple_traced "$OUT/triple_traced.err" || return
+	tail -n 4 "$OUT/triple.json" | sed 's/"cycle":[0-9]*,//; s/"rip":"0x[0-9a-f]*"/"rip":R/' >"$OUT/triple.tail"
+	cat >"$OUT/triple.tail.want" <<'EOF'
+{"cpu":0,"event":"delivery","vector":3,"kind":"soft-exception","rip":R}
+{"cpu":0,"event":"delivery","vector":13,"kind":"exception","error":"0x1a","rip":R}
+{"cpu":0,"event":"delivery","vector":8,"kind":"exception","error":"0x0","rip":R}
+{"cpu":0,"event":"triple-fault","vector":13,"rip":R}
+EOF
+	if cmp -s "$OUT/triple.tail" "$OUT/triple.tail.want"; then ok triple_traced; else
+		fail triple_traced "the last lines of $OUT/triple.json differ from $OUT/triple.tail.want"; fi
+}
+
+# Without -no-reboot the machine resets after the report: the report is
+# printed at each triple fault (the run ends at the cycle limit).
+triple_reset() {
+	timeout 120 "$VTXSIM" -kernel "$GUEST_DIR/triple.elf" -serial none --max-cycles 2000000 2>"$OUT/triple_reset.err"
+	st=$?
+	n=$(grep -c '^cpu0: triple fault: the processor shut down' "$OUT/triple_reset.err")
+	if [ "$st" != 6 ]; then
+		fail triple_reset "status $st, want 6 (cycle limit)"
+	elif [ "$n" -lt 2 ]; then
+		fail triple_reset "$n reports in $OUT/triple_reset.err, want one per reset"
+	else
+		ok triple_reset
+	fi
+}
+
+# ---- VMX abort ----
+
+vmx_abort() {
+	run vmx_abort vmx_exit_state.elf -no-reboot -append abort=1
+	[ "$st" = 12 ] || { fail vmx_abort "status $st, want 12"; return; }
+	e=$OUT/vmx_abort.err
+	# vmx_exit_state.c: a VMCALL exit whose MSR-store area cannot be written (27.7 indicator 1).
+	if ! grep -q '^cpu0: VMX abort at cycle [0-9]*: indicator 1, failure in saving guest MSRs (VM-exit MSR-store area) (SDM vol. 3C 27.7); VMCS pointer 0x' "$e" ||
+	   ! grep -q '^  VMX: aborted during a VM exit, VMXON region 0x[0-9a-f]*, current VMCS 0x[0-9a-f]* (launched)$' "$e" ||
+	   ! grep -qx '  last VM exit (VMCS exit fields): reason 18 (VMCALL), qualification 0x0' "$e" ||
+	   ! grep -q '^  guest state: GUEST_RIP 0x' "$e" || ! grep -q '^  host state: HOST_RIP 0x' "$e"; then
+		fail vmx_abort "report lines missing in $e"
+	else
+		ok vmx_abort
+	fi
+}
+
+# ---- bad options ----
+
+bad() {
+	name=$1
+	want=$2
+	shift 2
+	"$VTXSIM" -kernel "$GUEST_DIR/boot.elf" -serial none "$@" >/dev/null 2>"$OUT/$name.err"
+	st=$?
+	if [ "$st" = 2 ] && [ "$(wc -l <"$OUT/$name.err")" = 1 ] && grep -qF "$want" "$OUT/$name.err"; then
+		ok "$name"
+	else
+		fail "$name" "status $st, stderr: $(cat "$OUT/$name.err")"
+	fi
+}
+
+exits_io
+exits_ept
+determinism
+insn
+triple
+triple_traced
+triple_reset
+dbg_triple np
+dbg_triple stack
+vmx_abort
+bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
+bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
+bad bad_file_alone "vtxsim: --trace-file x.json: no categories to trace" --trace-file x.json
+echo "trace: $passed passed, $failed failed"
