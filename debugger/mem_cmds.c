@@ -446,7 +446,7 @@ static int cmd_ept(struct shell *sh, int argc, char **argv)
 	if (!shell_number(sh, argv[1], &gpa) || (argc == 3 && !shell_number(sh, argv[2], &eptp)))
 		return -1;
 	if (argc == 3 && !eptp)
-		return shell_error(sh, "EPTP 0 names no EPT; give the EPT pointer (e.g. 0x5000 | 3 << 3 | 6)");
+		return shell_error(sh, "EPTP 0 names no EPT; give the EPT pointer (bits 51:12 its PML4 table, 5:3 levels - 1, 2:0 memory type)");
 	dbg_ept_walk(shell_dbg(sh), shell_cpu(sh), gpa, eptp, &e, &used);
 	if (!used)
 		return shell_error(sh, "cpu %d uses no EPT and its current VMCS enables none; write ept GPA EPTP",
