@@ -230,7 +230,7 @@ static bool parse_xfmt(struct shell *sh, const char *word, struct xfmt *f)
 			char *end;
 			unsigned long n = strtoul(p, &end, 10);
 			if (n == 0 || n > X_MAX_UNITS) {
-				shell_error(sh, "count %s: write 1 to %d (x/8xg ADDR)", p, X_MAX_UNITS);
+				shell_error(sh, "count %.*s: write 1 to %d (x/8xg ADDR)", (int)(end - p), p, X_MAX_UNITS);
 				return false;
 			}
 			f->count = (unsigned)n;
