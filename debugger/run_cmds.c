@@ -20,9 +20,9 @@ static const struct {
 	int vec;
 	const char *mnemonic, *text;
 } exceptions[] = {
-#define EXC(v, m, t) { v, m, t },
-#include "cpu/exceptions.def"
-#undef EXC
+#define X(v, m, t) { v, m, t },
+#include "cpu/vectors.def"
+#undef X
 };
 
 static const struct {

@@ -24,6 +24,7 @@ static const struct shell_cmd *const shell_tables[] = {
 	shell_cmds_forensics,
 	shell_cmds_run,
 	shell_cmds_regs,
+	shell_cmds_vmx,
 	shell_cmds_mem,
 };
 #define NTABLES (sizeof(shell_tables) / sizeof(shell_tables[0]))

@@ -180,7 +180,9 @@ const char *symtab_find(const struct symtab *t, uint64_t addr, uint64_t *off)
 	}
 	const struct sym *s = &t->s[lo];
 	uint64_t d = addr - s->value;
-	if ((s->size && d >= s->size) || (!s->size && d >= 0x10000))
+	/* A sized symbol covers its bytes; a sizeless one (an assembly label)
+	 * at most the rest of its page, never past the next symbol. */
+	if ((s->size && d >= s->size) || (!s->size && (d >= 0x1000 || (lo + 1 < t->n && addr >= t->s[lo + 1].value))))
 		return NULL;
 	*off = d;
 	return s->name;

@@ -14,7 +14,7 @@ struct symtab *symtab_load(const char *path);
 void symtab_free(struct symtab *t);
 /* The address of name. */
 bool symtab_lookup(const struct symtab *t, const char *name, uint64_t *addr);
-/* The symbol containing addr (or the closest one below it within 64 KiB):
+/* The symbol containing addr (a sizeless one: within 4 KiB after it):
  * its name and *off = addr - its value; NULL if none. */
 const char *symtab_find(const struct symtab *t, uint64_t addr, uint64_t *off);
 /* For completion: the i-th name, NULL past the end. */

@@ -78,7 +78,7 @@ struct dbg_bp {
 	unsigned access;        /* DBG_W_*; 0 = both */
 	int32_t code;
 	bool enabled;
-	bool temporary;         /* deleted when it stops the run (step over, until) */
+	bool temporary;         /* the client deletes it once it stopped the run (tbreak, next) */
 	/* Stop only when this expression is true (dbg_set_condition_fn
 	 * evaluates it; "" = always). */
 	char cond[DBG_COND_MAX];
@@ -223,6 +223,15 @@ unsigned dbg_call_len_at_rip(struct dbg *d, int cpu);
  * debugger (cli_exit_status) and the line that explains it. */
 int dbg_end_status(const struct dbg *d);
 void dbg_end_message(const struct dbg *d, char *buf, size_t n);
+
+/* ---- VMX views (sim/debug_vmx.c) ---- */
+
+struct vmx_lint_item;
+/* `vmx lint`: every VM-entry check of vCPU cpu's current VMCS, without
+ * entering and without changing anything (vmx/lint.h): the failing rows
+ * in table order into out (at most max); their number, or -1 for a bad
+ * cpu. */
+int dbg_vmx_lint(struct dbg *d, int cpu, struct vmx_lint_item *out, int max);
 
 /* ---- memory and machine inspection (sim/debug_inspect.c) ---- */
 /* Side-effect-free walks (mem/walkview.h): no accessed/dirty flag, PML

@@ -200,6 +200,10 @@ enum vmx_exit_reason {
 #undef X
 };
 #define EXIT_REASON_ENTRY_FAILURE (1u << 31)    /* bit 31 of the exit reason (24.9.1) */
+/* The other flag bits of the exit reason (24.9.1, Table 24-15). */
+#define EXIT_REASON_ENCLAVE     (1u << 27)      /* VM exit from enclave mode */
+#define EXIT_REASON_PENDING_MTF (1u << 28)      /* pending MTF VM exit */
+#define EXIT_REASON_FROM_ROOT   (1u << 29)      /* VM exit from VMX root operation (SMM) */
 
 /* VM-instruction error numbers (30.4, Table 30-1). */
 #define VM_INSN_ERROR_TABLE(X)                                                              \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh VTXSIM GUEST_B [--update] [CASE...]: the debugger tests. Each case
 # tests/debugger/NAME.dbg is a debugger script whose first lines
-#   #args: <vtxsim arguments>      (@G@ stands for the guest build directory)
+#   #args: <vtxsim arguments>      (@G@ stands for the guest build directory,
+#                                   where vtxsim runs)
 #   #status: <expected exit status> (optional, default 0)
 # give how to run it; vtxsim runs it with --debug-script and stdin empty,
 # and its stdout must equal NAME.out byte for byte (the run is
@@ -13,7 +14,9 @@ set -u
 VTXSIM=${1:?usage: run.sh VTXSIM GUEST_B [--update] [CASE...]}
 GUEST_B=${2:?usage: run.sh VTXSIM GUEST_B [--update] [CASE...]}
 shift 2
-HERE=$(dirname "$0")
+HERE=$(cd "$(dirname "$0")" && pwd)
+case $VTXSIM in /*) ;; *) VTXSIM=$(pwd)/$VTXSIM ;; esac
+GUEST_ABS=$(cd "$GUEST_B" && pwd)
 update=0
 if [ "${1:-}" = "--update" ]; then
 	update=1
@@ -27,11 +30,14 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for c in $cases; do
 	script=$HERE/$c.dbg
-	args=$(sed -n 's/^#args: //p' "$script" | head -n 1 | sed "s|@G@|$GUEST_B|g")
+	# vtxsim runs in the guest directory with @G@ = ".": a kernel's
+	# command line holds its path, and guests that read it must see the
+	# same bytes (and take the same cycles) in build/ and build-san/.
+	args=$(sed -n 's/^#args: //p' "$script" | head -n 1 | sed "s|@G@|.|g")
 	want_status=$(sed -n 's/^#status: //p' "$script" | head -n 1)
 	[ -n "$want_status" ] || want_status=0
 	# shellcheck disable=SC2086
-	"$VTXSIM" $args --debug-script "$script" </dev/null >"$tmp/out" 2>"$tmp/err"
+	(cd "$GUEST_ABS" && exec "$VTXSIM" $args --debug-script "$script") </dev/null >"$tmp/out" 2>"$tmp/err"
 	st=$?
 	if [ "$update" = 1 ]; then
 		if [ -f "$HERE/$c.out" ]; then diff -u "$HERE/$c.out" "$tmp/out"; fi
