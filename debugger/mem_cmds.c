@@ -8,12 +8,25 @@
 #include <string.h>
 
 #include "debugger/disasm.h"
+#include "debugger/expr.h"
 #include "debugger/shell.h"
 #include "debugger/symbols.h"
 
 #define X_MAX_UNITS 4096        /* x/FMT: at most this many units (or instructions) */
 #define DISAS_DEFAULT 10
 #define BT_MAX 64
+
+/* An address or count argument: an expression over registers and
+ * symbols (`$rsp+8`, `page+0x10`, debugger/expr.h). False with the
+ * error printed. */
+static bool arg_value(struct shell *sh, const char *s, uint64_t *v)
+{
+	char err[160];
+	if (shell_eval(sh, -1, s, v, err, sizeof(err)) == 0)
+		return true;
+	shell_error(sh, "%s", err);
+	return false;
+}
 
 /* ---- printing walks ---- */
 
@@ -370,7 +383,7 @@ static int x_common(struct shell *sh, int argc, char **argv, bool phys)
 	if (argc != 2)
 		return shell_error(sh, "write %s/FMT ADDR (e.g. %s/8xg 0x1000, %s/4i $rip)", phys ? "xp" : "x",
 				   phys ? "xp" : "x", phys ? "xp" : "x");
-	if (!parse_xfmt(sh, argv[0], &f) || !shell_number(sh, argv[1], &addr))
+	if (!parse_xfmt(sh, argv[0], &f) || !arg_value(sh, argv[1], &addr))
 		return -1;
 	if (f.fmt == 'i')
 		return disassemble(sh, phys, addr, f.count);
@@ -404,9 +417,9 @@ static int cmd_disas(struct shell *sh, int argc, char **argv)
 	uint64_t la = rip_linear(c), n = DISAS_DEFAULT;
 	if (argc > 3)
 		return shell_error(sh, "write disas [ADDR [N]]");
-	if (argc >= 2 && !shell_number(sh, argv[1], &la))
+	if (argc >= 2 && !arg_value(sh, argv[1], &la))
 		return -1;
-	if (argc == 3 && (!shell_number(sh, argv[2], &n) || n == 0 || n > X_MAX_UNITS))
+	if (argc == 3 && (!arg_value(sh, argv[2], &n) || n == 0 || n > X_MAX_UNITS))
 		return argc == 3 && (n == 0 || n > X_MAX_UNITS) ? shell_error(sh, "N: write 1 to %d", X_MAX_UNITS) : -1;
 	return disassemble(sh, false, la, (unsigned)n);
 }
@@ -421,7 +434,7 @@ static int cmd_walk(struct shell *sh, int argc, char **argv)
 	uint64_t la;
 	if (argc != 2)
 		return shell_error(sh, "write walk ADDR (a linear address of the selected vCPU)");
-	if (!shell_number(sh, argv[1], &la))
+	if (!arg_value(sh, argv[1], &la))
 		return -1;
 	if (!(c->efer & EFER_LMA) && la > 0xffffffffull)
 		return shell_error(sh, "0x%llx: linear addresses are 32 bits outside IA-32e mode",
@@ -443,7 +456,7 @@ static int cmd_ept(struct shell *sh, int argc, char **argv)
 	struct wv_ept e;
 	if (argc < 2 || argc > 3)
 		return shell_error(sh, "write ept GPA [EPTP]");
-	if (!shell_number(sh, argv[1], &gpa) || (argc == 3 && !shell_number(sh, argv[2], &eptp)))
+	if (!arg_value(sh, argv[1], &gpa) || (argc == 3 && !arg_value(sh, argv[2], &eptp)))
 		return -1;
 	if (argc == 3 && !eptp)
 		return shell_error(sh, "EPTP 0 names no EPT; give the EPT pointer (bits 51:12 its PML4 table, 5:3 levels - 1, 2:0 memory type)");
