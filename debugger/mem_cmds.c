@@ -582,10 +582,10 @@ static int cmd_info_interrupts(struct shell *sh, int argc, char **argv)
 	fprintf(o, "  activity: %s\n", c->shutdown ? "shutdown" : c->wait_sipi ? "wait-for-SIPI"
 					: c->halted ? "HLT" : "active");
 	fprintf(o, "  pending debug exceptions 0x%llx\n", (unsigned long long)c->pending_dbg);
-	if (c->exc.vmexit)
-		fputs("  pending: a VM exit from a failed translation\n", o);
-	else if (c->exc.vector != VEC_NONE && (c->exc.has_error || c->exc.vector))
-		fprintf(o, "  last recorded exception: vector %u%s\n", c->exc.vector, c->exc.has_error ? " with error code" : "");
+	/* A fault is delivered within the instruction that raised it: at a
+	 * boundary only a translation failure waiting to become a VM exit
+	 * can still be pending (struct pending_exc). */
+	fprintf(o, "  pending exception: %s\n", c->exc.vmexit ? "a VM exit from a failed translation" : "none");
 	return 0;
 }
 
