@@ -122,23 +122,17 @@ static bool parse_thread(const char **p, int64_t *tid)
 
 /* ---- memory: linear addresses of the selected vCPU ---- */
 
-/* Until the debug API reads linear memory, gdb's addresses are taken as
- * physical, which they are while paging is off (and in the test guests'
- * identity map); with paging on a read fails rather than guess. */
+/* Through the selected vCPU's page walk as it translates now (EPT too in
+ * non-root operation), without side effects: no accessed/dirty flags, no
+ * TLB fill, no MMIO (sim/debug_api.h, dbg_read_linear). */
 static size_t mem_read(struct gdb_stub *s, uint64_t addr, void *buf, size_t n)
 {
-	const struct cpu *c = dbg_cpu(s->d, s->gcpu);
-	if (c->cr0 & (1u << 31))
-		return 0;
-	return dbg_read_phys(s->d, addr, buf, n);
+	return dbg_read_linear(s->d, s->gcpu, addr, buf, n, NULL);
 }
 
 static size_t mem_write(struct gdb_stub *s, uint64_t addr, const void *buf, size_t n)
 {
-	const struct cpu *c = dbg_cpu(s->d, s->gcpu);
-	if (c->cr0 & (1u << 31))
-		return 0;
-	return dbg_write_phys(s->d, addr, buf, n);
+	return dbg_write_linear(s->d, s->gcpu, addr, buf, n, NULL);
 }
 
 /* ---- stop replies ---- */

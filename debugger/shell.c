@@ -25,6 +25,7 @@ static const struct shell_cmd *const shell_tables[] = {
 	shell_cmds_run,
 	shell_cmds_regs,
 	shell_cmds_vmx,
+	shell_cmds_mem,
 };
 #define NTABLES (sizeof(shell_tables) / sizeof(shell_tables[0]))
 
@@ -144,6 +145,25 @@ static const struct shell_cmd *find_cmd(const char *name)
 	return NULL;
 }
 
+/* The command a line names: a two-word one ("info apic") before a
+ * one-word one ("info"); gdb's "x/8xg" is command "x" (its fn reads the
+ * format from argv[0]). */
+static const struct shell_cmd *find_line_cmd(int argc, char **argv)
+{
+	char name[64];
+	const struct shell_cmd *c;
+	if (argc >= 2 && snprintf(name, sizeof(name), "%s %s", argv[0], argv[1]) < (int)sizeof(name) &&
+	    (c = find_cmd(name)))
+		return c;
+	c = find_cmd(argv[0]);
+	const char *slash = strchr(argv[0], '/');
+	if (!c && slash && slash != argv[0] && slash - argv[0] < (int)sizeof(name)) {
+		snprintf(name, sizeof(name), "%.*s", (int)(slash - argv[0]), argv[0]);
+		c = find_cmd(name);
+	}
+	return c;
+}
+
 /* Split a line into words; "double quotes" group. */
 static int split(char *line, char **argv, int max)
 {
@@ -180,7 +200,7 @@ static int exec_line(struct shell *sh, const char *line)
 	int argc = split(buf, argv, SHELL_MAXARGS);
 	if (argc < 0)
 		return shell_error(sh, "more than %d words on one line", SHELL_MAXARGS);
-	const struct shell_cmd *c = find_cmd(argv[0]);
+	const struct shell_cmd *c = find_line_cmd(argc, argv);
 	if (!c)
 		return shell_error(sh, "unknown command '%s'; `help` lists the commands", argv[0]);
 	return c->fn(sh, argc, argv);

@@ -35,6 +35,7 @@ extern const struct shell_cmd shell_cmds_forensics[];
 extern const struct shell_cmd shell_cmds_run[];         /* debugger/run_cmds.c */
 extern const struct shell_cmd shell_cmds_regs[];        /* debugger/regs_cmds.c */
 extern const struct shell_cmd shell_cmds_vmx[];          /* debugger/vmx_cmds.c */
+extern const struct shell_cmd shell_cmds_mem[];         /* debugger/mem_cmds.c */
 
 struct shell_opts {
 	const char *script;             /* --debug-script FILE, or NULL */

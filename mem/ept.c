@@ -16,53 +16,6 @@
 #define EPT_ADDR_MASK 0x000ffffffffff000ull     /* bits 51:12 */
 #define EPTP_AD_ON (1ull << 6)
 
-/* Bits 51:MAXPHYADDR of an entry: reserved (29.3.2). */
-static uint64_t phys_rsvd(const struct xlate_ctx *ctx)
-{
-	return ctx->maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << ctx->maxphyaddr) - 1)) : 0;
-}
-
-/* An entry is present when any of bits 2:0 is 1, or, with mode-based
- * execute control, bit 10 (29.3.2). */
-static bool present(const struct xlate_ctx *ctx, uint64_t e)
-{
-	return (e & 7) || ((ctx->ept_flags & EPTF_MBEC) && (e & EPTE_UX));
-}
-
-/* Reserved bits of a present entry at `level` (5 = PML5E ... 1 = PTE)
- * that is a leaf or not (29.3.2, Tables 29-1 to 29-6): bits 7:3 of a
- * PML5E/PML4E and of an entry referencing a table (bit 7 of a PML5E/PML4E
- * is reserved); bit 7 of a PDPTE/PDE where the processor has no 1 GiB /
- * 2 MiB pages; the low address bits of a large page (29:12, 20:12). */
-static uint64_t level_rsvd(const struct xlate_ctx *ctx, int level, uint64_t e)
-{
-	if (level >= 4 || !(e & EPTE_LARGE) || level == 1)
-		return level == 1 ? 0 : 0xf8ull;
-	if (level == 3)
-		return (ctx->ept_flags & EPTF_1G) ? 0x3ffff000ull : EPTE_LARGE;
-	return (ctx->ept_flags & EPTF_2M) ? 0x1ff000ull : EPTE_LARGE;
-}
-
-/* 29.3.3.1: an EPT misconfiguration for a present entry: write without
- * read; not readable (execute-only) where the processor lacks
- * execute-only translations; a reserved bit; a leaf's memory type 2, 3
- * or 7. */
-static bool misconfigured(const struct xlate_ctx *ctx, int level, uint64_t e, bool leaf)
-{
-	if ((e & EPTE_W) && !(e & EPTE_R))
-		return true;
-	if (!(e & EPTE_R) && !(ctx->ept_flags & EPTF_EXEC_ONLY))
-		return true;
-	if (e & (phys_rsvd(ctx) | level_rsvd(ctx, level, e)))
-		return true;
-	if (leaf) {
-		unsigned mt = (unsigned)((e & EPTE_MT_MASK) >> EPTE_MT_SHIFT);
-		if (mt == 2 || mt == 3 || mt == 7)
-			return true;
-	}
-	return false;
-}
-
 static uint8_t entry_perm(uint64_t e)
 {
 	return (uint8_t)((e & 7) | ((e & EPTE_UX) ? EPT_PERM_UX : 0));
@@ -156,7 +109,7 @@ static bool set_ad(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gp
 static bool walk(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa, const struct ept_access *a,
 		 struct ept_result *r, struct xlate_fault *f)
 {
-	uint64_t table = ctx->eptp & EPT_ADDR_MASK & ~phys_rsvd(ctx);
+	uint64_t table = ctx->eptp & EPT_ADDR_MASK & ~ept_phys_rsvd(ctx);
 	uint64_t entry_pa[5];
 	int levels = (int)((ctx->eptp >> 3) & 7) + 1, n = 0;
 	uint8_t perm = EPTE_R | EPTE_W | EPTE_X | EPT_PERM_UX;
@@ -164,10 +117,10 @@ static bool walk(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t gpa,
 		unsigned shift = 12 + 9 * (unsigned)(level - 1);
 		uint64_t pa = table + ((gpa >> shift) & 511) * 8;
 		uint64_t e = phys_read(pm, pa, 8);
-		if (!present(ctx, e))
+		if (!ept_entry_present(ctx, e))
 			return ept_violation(ctx, gpa, a, 0, e, f);
 		bool leaf = level == 1 || (level <= 3 && (e & EPTE_LARGE));
-		if (misconfigured(ctx, level, e, leaf))
+		if (ept_entry_misconfigured(ctx, level, e, leaf))
 			return ept_misconfig(gpa, f);
 		perm &= entry_perm(e);
 		entry_pa[n++] = pa;

@@ -101,6 +101,56 @@ static inline uint64_t ept_ep4ta(uint64_t eptp)
 	return eptp & 0x000ffffffffff000ull;
 }
 
+/* The rules of an EPT entry, shared by the walk (mem/ept.c) and the
+ * debugger's read-only walk (mem/walkview.c). */
+
+/* Bits 51:MAXPHYADDR of an entry: reserved (29.3.2). */
+static inline uint64_t ept_phys_rsvd(const struct xlate_ctx *ctx)
+{
+	return paging_rsvd_phys(ctx->maxphyaddr);
+}
+
+/* An entry is present when any of bits 2:0 is 1, or, with mode-based
+ * execute control, bit 10 (29.3.2). */
+static inline bool ept_entry_present(const struct xlate_ctx *ctx, uint64_t e)
+{
+	return (e & 7) || ((ctx->ept_flags & EPTF_MBEC) && (e & EPTE_UX));
+}
+
+/* Reserved bits of a present entry at `level` (5 = PML5E ... 1 = PTE)
+ * that is a leaf or not (29.3.2, Tables 29-1 to 29-6): bits 7:3 of a
+ * PML5E/PML4E and of an entry referencing a table (bit 7 of a PML5E/PML4E
+ * is reserved); bit 7 of a PDPTE/PDE where the processor has no 1 GiB /
+ * 2 MiB pages; the low address bits of a large page (29:12, 20:12). */
+static inline uint64_t ept_level_rsvd(const struct xlate_ctx *ctx, int level, uint64_t e)
+{
+	if (level >= 4 || !(e & EPTE_LARGE) || level == 1)
+		return level == 1 ? 0 : 0xf8ull;
+	if (level == 3)
+		return (ctx->ept_flags & EPTF_1G) ? 0x3ffff000ull : EPTE_LARGE;
+	return (ctx->ept_flags & EPTF_2M) ? 0x1ff000ull : EPTE_LARGE;
+}
+
+/* 29.3.3.1: an EPT misconfiguration for a present entry: write without
+ * read; not readable (execute-only) where the processor lacks
+ * execute-only translations; a reserved bit; a leaf's memory type 2, 3
+ * or 7. */
+static inline bool ept_entry_misconfigured(const struct xlate_ctx *ctx, int level, uint64_t e, bool leaf)
+{
+	if ((e & EPTE_W) && !(e & EPTE_R))
+		return true;
+	if (!(e & EPTE_R) && !(ctx->ept_flags & EPTF_EXEC_ONLY))
+		return true;
+	if (e & (ept_phys_rsvd(ctx) | ept_level_rsvd(ctx, level, e)))
+		return true;
+	if (leaf) {
+		unsigned mt = (unsigned)((e & EPTE_MT_MASK) >> EPTE_MT_SHIFT);
+		if (mt == 2 || mt == 3 || mt == 7)
+			return true;
+	}
+	return false;
+}
+
 /* Translate guest-physical address gpa for access a under ctx->eptp
  * (ctx->eptp != 0), consulting and filling ctx->ept. Returns true with *r
  * filled, or false with *f filled (XLATE_EPT_VIOLATION with the Table 28-7

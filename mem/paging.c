@@ -79,37 +79,18 @@ static bool use_entry(struct walk *w, uint64_t pa, uint64_t e, uint64_t rsvd)
 	return true;
 }
 
-static uint64_t nx_rsvd(const struct xlate_ctx *ctx)
-{
-	return (ctx->efer & EFER_NXE) ? 0 : PTE_NX;
-}
-
-/* Bits an entry at `level` reserves because of its PS flag: PS itself in a
- * PML5E/PML4E (and in a PDPTE without 1 GiB pages); the low address bits
- * of a 1 GiB or 2 MiB page frame (4.5, Tables 4-15 to 4-20). */
-static uint64_t large_rsvd(const struct xlate_ctx *ctx, int level, uint64_t e)
-{
-	if (level >= 4)
-		return PTE_PS;
-	if (!(e & PTE_PS) || level == 1)
-		return 0;
-	if (level == 3)
-		return (ctx->features & XF_PAGE1GB) ? 0x3fffe000ull : PTE_PS;     /* bits 29:13 */
-	return 0x1fe000ull;                                                     /* bits 20:13 */
-}
-
 /* 4-level and 5-level paging (4.5): CR4.LA57 adds the PML5 table. Returns
  * the leaf entry, or 0 on a fault. */
 static uint64_t walk_long(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size)
 {
 	uint64_t table = w->ctx->cr3 & 0x000ffffffffff000ull & ~w->rsvd_phys;
-	uint64_t rsvd = w->rsvd_phys | nx_rsvd(w->ctx);
+	uint64_t rsvd = w->rsvd_phys | paging_nx_rsvd(w->ctx);
 	int top = (w->ctx->cr4 & CR4_LA57) ? 5 : 4;
 	for (int level = top; level >= 1; level--) {
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
 		uint64_t e = read_entry(pm, w, &pa, true);
-		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
+		if (!use_entry(w, pa, e, rsvd | paging_large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (level <= 3 && (e & PTE_PS))) {
 			*size = 1ull << shift;
@@ -120,19 +101,13 @@ static uint64_t walk_long(struct phys_map *pm, struct walk *w, uint64_t la, uint
 	return 0;
 }
 
-/* Reserved bits of a PAE PDPTE: 63:MAXPHYADDR, 8:5 and 2:1 (4.4.1, Table 4-8). */
-static uint64_t pdpte_rsvd(unsigned maxphyaddr)
-{
-	return ~((1ull << maxphyaddr) - 1) | 0x1e6ull;
-}
-
 /* The four PDPTEs of the 32-byte table at physical address table. */
 static bool load_pdptes_at(struct phys_map *pm, uint64_t table, unsigned maxphyaddr, uint64_t out[4])
 {
 	uint64_t e[4];
 	for (unsigned k = 0; k < 4; k++) {
 		e[k] = phys_read(pm, table + 8 * k, 8);
-		if ((e[k] & PTE_P) && (e[k] & pdpte_rsvd(maxphyaddr)))
+		if ((e[k] & PTE_P) && (e[k] & paging_pdpte_rsvd(maxphyaddr)))
 			return false;
 	}
 	for (unsigned k = 0; k < 4; k++)
@@ -150,7 +125,7 @@ bool paging_load_pdptes(struct phys_map *pm, uint64_t cr3, unsigned maxphyaddr, 
 static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size)
 {
 	uint64_t pdpte = w->ctx->pdpte[(la >> 30) & 3];
-	uint64_t rsvd = w->rsvd_phys | nx_rsvd(w->ctx);
+	uint64_t rsvd = w->rsvd_phys | paging_nx_rsvd(w->ctx);
 	if (!(pdpte & PTE_P))
 		return 0;
 	uint64_t table = pdpte & 0x000ffffffffff000ull;
@@ -158,7 +133,7 @@ static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint6
 		unsigned shift = 12 + 9 * (level - 1);
 		uint64_t pa = table + ((la >> shift) & 511) * 8;
 		uint64_t e = read_entry(pm, w, &pa, true);
-		if (!use_entry(w, pa, e, rsvd | large_rsvd(w->ctx, level, e)))
+		if (!use_entry(w, pa, e, rsvd | paging_large_rsvd(w->ctx, level, e)))
 			return 0;
 		if (level == 1 || (e & PTE_PS)) {
 			*size = 1ull << shift;
@@ -169,22 +144,13 @@ static uint64_t walk_pae(struct phys_map *pm, struct walk *w, uint64_t la, uint6
 	return 0;
 }
 
-/* A 4 MiB PDE keeps physical-address bits (M-1):32 in bits (M-19):13, with
- * M = MIN(MAXPHYADDR, 40) under PSE-36 (32 without it); bits 21:(M-19) are
- * reserved (4.3, Table 4-4). */
-static uint64_t pse_rsvd(const struct xlate_ctx *ctx)
-{
-	unsigned m = (ctx->features & XF_PSE36) ? (ctx->maxphyaddr < 40 ? ctx->maxphyaddr : 40) : 32;
-	return (1ull << 22) - (1ull << (m - 19));
-}
-
 /* 32-bit paging (4.3), with 4 MiB pages under CR4.PSE. */
 static uint64_t walk_32bit(struct phys_map *pm, struct walk *w, uint64_t la, uint64_t *size, uint64_t *base)
 {
 	uint64_t pde_pa = (w->ctx->cr3 & 0xfffff000ull) + ((la >> 22) & 1023) * 4;
 	uint64_t pde = read_entry(pm, w, &pde_pa, false);
 	if ((pde & PTE_PS) && (w->ctx->cr4 & CR4_PSE)) {
-		if (!use_entry(w, pde_pa, pde, pse_rsvd(w->ctx)))
+		if (!use_entry(w, pde_pa, pde, paging_pse_rsvd(w->ctx)))
 			return 0;
 		*size = 4ull << 20;
 		/* PSE-36: bits 20:13 give physical-address bits 39:32. */
@@ -343,7 +309,7 @@ bool paging_translate(struct phys_map *pm, const struct xlate_ctx *ctx, uint64_t
 			return ept_final(pm, ctx, la, acc, true, EPT_QUAL_GLA_USER | EPT_QUAL_GLA_RW, res, fault);
 		return true;
 	}
-	w.rsvd_phys = ctx->maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << ctx->maxphyaddr) - 1)) : 0;
+	w.rsvd_phys = paging_rsvd_phys(ctx->maxphyaddr);
 	if (ctx->efer & EFER_LMA) {
 		leaf = walk_long(pm, &w, la, &size);
 	} else if (ctx->cr4 & CR4_PAE) {

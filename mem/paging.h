@@ -127,6 +127,50 @@ struct xlate_ctx {
 	bool a20_masked;        /* the A20 gate is off: physical address bit 20 reads as 0 */
 };
 
+/* Reserved bits of paging-structure entries, shared by the walk
+ * (mem/paging.c) and the debugger's read-only walk (mem/walkview.c). */
+
+/* Bits 51:MAXPHYADDR of an entry's address field (4.3-4.5). */
+static inline uint64_t paging_rsvd_phys(unsigned maxphyaddr)
+{
+	return maxphyaddr < 52 ? (((1ull << 52) - 1) & ~((1ull << maxphyaddr) - 1)) : 0;
+}
+
+/* XD (bit 63) is reserved while EFER.NXE = 0 (4.4.2, 4.5.4). */
+static inline uint64_t paging_nx_rsvd(const struct xlate_ctx *ctx)
+{
+	return (ctx->efer & EFER_NXE) ? 0 : PTE_NX;
+}
+
+/* Bits an entry at `level` reserves because of its PS flag: PS itself in a
+ * PML5E/PML4E (and in a PDPTE without 1 GiB pages); the low address bits
+ * of a 1 GiB or 2 MiB page frame (4.5, Tables 4-15 to 4-20). */
+static inline uint64_t paging_large_rsvd(const struct xlate_ctx *ctx, int level, uint64_t e)
+{
+	if (level >= 4)
+		return PTE_PS;
+	if (!(e & PTE_PS) || level == 1)
+		return 0;
+	if (level == 3)
+		return (ctx->features & XF_PAGE1GB) ? 0x3fffe000ull : PTE_PS;     /* bits 29:13 */
+	return 0x1fe000ull;                                                     /* bits 20:13 */
+}
+
+/* Reserved bits of a PAE PDPTE: 63:MAXPHYADDR, 8:5 and 2:1 (4.4.1, Table 4-8). */
+static inline uint64_t paging_pdpte_rsvd(unsigned maxphyaddr)
+{
+	return ~((1ull << maxphyaddr) - 1) | 0x1e6ull;
+}
+
+/* A 4 MiB PDE keeps physical-address bits (M-1):32 in bits (M-19):13, with
+ * M = MIN(MAXPHYADDR, 40) under PSE-36 (32 without it); bits 21:(M-19) are
+ * reserved (4.3, Table 4-4). */
+static inline uint64_t paging_pse_rsvd(const struct xlate_ctx *ctx)
+{
+	unsigned m = (ctx->features & XF_PSE36) ? (ctx->maxphyaddr < 40 ? ctx->maxphyaddr : 40) : 32;
+	return (1ull << 22) - (1ull << (m - 19));
+}
+
 /* What a failed translation is. Only XLATE_PF is an exception; the others
  * happen in VMX non-root operation and are VM exits (or, for an EPT
  * violation, possibly a #VE), which vmx/ decides (vmx_xlate_exit). */

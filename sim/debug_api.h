@@ -237,6 +237,34 @@ struct vmx_lint_item;
  * cpu. */
 int dbg_vmx_lint(struct dbg *d, int cpu, struct vmx_lint_item *out, int max);
 
+/* ---- memory and machine inspection (sim/debug_inspect.c) ---- */
+/* Side-effect-free walks (mem/walkview.h): no accessed/dirty flag, PML
+ * entry, TLB or cache changes, no MMIO read. */
+#include <stdio.h>
+
+#include "mem/walkview.h"
+
+/* The page walk of la by vCPU cpu as it translates now (its CR0/CR3/CR4/
+ * EFER, PDPTE registers, EPT in non-root operation): true when it maps. */
+bool dbg_translate(struct dbg *d, int cpu, uint64_t la, struct wv_walk *w);
+/* The EPT walk of gpa: under eptp, or (eptp 0) the EPTP vCPU cpu uses in
+ * non-root operation, else the EPT pointer of its current VMCS. False
+ * with e->n = 0 and no walk when there is no EPTP (*eptp_used = 0). */
+bool dbg_ept_walk(struct dbg *d, int cpu, uint64_t gpa, uint64_t eptp, struct wv_ept *e, uint64_t *eptp_used);
+/* Linear memory of vCPU cpu through the walk (RAM and ROM only): bytes
+ * copied, stopping at the first byte that does not translate or is not
+ * memory; *fail (may be NULL) then holds the walk of that byte. */
+size_t dbg_read_linear(struct dbg *d, int cpu, uint64_t la, void *buf, size_t n, struct wv_walk *fail);
+size_t dbg_write_linear(struct dbg *d, int cpu, uint64_t la, const void *buf, size_t n, struct wv_walk *fail);
+/* Devices by name ("uart", "pic", "pit", "rtc", "ioapic", "lapic"...):
+ * the dump of one (false: no such device), or of all (name NULL). */
+bool dbg_dump_devices(struct dbg *d, FILE *out, const char *name);
+/* The i-th device name, NULL past the end (for `help devices`, completion). */
+const char *dbg_device_name(int i);
+/* The local APIC of vCPU cpu: ID, TPR/PPR, IRR/ISR/TMR, LVT, timer.
+ * False when it has none. */
+bool dbg_dump_lapic(struct dbg *d, int cpu, FILE *out);
+
 /* ---- the GDB stub (sim/debug_gdb.c) ---- */
 
 /* How the run ended, once dbg_run_over(): the process exit status

@@ -41,9 +41,16 @@ bool dbg_code_addrs(struct dbg *d, int cpu, uint64_t la, struct dbg_addrs *a)
 	if (!c || !code_pa(c, la, &a->pa))
 		return false;
 	a->pa_ok = true;
-	/* Without EPT the guest-physical address is the physical one. */
-	a->gpa_ok = !c->xc.eptp;
+	/* Without EPT the guest-physical address is the physical one; under
+	 * EPT it is what the guest's paging made of la, from the read-only
+	 * walk (mem/walkview.c), which the fetch's own walk just validated. */
 	a->gpa = a->pa;
+	a->gpa_ok = !c->xc.eptp;
+	if (c->xc.eptp) {
+		struct wv_walk w;
+		a->gpa_ok = wv_translate(c->phys, &c->xc, la, &w);
+		a->gpa = w.gpa;
+	}
 	return true;
 }
 

@@ -9,9 +9,7 @@
 #include "vmx/ept.h"
 #include "vmx/vmcs.h"
 
-/* The EPTF_* flags from the model's IA32_VMX_EPT_VPID_CAP (A.10) and
- * "mode-based execute control for EPT" (24.6.2). */
-static uint8_t ept_flags(const struct cpu *c, uint32_t proc2)
+uint8_t vmx_ept_flags(const struct cpu *c, uint32_t proc2)
 {
 	uint64_t cap = c->model->vmx.ept_vpid_cap;
 	return (uint8_t)(((proc2 & PROC2_MBEC) ? EPTF_MBEC : 0) | ((cap & VMX_EPT_EXEC_ONLY) ? EPTF_EXEC_ONLY : 0) |
@@ -30,7 +28,7 @@ void vmx_ept_enter(struct cpu *c, const uint8_t *h)
 	/* The VM-entry checks (26.2.1.1) made the EPTP valid: walk length 4
 	 * or 5, a supported memory type, A/D only where offered. */
 	c->vmx.eptp = vmcs_get(c, h, VF_EPT_POINTER);
-	c->vmx.ept_flags = ept_flags(c, proc2);
+	c->vmx.ept_flags = vmx_ept_flags(c, proc2);
 	/* "enable PML" (28.2.5): the walk logs into the PML address and keeps
 	 * the PML index in its VMCS slot (entry checked the address, 26.2.1.1). */
 	if (proc2 & PROC2_PML) {

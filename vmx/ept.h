@@ -13,6 +13,11 @@
  * execute control for EPT" and IA32_VMX_EPT_VPID_CAP; h = vmcs_burst(c). */
 void vmx_ept_enter(struct cpu *c, const uint8_t *h);
 
+/* The EPTF_* flags (mem/paging.h) from the model's IA32_VMX_EPT_VPID_CAP
+ * (A.10) and "mode-based execute control for EPT" in proc2 (24.6.2);
+ * also what the debugger walks an EPTP of the VMCS with. */
+uint8_t vmx_ept_flags(const struct cpu *c, uint32_t proc2);
+
 /* VM exit, VMX abort, reset: the processor translates without EPT. */
 static inline void vmx_ept_leave(struct vmx_state *v)
 {
