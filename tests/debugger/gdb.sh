@@ -133,6 +133,25 @@ want sym64 "cr0            0x80000011          2147483665"
 want sym64 "efer           0x500               1280"
 status sym64 0
 
+# Memory with paging on (boot.elf64's kmain runs in long mode on the
+# identity map of tests/guests/lib/boot.S): reads and writes go through
+# the page walk; gdb disassembles at RIP and unwinds the stack from
+# memory; a read watchpoint (Z3) stops after check_entry_state reads
+# data_word = 0x0123456789abcdef (81985529216486895).
+bk=$(sym "$B" kmain)
+session paging "$B" -ex 'break kmain' -ex continue -ex 'x/2xw &data_word' -ex 'set {int}&data_word = 0x12345678' \
+	-ex 'x/2xw &data_word' -ex 'x/i $pc' -ex bt -ex 'set {int}&data_word = 0x89abcdef' \
+	-ex 'rwatch *(long *)&data_word' -ex continue -ex kill
+want paging "Breakpoint 1, $(printf '0x%016x' "$bk") in kmain ()"
+want paging "0x108000 <data_word>:	0x89abcdef	0x01234567"
+want paging "0x108000 <data_word>:	0x12345678	0x01234567"
+want paging "=> $bk <kmain>:	"
+want paging "#1  0x"
+want paging " in guest_entry ()"
+want paging "Hardware read watchpoint 2: *(long *)&data_word"
+want paging "Value = 81985529216486895"
+status paging 0
+
 # VMX: a breakpoint in the VMX guest's code stops in non-root operation
 # (info threads says so); `monitor vmx` and `monitor vmcs` show the VMX
 # state and the current VMCS (its GUEST_RIP is where the VM entry went); stepi over its VMCALL steps into the VM exit:
