@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "debugger/expr.h"
+#include "debugger/disasm.h"
 #include "debugger/shell.h"
 #include "debugger/symbols.h"
 #include "vmx/controls.h"
@@ -128,16 +129,13 @@ static void print_next_insn(struct shell *sh, int cpu)
 		return;
 	}
 	size_t n = dbg_code_at_rip(d, cpu, &la, b, sizeof(b));
-	fputs("=> ", o);
-	shell_print_addr(sh, la);
 	if (!n) {
+		fputs("=> ", o);
+		shell_print_addr(sh, la);
 		fputs(": (not fetchable)\n", o);
 		return;
 	}
-	fputc(':', o);
-	for (size_t k = 0; k < n; k++)
-		fprintf(o, " %02x", b[k]);
-	fputc('\n', o);
+	disasm_one(sh, la, b, n, disasm_bits(c), true);
 }
 
 /* ---- events ---- */

@@ -11,6 +11,7 @@
 struct sym {
 	uint64_t value, size;
 	char *name;
+	bool typed;             /* a function or object, not a linker marker (STT_NOTYPE) */
 };
 
 struct symtab {
@@ -21,7 +22,11 @@ struct symtab {
 static int by_value(const void *a, const void *b)
 {
 	const struct sym *x = a, *y = b;
-	return x->value < y->value ? -1 : x->value > y->value;
+	/* At one address a function or object sorts last, so symtab_find
+	 * (the last symbol at or below) names it rather than __bss_start. */
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	return (int)x->typed - (int)y->typed;
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -48,7 +53,7 @@ static bool in_file(size_t len, uint64_t off, uint64_t size)
 	return off <= len && size <= len - off;
 }
 
-static void add(struct symtab *t, int *cap, uint64_t value, uint64_t size, const char *name, size_t maxlen)
+static void add(struct symtab *t, int *cap, uint64_t value, uint64_t size, bool typed, const char *name, size_t maxlen)
 {
 	if (!name[0] || strnlen(name, maxlen) == maxlen)
 		return;
@@ -63,7 +68,7 @@ static void add(struct symtab *t, int *cap, uint64_t value, uint64_t size, const
 	char *copy = strdup(name);
 	if (!copy)
 		return;
-	t->s[t->n++] = (struct sym){ .value = value, .size = size, .name = copy };
+	t->s[t->n++] = (struct sym){ .value = value, .size = size, .name = copy, .typed = typed };
 }
 
 /* The section headers of either class, as 64-bit values. */
@@ -137,7 +142,7 @@ struct symtab *symtab_load(const char *path)
 			}
 			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) || name >= st.size || !value)
 				continue;
-			add(t, &cap, value, size, (const char *)b + st.off + name, (size_t)(st.size - name));
+			add(t, &cap, value, size, type != STT_NOTYPE, (const char *)b + st.off + name, (size_t)(st.size - name));
 		}
 	}
 	free(b);
