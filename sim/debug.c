@@ -17,7 +17,10 @@
 #define DBG_BP_MAX 256
 
 struct dbg_cpu {
-	bool fresh;             /* resumed where a stop left it, not parked: its first boundary is the stop's */
+	/* Resumed unparked: its first boundary is where the last stop left it,
+	 * which no step counts; reported (the stop was this vCPU's event), no
+	 * breakpoint fires there either, as gdb steps over the one at its PC. */
+	bool fresh, reported;
 	bool shutdown_held;     /* its shutdown was reported; the next round acts on it */
 	bool in_guest;
 	uint64_t entry_cycle, exit_cycle;
@@ -274,11 +277,11 @@ static bool on_boundary(void *ctx, struct cpu *c)
 		stop_here(d, c, DBG_STOP_INTERRUPT, 0, NULL);
 		return true;
 	}
-	if (p->fresh) {         /* where the last stop left this vCPU: already reported */
-		p->fresh = false;
+	bool first = p->fresh;
+	p->fresh = false;
+	if (first && p->reported)
 		return false;
-	}
-	if (d->run.steps && c->id == d->run.cpu && --d->steps_left == 0) {
+	if (!first && d->run.steps && c->id == d->run.cpu && --d->steps_left == 0) {
 		stop_here(d, c, DBG_STOP_STEP, 0, NULL);
 		return true;
 	}
@@ -370,6 +373,7 @@ struct dbg *dbg_create(struct machine *m)
 	}
 	d->m = m;
 	d->next_id = 1;
+	d->stop.cpu = -1;       /* no stop reported yet: a breakpoint at the first instruction stops */
 	d->probe = (struct cpu_probe){ .event = on_event, .boundary = on_boundary, .ctx = d };
 	for (int i = 0; i < m->ncpus; i++)
 		d->pc[i].last_reason = -1;
@@ -488,8 +492,13 @@ void dbg_resume(struct dbg *d, const struct dbg_run *r, struct dbg_stop *out)
 	d->run = *r;
 	d->steps_left = r->steps;
 	d->stopped = false;
-	for (int i = 0; i < m->ncpus; i++)
-		d->pc[i].fresh = !r->every_boundary && !m->cpus[i].probe_parked;
+	for (int i = 0; i < m->ncpus; i++) {
+		/* Only the vCPU whose position the last stop reported has seen
+		 * its boundary; after a cycle target or Ctrl-C between rounds
+		 * (cpu -1) every breakpoint still applies. */
+		d->pc[i].fresh = !m->cpus[i].probe_parked;
+		d->pc[i].reported = d->pc[i].fresh && !r->every_boundary && i == d->stop.cpu;
+	}
 	update_probes(d);
 	if (r->until_cycle && (!limit || r->until_cycle < limit))
 		m->sched.limit = r->until_cycle;

@@ -121,9 +121,10 @@ struct dbg_run {
 	int cpu;                /* the vCPU steps count on */
 	uint64_t steps;         /* stop after this many instruction boundaries on cpu (0: no limit) */
 	uint64_t until_cycle;   /* stop when global time reaches it (0: none) */
-	/* Check breakpoints also at the boundaries where the last stop left
-	 * vCPUs unparked (after a cycle target or an event): a run resumed in
-	 * slices (the GDB stub polling for Ctrl-C) misses none. */
+	/* Check breakpoints also at the boundary where the last stop, an
+	 * event of that vCPU, left it (otherwise it is stepped over, as gdb
+	 * steps over the breakpoint at its PC). Breakpoints always apply where
+	 * a cycle target or Ctrl-C between rounds left the vCPUs. */
 	bool every_boundary;
 };
 
