@@ -35,14 +35,6 @@ static const struct {
 #undef X
 };
 
-static const struct {
-	int n;
-	const char *text;
-} vm_insn_errors[] = {
-#define X(n, id, text) { n, text },
-	VM_INSN_ERROR_TABLE(X)
-#undef X
-};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -56,18 +48,14 @@ static const char *exc_mnemonic(unsigned vec)
 
 static const char *exit_name(unsigned reason)
 {
-	for (size_t k = 0; k < NELEM(exit_reasons); k++)
-		if ((unsigned)exit_reasons[k].reason == reason)
-			return exit_reasons[k].name;
-	return "unknown";
+	const char *id = vmx_exit_reason_id(reason);
+	return id ? id : "unknown";
 }
 
 static const char *vm_insn_error_text(uint64_t n)
 {
-	for (size_t k = 0; k < NELEM(vm_insn_errors); k++)
-		if ((uint64_t)vm_insn_errors[k].n == n)
-			return vm_insn_errors[k].text;
-	return "no such VM-instruction error";
+	const char *t = n <= UINT32_MAX ? vmx_insn_error_text((uint32_t)n) : NULL;
+	return t ? t : "no such VM-instruction error";
 }
 
 /* "ept-violation", "EPT_VIOLATION", "48": the basic exit reason, or -1. */

@@ -28,22 +28,14 @@
 
 static const char *exit_reason_name(uint32_t basic)
 {
-	switch (basic) {
-#define X(n, id, text) case n: return text;
-		EXIT_REASON_TABLE(X)
-#undef X
-	}
-	return "reserved";
+	const char *t = vmx_exit_reason_text(basic);
+	return t ? t : "reserved";
 }
 
 static const char *vm_insn_error_text(uint64_t n)
 {
-	switch (n) {
-#define X(num, id, text) case num: return text;
-		VM_INSN_ERROR_TABLE(X)
-#undef X
-	}
-	return "reserved error number";
+	const char *t = n <= UINT32_MAX ? vmx_insn_error_text((uint32_t)n) : NULL;
+	return t ? t : "reserved error number";
 }
 
 static const char *const area_title[] = {

@@ -41,12 +41,8 @@ static const char *const cause_texts[DELIV_CAUSE_COUNT] = {
 
 static const char *reason_id(uint32_t basic)
 {
-	switch (basic) {
-#define X(n, id, text) case n: return #id;
-	EXIT_REASON_TABLE(X)
-#undef X
-	}
-	return "UNKNOWN";
+	const char *id = vmx_exit_reason_id(basic);
+	return id ? id : "UNKNOWN";
 }
 
 /* "#GP(0x42)", "INT 0x80", "external interrupt 0x20", "NMI". */

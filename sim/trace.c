@@ -88,12 +88,8 @@ static void line_end(struct trace *t)
 
 static const char *reason_id(uint32_t basic)
 {
-	switch (basic) {
-#define X(n, id, text) case n: return #id;
-	EXIT_REASON_TABLE(X)
-#undef X
-	}
-	return "UNKNOWN";
+	const char *id = vmx_exit_reason_id(basic);
+	return id ? id : "UNKNOWN";
 }
 
 /* exits: the fields SDM vol. 3C 27.2 defines for this exit, and only

@@ -316,6 +316,36 @@ const char *vmx_abort_text(uint32_t a)
 	return "?";
 }
 
+const char *vmx_exit_reason_id(uint32_t basic)
+{
+	switch (basic) {
+#define X(n, id, text) case n: return #id;
+	EXIT_REASON_TABLE(X)
+#undef X
+	}
+	return NULL;
+}
+
+const char *vmx_exit_reason_text(uint32_t basic)
+{
+	switch (basic) {
+#define X(n, id, text) case n: return text;
+	EXIT_REASON_TABLE(X)
+#undef X
+	}
+	return NULL;
+}
+
+const char *vmx_insn_error_text(uint32_t n)
+{
+	switch (n) {
+#define X(num, id, text) case num: return text;
+	VM_INSN_ERROR_TABLE(X)
+#undef X
+	}
+	return NULL;
+}
+
 void vmx_abort(struct cpu *c, enum vmx_abort_indicator a)
 {
 	/* The processor's own write into the VMCS it watches (vmx/watch.h). */

@@ -91,12 +91,8 @@ void vmx_trace_entry(struct cpu *c, bool launch)
 
 static const char *reason_text(uint32_t basic)
 {
-	switch (basic) {
-#define X(n, id, text) case n: return text;
-	EXIT_REASON_TABLE(X)
-#undef X
-	}
-	return "unknown";
+	const char *t = vmx_exit_reason_text(basic);
+	return t ? t : "unknown";
 }
 
 void vmx_trace_exit(struct cpu *c, const struct vmx_exit_info *x, uint64_t guest_rip)

@@ -239,6 +239,13 @@ static inline bool vmx_init_blocked(const struct vmx_state *v)
 /* ---- VM exits: saving and loading state, VMX aborts (vmx/exit.c) ---- */
 /* The name of VMX-abort indicator code (SDM vol. 3C 27.7), "?" if unknown. */
 const char *vmx_abort_text(uint32_t code);
+/* A basic exit reason's identifier ("EPT_VIOLATION") and text ("EPT
+ * violation") from EXIT_REASON_TABLE, and a VM-instruction error number's
+ * text from VM_INSN_ERROR_TABLE (Appendix C, 30.4); NULL when the table has
+ * no such number. Every printer reads them here. */
+const char *vmx_exit_reason_id(uint32_t basic);
+const char *vmx_exit_reason_text(uint32_t basic);
+const char *vmx_insn_error_text(uint32_t n);
 /* ---- non-root events: exceptions, NMIs, IDT-vectoring, triple fault, INIT/SIPI, task switches (vmx/events.c) ---- */
 
 struct pending_exc;
