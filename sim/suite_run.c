@@ -436,6 +436,8 @@ static void show_diff(const char *old, const char *new_path, const char *label, 
 		return note_add(note, "(cannot run diff: %s%s)", strerror(errno), "");
 	char *argv[] = { "diff", "-u", "--label", (char *)label, "--label", (char *)label,
 			 (char *)(old ? old : "/dev/null"), (char *)new_path, NULL };
+	if (!old)
+		argv[3] = "/dev/null";
 	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 	pid_t pid = nul < 0 ? -1 : fork();
 	if (pid == 0) {
@@ -543,6 +545,8 @@ static void judge_case(struct runner *r, struct case_run *cr, struct suite_outpu
 		o->err_len = 0;
 	if (r->o.update && o->ended == SUITE_EXITED)
 		cr->rc.updated = update_golden(c, o, &cr->rc.update_note);
+	else if (r->o.update && (c->output || c->exits || c->exit_counts))
+		note_add(&cr->rc.update_note, "golden files not updated: the case did not run to its end%s%s", "", "");
 	suite_judge(c, o, &cr->rc.v);
 	if (r->cov && o->result)
 		suite_coverage_add(r->cov, o->result);
@@ -647,8 +651,10 @@ static void progress_draw(struct runner *r)
 /* Print the finished cases that are next in manifest order. */
 static void print_ready(struct runner *r)
 {
-	while (r->next_print < r->n && r->cr[r->next_print].done) {
+	while (r->next_print < r->n && (r->cr[r->next_print].done || r->interrupted)) {
 		struct case_run *cr = &r->cr[r->next_print++];
+		if (!cr->done)
+			continue;       /* interrupted before it finished */
 		if (r->o.tap || (r->o.quiet && cr->rc.v.outcome != SUITE_FAIL))
 			continue;
 		progress_clear(r);
