@@ -141,6 +141,33 @@ static bool opt_is(const char *a, const char *name)
 	return !a[n] || (name[1] == '-' ? a[n] == '=' : true);
 }
 
+/* An option with a value; 0, or -1 with a message. */
+static int set_valued(struct suite_opts *o, const char *name, const char *v, char *err, size_t errlen)
+{
+	if (!strcmp(name, "-j") && !parse_jobs(v, &o->jobs)) {
+		snprintf(err, errlen, "-j %s: give a number of cases to run at once, 1 or more", v);
+		return -1;
+	}
+	if (!strcmp(name, "-D") && !strchr(v, '=')) {
+		snprintf(err, errlen, "-D %s: write -D VAR=VALUE", v);
+		return -1;
+	}
+	if ((!strcmp(name, "-D") && !push(&o->defs, &o->ndefs, v)) ||
+	    (!strcmp(name, "--only") && !push(&o->only, &o->nonly, v))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!strcmp(name, "--junit"))
+		o->junit = v;
+	else if (!strcmp(name, "--coverage"))
+		o->coverage = v;
+	else if (!strcmp(name, "--out"))
+		o->out = v;
+	else if (!strcmp(name, "--vtxsim"))
+		o->vtxsim = v;
+	return 0;
+}
+
 /* 0, 1 after -h, or -1 with a message. */
 static int parse_opts(struct suite_opts *o, int argc, char **argv, char *err, size_t errlen)
 {
@@ -170,29 +197,9 @@ static int parse_opts(struct suite_opts *o, int argc, char **argv, char *err, si
 			snprintf(err, errlen, "unknown option %s (vtxsim test -h lists them)", a);
 			return -1;
 		}
-		const char *name = valued[k];
-		const char *v = opt_value(argc, argv, &i, name, err, errlen);
-		if (!v)
+		const char *v = opt_value(argc, argv, &i, valued[k], err, errlen);
+		if (!v || set_valued(o, valued[k], v, err, errlen))
 			return -1;
-		if (!strcmp(name, "-j") && !parse_jobs(v, &o->jobs)) {
-			snprintf(err, errlen, "-j %s: give a number of cases to run at once, 1 or more", v);
-			return -1;
-		}
-		if (!strcmp(name, "-D") && !strchr(v, '=')) {
-			snprintf(err, errlen, "-D %s: write -D VAR=VALUE", v);
-			return -1;
-		}
-		if ((!strcmp(name, "-D") && !push(&o->defs, &o->ndefs, v)) ||
-		    (!strcmp(name, "--only") && !push(&o->only, &o->nonly, v)))
-			goto oom;
-		if (!strcmp(name, "--junit"))
-			o->junit = v;
-		else if (!strcmp(name, "--coverage"))
-			o->coverage = v;
-		else if (!strcmp(name, "--out"))
-			o->out = v;
-		else if (!strcmp(name, "--vtxsim"))
-			o->vtxsim = v;
 	}
 	return 0;
 oom:
