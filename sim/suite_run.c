@@ -528,7 +528,8 @@ static bool update_golden(const struct suite_case *c, const struct suite_outputs
 static void judge_case(struct runner *r, struct case_run *cr, struct suite_outputs *o)
 {
 	const struct suite_case *c = cr->rc.c;
-	struct run_result res;
+	struct run_result res = { 0 };
+	bool read_result = false;
 	char rerr[512];
 	char *serial = NULL, *err = NULL, *trace = NULL;
 	char *sp = out_path(r, c, "serial"), *ep = out_path(r, c, "stderr"), *xp = out_path(r, c, "exits");
@@ -538,6 +539,7 @@ static void judge_case(struct runner *r, struct case_run *cr, struct suite_outpu
 		err = ep ? slurp(ep, &o->err_len) : NULL;
 		if (c->exits || c->exit_counts)
 			trace = xp ? slurp(xp, &o->trace_len) : NULL;
+		read_result = rp != NULL;
 		if (rp && !result_read(&res, rp, rerr, sizeof(rerr)))
 			o->result = &res;
 		else
@@ -557,7 +559,7 @@ static void judge_case(struct runner *r, struct case_run *cr, struct suite_outpu
 	suite_judge(c, o, &cr->rc.v);
 	if (r->cov && o->result)
 		suite_coverage_add(r->cov, o->result);
-	if (o->result)
+	if (read_result)
 		result_free(&res);
 	if (r->o.junit && serial) {
 		cr->serial = serial;
