@@ -476,6 +476,8 @@ int suite_golden_text(enum suite_golden g, const struct suite_outputs *o, char *
 	int rc = 0;
 	*text = NULL;
 	*len = 0;
+	if (errlen)
+		err[0] = 0;
 	switch (g) {
 	case SUITE_GOLDEN_OUTPUT:
 		if (!o->serial) {
