@@ -536,11 +536,6 @@ static void at_line(const struct judge *j, unsigned k, const char *got, size_t g
 	j->v->cycle = line_cycle(j, k);
 }
 
-static const char *signal_name(int sig)
-{
-	const char *abbrev = sigabbrev_np(sig);
-	return abbrev ? abbrev : "unknown signal";
-}
 
 static bool check_ended(const struct judge *j)
 {
@@ -550,9 +545,14 @@ static bool check_ended(const struct judge *j)
 	case SUITE_NOT_RUN:
 		failf(j->v, "could not run vtxsim: %s", o->not_run ? o->not_run : "unknown reason");
 		return true;
-	case SUITE_SIGNALED:
-		failf(j->v, "vtxsim crashed: signal %d (SIG%s)", o->signal, signal_name(o->signal));
+	case SUITE_SIGNALED: {
+		const char *abbrev = sigabbrev_np(o->signal);
+		if (abbrev)
+			failf(j->v, "vtxsim crashed: signal %d (SIG%s)", o->signal, abbrev);
+		else
+			failf(j->v, "vtxsim crashed: signal %d", o->signal);
 		return true;
+	}
 	case SUITE_TIMED_OUT:
 		failf(j->v, "timed out after %u s (wall clock)", o->timeout);
 		return true;

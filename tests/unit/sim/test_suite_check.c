@@ -109,6 +109,8 @@ static void test_ended(void)
 	f->o.ended = SUITE_SIGNALED;
 	f->o.signal = SIGSEGV;
 	CU_ASSERT_STRING_EQUAL(judge(f)->why, "vtxsim crashed: signal 11 (SIGSEGV)");
+	f->o.signal = 200;
+	CU_ASSERT_STRING_EQUAL(judge(f)->why, "vtxsim crashed: signal 200");
 	f->o.ended = SUITE_TIMED_OUT;
 	f->o.timeout = 300;
 	f->o.result = NULL;
