@@ -43,7 +43,7 @@ struct case_run {
 	pid_t pid;                      /* running: > 0 */
 	int errfd;                      /* running: reads why the exec failed */
 	double deadline;                /* running: monotonic seconds; 0: none */
-	bool timed_out, done;
+	bool started, timed_out, done;
 	char *serial;
 	size_t serial_len;
 };
@@ -400,6 +400,7 @@ static void start_case(struct runner *r, struct case_run *cr)
 		finish_not_run(r, cr, msg);
 	} else {
 		setpgid(cr->pid, cr->pid);      /* also the parent: no race with a kill */
+		cr->started = true;
 		cr->errfd = p[0];
 		p[0] = -1;
 		cr->deadline = c->timeout ? now_seconds() + c->timeout : 0;
@@ -667,7 +668,8 @@ static void print_ready(struct runner *r)
 		if (r->o.tap || (r->o.quiet && cr->rc.v.outcome != SUITE_FAIL))
 			continue;
 		progress_clear(r);
-		suite_case_write(&cr->rc, r->out, stdout);
+		/* A case that never started left no outputs to point at. */
+		suite_case_write(&cr->rc, cr->started ? r->out : NULL, stdout);
 	}
 	fflush(stdout);
 }
