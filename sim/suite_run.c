@@ -148,10 +148,6 @@ static int set_valued(struct suite_opts *o, const char *name, const char *v, cha
 		snprintf(err, errlen, "-j %s: give a number of cases to run at once, 1 or more", v);
 		return -1;
 	}
-	if (!strcmp(name, "-D") && !strchr(v, '=')) {
-		snprintf(err, errlen, "-D %s: write -D VAR=VALUE", v);
-		return -1;
-	}
 	if ((!strcmp(name, "-D") && !push(&o->defs, &o->ndefs, v)) ||
 	    (!strcmp(name, "--only") && !push(&o->only, &o->nonly, v))) {
 		snprintf(err, errlen, "out of memory");
