@@ -545,6 +545,8 @@ static int read_lines(struct reader *rd, FILE *f)
 	free(line);
 	if (!rc && ferror(f))
 		rc = bad(rd, "read error: %s", strerror(errno));
+	if (!rc && rd->at < REC_ENTRY_FAILURES)
+		rd->lineno++;   /* where the missing record belongs */
 	if (!rc && rd->at < 0)
 		rc = bad(rd, "empty: not a vtxsim run result ('vtxsim-result 1' comes first)");
 	else if (!rc && rd->at < REC_ENTRY_FAILURES)
