@@ -40,7 +40,7 @@ enum probe_kind {
 	PROBE_SHUTDOWN,         /* the CPU entered shutdown: a triple fault, or a VMX abort (c->vmx.abort) */
 	PROBE_DATA,             /* a data access (with probe_data): value = linear address, aux = size, write */
 	PROBE_VMXINSN,          /* a VMX instruction completed in VMX root operation with VMsucceed or
-				 * VMfail (SDM vol. 3C 31.2): code = the exit reason its execution
+				 * VMfail (SDM vol. 3C 30.2): code = the exit reason its execution
 				 * in non-root would give (vmx_insn_reason), aux = enum
 				 * probe_vmx_outcome, has_error/error = the VM-instruction error
 				 * (VMfailValid); rip = its address. A VM entry that succeeds is

@@ -1,4 +1,4 @@
-/* VMsucceed / VMfailInvalid / VMfailValid (SDM vol. 3C 31.2
+/* VMsucceed / VMfailInvalid / VMfailValid (SDM vol. 3C 30.2
  * "Conventions"), and PROBE_VMXINSN for an observer. */
 #include "vmx/insn.h"
 
