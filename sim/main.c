@@ -48,6 +48,7 @@ static int main_debug(struct machine *m, const struct cli *cl)
 		fprintf(stderr, "vtxsim: out of memory\n");
 		return CLI_EXIT_INTERNAL;
 	}
+	dbg_keep_entry_vmcs(d, true);   /* `vmcs diff` */
 	char err[512];
 	struct trace *t = NULL;
 	if (cl->trace_cats && !(t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err)))) {
