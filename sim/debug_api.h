@@ -139,7 +139,7 @@ const struct probe_event *dbg_last_event(const struct dbg *d);
 bool dbg_run_over(const struct dbg *d);
 
 /* Events seen during the last dbg_resume (VM entries, exits, deliveries,
- * injections; not I/O, MSR or data), oldest first, at most
+ * injections; not I/O, MSR, data or VMX-instruction outcomes), oldest first, at most
  * DBG_EVENT_LOG: what "stepping across a VM entry reports". */
 #define DBG_EVENT_LOG 64
 struct dbg_logged {
@@ -153,9 +153,14 @@ const struct dbg_logged *dbg_event_log(const struct dbg *d, int *n);
  * data accesses included), with the vCPU's global time; with insns, also
  * every instruction boundary (e == NULL: the instruction at RIP is about
  * to run; the CPUs then run one instruction at a time). The trace writer
- * (sim/trace.c) is one. NULL fn removes it. */
+ * (sim/trace.c) and the run-result collector (sim/result.c) are taps; up
+ * to DBG_TAP_MAX at once, called in the order they were added.
+ * dbg_add_tap: 0, or -1 when fn is NULL or DBG_TAP_MAX taps are there.
+ * dbg_remove_tap removes the tap (fn, ctx) added before. */
+#define DBG_TAP_MAX 4
 typedef void (*dbg_tap_fn)(void *ctx, struct cpu *c, uint64_t cycle, const struct probe_event *e);
-void dbg_set_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns);
+int dbg_add_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns);
+void dbg_remove_tap(struct dbg *d, dbg_tap_fn fn, void *ctx);
 
 /* ---- VMX history ---- */
 
@@ -181,7 +186,11 @@ struct dbg_exit_stat {
 const struct dbg_exit_stat *dbg_exit_stats(const struct dbg *d, int cpu);
 
 /* Every VMCS field as the last successful VM entry of vCPU cpu loaded it,
- * by enum vmcs_field (vmx/vmcs.h); false when there was none. */
+ * by enum vmcs_field (vmx/vmcs.h); false when there was none, or when
+ * snapshots are off. They are off unless dbg_keep_entry_vmcs turned them
+ * on: a copy of every field at each VM entry is what an interactive
+ * session wants (`vmcs diff`) and a traced or tested run does not pay for. */
+void dbg_keep_entry_vmcs(struct dbg *d, bool on);
 bool dbg_vmcs_at_entry(const struct dbg *d, int cpu, uint64_t vmcs_ptr, uint64_t *values, int nvalues);
 
 /* ---- state ---- */
