@@ -12,6 +12,7 @@
 #include "sim/forensics.h"
 #include "sim/machine.h"
 #include "sim/result.h"
+#include "sim/suite.h"
 #include "sim/trace.h"
 #include "vmx/vmcs.h"
 
@@ -196,6 +197,9 @@ int main(int argc, char **argv)
 	struct cli cl;
 	int status = 0;
 
+	/* `vtxsim test ...`: the suite runner (sim/suite_run.c). */
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
+		return suite_main(argc - 1, argv + 1);
 	if (cli_parse(&cl, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "vtxsim: %s\n", err);
 		cli_free(&cl);
