@@ -249,8 +249,8 @@ void suite_case_write(const struct suite_report_case *rc, const char *outdir, FI
 			fputc('\n', f);
 		}
 		if (v->want[0] || v->got[0]) {
-			fprintf(f, "    want: %s\n", v->want);
-			fprintf(f, "    got: %s\n", v->got);
+			fprintf(f, "    want: %s\n", v->want[0] ? v->want : "(none)");
+			fprintf(f, "    got: %s\n", v->got[0] ? v->got : "(none)");
 		}
 		if (rc->replay) {
 			fprintf(f, "    replay: %s\n", rc->replay);
