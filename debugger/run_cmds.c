@@ -686,12 +686,6 @@ static bool parse_msr(struct shell *sh, const char *s, uint64_t *msr)
 	return true;
 }
 
-static bool is_vmx_insn_reason(int r)
-{
-	return (r >= EXIT_REASON_VMCALL && r <= EXIT_REASON_VMXON) || r == EXIT_REASON_INVEPT ||
-	       r == EXIT_REASON_INVVPID || r == EXIT_REASON_VMFUNC;
-}
-
 static const char catch_usage[] =
 	"catch exception [VEC] | io PORT[-PORT] [in|out] | msr MSR [read|write] | vmexit [REASON] | "
 	"vmentry | vmentry-fail | vmx-insn [NAME] | inject [VEC]";
@@ -719,7 +713,7 @@ static int catch_arg(struct shell *sh, struct dbg_bp *b, const char *what, int n
 			shell_error(sh, "'%s' is not an exit reason: a number or a name such as cpuid, ept-violation", a[0]);
 			return -2;
 		}
-		if (n == 1 && b->kind == DBG_BP_VMX_INSN && !is_vmx_insn_reason(b->code)) {
+		if (n == 1 && b->kind == DBG_BP_VMX_INSN && (b->code < 0 || !vmx_exit_reason_is_insn((uint32_t)b->code))) {
 			shell_error(sh, "'%s' is not a VMX instruction (vmlaunch, vmresume, vmread, vmwrite, ...)", a[0]);
 			return -2;
 		}

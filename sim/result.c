@@ -29,6 +29,11 @@ static const char *const outcome_words[RESULT_OUTCOMES] = {
 	[RESULT_FAIL_VALID] = "fail-valid",
 };
 
+const char *result_outcome_name(enum result_insn_outcome o)
+{
+	return o < RESULT_OUTCOMES ? outcome_words[o] : "?";
+}
+
 struct result_collector {
 	struct dbg *d;
 	struct machine *m;

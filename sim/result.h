@@ -55,6 +55,8 @@ struct result_collector;
 #define RESULT_VECTORS 32
 
 enum result_insn_outcome { RESULT_OK, RESULT_ENTERED, RESULT_FAIL_INVALID, RESULT_FAIL_VALID, RESULT_OUTCOMES };
+/* "ok", "entered", "fail-invalid", "fail-valid": the file's words. */
+const char *result_outcome_name(enum result_insn_outcome o);
 
 struct run_result {
 	int status;

@@ -43,12 +43,6 @@ void suite_coverage_add(struct suite_coverage *cov, const struct run_result *r)
  * execution in VMX non-root operation gives (25.1.2), which is how the run
  * result names them. Membership only: names and texts come from
  * EXIT_REASON_TABLE. */
-static const unsigned vmx_insn_reasons[] = {
-	EXIT_REASON_VMXON,   EXIT_REASON_VMXOFF,   EXIT_REASON_VMCLEAR, EXIT_REASON_VMPTRLD, EXIT_REASON_VMPTRST,
-	EXIT_REASON_VMREAD,  EXIT_REASON_VMWRITE,  EXIT_REASON_VMLAUNCH, EXIT_REASON_VMRESUME, EXIT_REASON_VMCALL,
-	EXIT_REASON_INVEPT,  EXIT_REASON_INVVPID,  EXIT_REASON_VMFUNC,
-};
-#define N_VMX_INSNS (sizeof(vmx_insn_reasons) / sizeof(vmx_insn_reasons[0]))
 
 static const char *vector_mnemonic(unsigned v)
 {
@@ -117,14 +111,12 @@ static void coverage_checks(const struct suite_coverage *cov, FILE *f)
 
 static void coverage_insns(const struct suite_coverage *cov, FILE *f)
 {
-	static const char *const outcome_names[RESULT_OUTCOMES] = {
-		[RESULT_OK] = "ok", [RESULT_ENTERED] = "entered",
-		[RESULT_FAIL_INVALID] = "fail-invalid", [RESULT_FAIL_VALID] = "fail-valid",
-	};
-	unsigned seen = 0, outcomes = 0, outcomes_seen = 0;
+	unsigned seen = 0, insns = 0, outcomes = 0, outcomes_seen = 0;
 	fprintf(f, "\nVMX instructions in VMX root operation (executions by outcome):\n");
-	for (size_t k = 0; k < N_VMX_INSNS; k++) {
-		unsigned r = vmx_insn_reasons[k];
+	for (unsigned r = 0; r < RESULT_REASONS; r++) {
+		if (!vmx_exit_reason_is_insn(r))
+			continue;
+		insns++;
 		const uint64_t *n = cov->sum.vmx_insns[r];
 		bool enters = r == EXIT_REASON_VMLAUNCH || r == EXIT_REASON_VMRESUME;
 		bool any = false;
@@ -132,7 +124,7 @@ static void coverage_insns(const struct suite_coverage *cov, FILE *f)
 		for (int o = 0; o < RESULT_OUTCOMES; o++) {
 			if (o == (enters ? RESULT_OK : RESULT_ENTERED))
 				continue;
-			fprintf(f, " %s ", outcome_names[o]);
+			fprintf(f, " %s ", result_outcome_name(o));
 			count_or_never(f, n[o]);
 			outcomes++;
 			outcomes_seen += n[o] != 0;
@@ -141,7 +133,7 @@ static void coverage_insns(const struct suite_coverage *cov, FILE *f)
 		fputc('\n', f);
 		seen += any;
 	}
-	fprintf(f, "VMX instructions: %u of %u executed; %u of %u outcomes seen\n", seen, (unsigned)N_VMX_INSNS,
+	fprintf(f, "VMX instructions: %u of %u executed; %u of %u outcomes seen\n", seen, insns,
 		outcomes_seen, outcomes);
 }
 

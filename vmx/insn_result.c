@@ -7,7 +7,8 @@
 #include "vmx/vmcs.h"
 
 /* Each VMX instruction's handler and the exit reason naming it (25.1.2,
- * 25.1.3); sim/debug.c's VMX-instruction breakpoints read it too. */
+ * 25.1.3); sim/debug.c's VMX-instruction breakpoints, the debugger's
+ * catch vmx-insn and vtxsim test's coverage read it too. */
 static const struct {
 	insn_fn fn;
 	int reason;
@@ -27,6 +28,14 @@ int vmx_insn_reason(const struct insn *i)
 		if (i->fn == vmx_insn_reasons[k].fn)
 			return vmx_insn_reasons[k].reason;
 	return -1;
+}
+
+bool vmx_exit_reason_is_insn(uint32_t basic)
+{
+	for (size_t k = 0; k < sizeof(vmx_insn_reasons) / sizeof(vmx_insn_reasons[0]); k++)
+		if ((uint32_t)vmx_insn_reasons[k].reason == basic)
+			return true;
+	return false;
 }
 
 /* The outcome for an observer; nothing to do when nobody observes. A

@@ -245,6 +245,9 @@ const char *vmx_abort_text(uint32_t code);
  * no such number. Every printer reads them here. */
 const char *vmx_exit_reason_id(uint32_t basic);
 const char *vmx_exit_reason_text(uint32_t basic);
+/* Whether basic is the exit reason of a VMX instruction (VMCALL...VMXON,
+ * INVEPT, INVVPID, VMFUNC: vmx/insn_result.c's table). */
+bool vmx_exit_reason_is_insn(uint32_t basic);
 const char *vmx_insn_error_text(uint32_t n);
 /* ---- non-root events: exceptions, NMIs, IDT-vectoring, triple fault, INIT/SIPI, task switches (vmx/events.c) ---- */
 
