@@ -602,15 +602,25 @@ static bool check_status(const struct judge *j)
 	return true;
 }
 
-/* The failed entry checks by id, in table order ("GUEST_CS_AR_DPL 2, ..."). */
+/* The failed entry checks by id, in table order ("GUEST_CS_AR_DPL 2, ..."),
+ * whole items only: what does not fit is counted ("and 12 more"). */
 static void failed_checks(const struct run_result *r, char *buf, size_t len)
 {
 	size_t n = 0;
+	unsigned more = 0;
 	buf[0] = 0;
-	for (unsigned i = 0; i < ENTRY_CHECK_COUNT && n < len; i++)
-		if (r->checks[i])
-			n += (size_t)snprintf(buf + n, len - n, "%s%s %" PRIu64, n ? ", " : "", entry_checks[i].id,
-					      r->checks[i]);
+	for (unsigned i = 0; i < ENTRY_CHECK_COUNT; i++) {
+		if (!r->checks[i])
+			continue;
+		char item[96];
+		int k = snprintf(item, sizeof(item), "%s%s %" PRIu64, n ? ", " : "", entry_checks[i].id, r->checks[i]);
+		if (more || n + (size_t)k + sizeof(" and 9999 more") > len)
+			more++;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s", item);
+	}
+	if (more)
+		snprintf(buf + n, len - n, " and %u more", more);
 	if (!buf[0])
 		snprintf(buf, len, "none recorded");
 }

@@ -188,6 +188,13 @@ static void test_machine(void)
 	CU_ASSERT_EQUAL(f->v.outcome, SUITE_FAIL);
 	CU_ASSERT_STRING_EQUAL(f->v.why, "3 VM entries failed (checks: HOST_CR0_FIXED 1, GUEST_CS_AR_TYPE 2; "
 			       "allow it with allow-entry-failure)");
+	/* Many failed checks: whole ids only, the rest counted. */
+	for (int i = 0; i < 40; i++)
+		f->r.checks[i] = 1;
+	judge(f);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f->v.why, " more; allow it with allow-entry-failure)"));
+	CU_ASSERT_PTR_NULL(strstr(f->v.why, ", ;"));
+	CU_ASSERT_PTR_NULL(strstr(f->v.why, ",  and"));
 	f->c.allow_entry_failure = true;
 	CU_ASSERT_STRING_EQUAL(judge(f)->why, "FAIL line: FAIL: x");
 	fx_free(f);
