@@ -28,8 +28,12 @@ extern char echo_guest[];
 
 /* The VM's code: RSI CPUID instructions, then VMCALL. CPUID exits
  * unconditionally (SDM vol. 3C 25.1.2) and the host only skips it, so RSI
- * counts down undisturbed. */
-asm(".text\n"
+ * counts down undisturbed. It sits in .text.boot, which link.ld places
+ * right after the multiboot header and before any compiled code (this
+ * object is linked before the library's boot.S): its address, and so the
+ * guest RIPs of the golden exit traces in tests/runner/, do not depend on
+ * the compiler. */
+asm(".pushsection .text.boot, \"ax\"\n"
     ".code64\n"
     "echo_guest:\n"
     "	test %rsi, %rsi\n"
@@ -39,7 +43,8 @@ asm(".text\n"
     "	dec %rsi\n"
     "	jnz 1b\n"
     "2:	vmcall\n"
-    "	jmp echo_guest\n");
+    "	jmp echo_guest\n"
+    ".popsection\n");
 
 static void say(const char *text)
 {
