@@ -160,7 +160,10 @@ struct suite_counts {
 	bool summary;                   /* a SUMMARY: line was seen (the last one counts) */
 	unsigned sum_tests, sum_unexpected, sum_expected, sum_skipped;
 	int tap_plan;                   /* -1: no "1..N" line */
+	/* Disjoint: ok (also "ok # TODO"), not ok, "# SKIP", "not ok # TODO";
+	 * their sum is the number of TAP test lines. */
 	unsigned tap_ok, tap_not_ok, tap_skip, tap_todo;
+	bool tap_bail;                  /* a "Bail out!" line */
 };
 
 struct suite_verdict {
