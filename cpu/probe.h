@@ -39,7 +39,15 @@ enum probe_kind {
 	PROBE_INJECT,           /* VM entry injects an event: aux = the VM-entry interruption information */
 	PROBE_SHUTDOWN,         /* the CPU entered shutdown: a triple fault, or a VMX abort (c->vmx.abort) */
 	PROBE_DATA,             /* a data access (with probe_data): value = linear address, aux = size, write */
+	PROBE_VMXINSN,          /* a VMX instruction completed in VMX root operation with VMsucceed or
+				 * VMfail (SDM vol. 3C 30.2): code = the exit reason its execution
+				 * in non-root would give (vmx_insn_reason), aux = enum
+				 * probe_vmx_outcome, has_error/error = the VM-instruction error
+				 * (VMfailValid); rip = its address. A VM entry that succeeds is
+				 * PROBE_VMENTRY; one that faults (#UD, #GP) is not reported. */
 };
+
+enum probe_vmx_outcome { PROBE_VMX_SUCCEED, PROBE_VMX_FAIL_INVALID, PROBE_VMX_FAIL_VALID };
 
 struct probe_event {
 	enum probe_kind kind;

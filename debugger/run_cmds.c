@@ -233,6 +233,12 @@ static void describe_event(struct shell *sh, int cpu, const struct probe_event *
 	case PROBE_DATA:
 		fprintf(o, "%s of %u bytes at 0x%llx", e->write ? "write" : "read", e->aux, (unsigned long long)e->value);
 		break;
+	case PROBE_VMXINSN:
+		fprintf(o, "%s: %s", vmx_exit_reason_id(e->code),
+			e->aux == PROBE_VMX_SUCCEED ? "VMsucceed" : e->aux == PROBE_VMX_FAIL_INVALID ? "VMfailInvalid" : "VMfailValid");
+		if (e->has_error)
+			fprintf(o, " (error %u)", e->error);
+		break;
 	}
 }
 

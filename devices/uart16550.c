@@ -333,6 +333,11 @@ void uart_destroy(struct uart16550 *u)
 	free(u);
 }
 
+struct char_backend *uart_backend(struct uart16550 *u)
+{
+	return &u->be;
+}
+
 bool uart_can_receive(const struct uart16550 *u)
 {
 	return u->rx_watched && !(u->mcr & UART_MCR_LOOP) && u->rx_count < rx_capacity(u);

@@ -101,5 +101,8 @@ int uart_receive(struct uart16550 *u, uint8_t byte);
  * user types after the prompt, so bytes are not lost to the guest's own
  * UART initialisation. */
 bool uart_can_receive(const struct uart16550 *u);
+/* The backend the UART writes to and polls (a copy of uart_create's):
+ * a host-side observer may wrap it, e.g. sim/result.c's COM1 line clock. */
+struct char_backend *uart_backend(struct uart16550 *u);
 
 #endif

@@ -279,6 +279,15 @@ static int opt_trace_file(struct cli *cl, const char *opt, const char *arg, char
 	return 0;
 }
 
+/* --result FILE (docs/usage.md "The run result"): sim/result.h. */
+static int opt_result(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return cli_fail(err, errlen, "%s: empty file name; give the file to write the run result to", opt);
+	cl->result_file = arg;
+	return 0;
+}
+
 /* `--trace vmx` alone, without --trace-file, keeps the human lines of
  * vmx/trace.c on stderr (and their JSON line for a failed check);
  * anything else is the JSON writer. */
@@ -415,6 +424,7 @@ static const struct cli_option cli_options[] = {
 	{ "--trace", "CATS", opt_trace, "JSON lines for vmx,exits,int,insn,io,msr (comma-separated); "
 	  "vmx alone without --trace-file: readable VMX lines on stderr" },
 	{ "--trace-file", "FILE", opt_trace_file, "write the --trace JSON lines to FILE (default stderr)" },
+	{ "--result", "FILE", opt_result, "write the run result for vtxsim test to FILE" },
 	{ "--debug", NULL, opt_debug, "open the debugger shell, stopped before the first instruction" },
 	{ "-S", NULL, opt_debug, "the same as --debug" },
 	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },
@@ -479,6 +489,9 @@ int cli_parse(struct cli *cl, int argc, char *const argv[], char *err, size_t er
 				"use `monitor CMD` from gdb instead");
 	if (cli_trace_finish(cl, err, errlen))
 		return -1;
+	if (cl->result_file && (cl->debug || cl->gdb))
+		return cli_fail(err, errlen, "--result %s is for unattended runs (vtxsim test); drop it, or drop %s",
+				cl->result_file, cl->gdb ? "-gdb" : "--debug (-S, --debug-script, --debug-cmd)");
 	if (cl->cfg.record_path && cl->cfg.replay_path && !strcmp(cl->cfg.record_path, cl->cfg.replay_path))
 		return cli_fail(err, errlen, "--record and --replay name the same file '%s'; give two files",
 				cl->cfg.record_path);

@@ -57,6 +57,9 @@ struct cli {
 	 * vmx` alone sets cfg.trace_vmx instead) and --trace-file (NULL: stderr). */
 	unsigned trace_cats;
 	const char *trace_file;
+	/* --result FILE: the run result for vtxsim test (sim/result.h), or
+	 * NULL. Not with --debug or -gdb. */
+	const char *result_file;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

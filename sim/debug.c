@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "cpu/decode.h"
-#include "cpu/handlers.h"
+#include "vmx/insn.h"
 #include "sim/debug_mem.h"
 #include "sim/machine.h"
 #include "vmx/controls.h"
@@ -49,9 +49,13 @@ struct dbg {
 	struct dbg_logged log[DBG_EVENT_LOG];
 	int nlog;
 	struct dbg_cpu *pc;
-	dbg_tap_fn tap;
-	void *tap_ctx;
-	bool tap_insns;
+	struct {
+		dbg_tap_fn fn;
+		void *ctx;
+		bool insns;
+	} taps[DBG_TAP_MAX];
+	int ntaps;
+	bool tap_insns;         /* some tap wants instruction boundaries */
 };
 
 /* ---- the machine's time ---- */
@@ -214,8 +218,8 @@ static bool event_matches(const struct dbg_bp *b, const struct probe_event *e)
 static void on_event(void *ctx, struct cpu *c, const struct probe_event *e)
 {
 	struct dbg *d = ctx;
-	if (d->tap)
-		d->tap(d->tap_ctx, c, sched_cpu_time(&d->m->sched, c->id), e);
+	for (int k = 0; k < d->ntaps; k++)
+		d->taps[k].fn(d->taps[k].ctx, c, sched_cpu_time(&d->m->sched, c->id), e);
 	switch (e->kind) {
 	case PROBE_VMENTRY:
 		history_entry(d, c);
@@ -226,7 +230,7 @@ static void on_event(void *ctx, struct cpu *c, const struct probe_event *e)
 	default:
 		break;
 	}
-	if (e->kind != PROBE_IO && e->kind != PROBE_MSR && e->kind != PROBE_DATA)
+	if (e->kind != PROBE_IO && e->kind != PROBE_MSR && e->kind != PROBE_DATA && e->kind != PROBE_VMXINSN)
 		log_event(d, c, e);
 	for (int k = 0; k < d->nbps; k++) {
 		struct dbg_bp *b = &d->bps[k];
@@ -248,22 +252,7 @@ static int vmx_insn_at(struct dbg *d, struct cpu *c, uint64_t la)
 	struct decode_mode mode = dbg_decode_mode(c);
 	if (!n || cpu_decode(bytes, (unsigned)n, mode, &i) != DECODE_OK)
 		return -1;
-	static const struct {
-		insn_fn fn;
-		int reason;
-	} vmx_insns[] = {
-		{ op_vmcall, EXIT_REASON_VMCALL },         { op_vmclear_Mq, EXIT_REASON_VMCLEAR },
-		{ op_vmlaunch, EXIT_REASON_VMLAUNCH },     { op_vmptrld_Mq, EXIT_REASON_VMPTRLD },
-		{ op_vmptrst_Mq, EXIT_REASON_VMPTRST },    { op_vmread_Ey_Gy, EXIT_REASON_VMREAD },
-		{ op_vmresume, EXIT_REASON_VMRESUME },     { op_vmwrite_Gy_Ey, EXIT_REASON_VMWRITE },
-		{ op_vmxoff, EXIT_REASON_VMXOFF },         { op_vmxon_Mq, EXIT_REASON_VMXON },
-		{ op_invept_Gy_Mdq, EXIT_REASON_INVEPT },  { op_invvpid_Gy_Mdq, EXIT_REASON_INVVPID },
-		{ op_vmfunc, EXIT_REASON_VMFUNC },
-	};
-	for (size_t k = 0; k < sizeof(vmx_insns) / sizeof(vmx_insns[0]); k++)
-		if (i.fn == vmx_insns[k].fn)
-			return vmx_insns[k].reason;
-	return -1;
+	return vmx_insn_reason(&i);
 }
 
 static bool on_boundary(void *ctx, struct cpu *c)
@@ -272,7 +261,9 @@ static bool on_boundary(void *ctx, struct cpu *c)
 	struct dbg_cpu *p = &d->pc[c->id];
 	/* Once per boundary: a parked vCPU resumes without asking again. */
 	if (d->tap_insns)
-		d->tap(d->tap_ctx, c, sched_cpu_time(&d->m->sched, c->id), NULL);
+		for (int k = 0; k < d->ntaps; k++)
+			if (d->taps[k].insns)
+				d->taps[k].fn(d->taps[k].ctx, c, sched_cpu_time(&d->m->sched, c->id), NULL);
 	if (d->interrupt) {
 		stop_here(d, c, DBG_STOP_INTERRUPT, 0, NULL);
 		return true;
@@ -436,11 +427,30 @@ const struct dbg_bp *dbg_bp_list(const struct dbg *d, int *n)
 	return d->bps;
 }
 
-void dbg_set_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns)
+int dbg_add_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns)
 {
-	d->tap = fn;
-	d->tap_ctx = ctx;
-	d->tap_insns = fn && insns;
+	if (!fn || d->ntaps == DBG_TAP_MAX)
+		return -1;
+	d->taps[d->ntaps].fn = fn;
+	d->taps[d->ntaps].ctx = ctx;
+	d->taps[d->ntaps].insns = insns;
+	d->ntaps++;
+	d->tap_insns |= insns;
+	update_probes(d);
+	return 0;
+}
+
+void dbg_remove_tap(struct dbg *d, dbg_tap_fn fn, void *ctx)
+{
+	int n = 0;
+	d->tap_insns = false;
+	for (int k = 0; k < d->ntaps; k++) {
+		if (d->taps[k].fn == fn && d->taps[k].ctx == ctx)
+			continue;
+		d->taps[n++] = d->taps[k];
+		d->tap_insns |= d->taps[k].insns;
+	}
+	d->ntaps = n;
 	update_probes(d);
 }
 

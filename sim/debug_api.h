@@ -139,7 +139,7 @@ const struct probe_event *dbg_last_event(const struct dbg *d);
 bool dbg_run_over(const struct dbg *d);
 
 /* Events seen during the last dbg_resume (VM entries, exits, deliveries,
- * injections; not I/O, MSR or data), oldest first, at most
+ * injections; not I/O, MSR, data or VMX-instruction outcomes), oldest first, at most
  * DBG_EVENT_LOG: what "stepping across a VM entry reports". */
 #define DBG_EVENT_LOG 64
 struct dbg_logged {
@@ -153,9 +153,14 @@ const struct dbg_logged *dbg_event_log(const struct dbg *d, int *n);
  * data accesses included), with the vCPU's global time; with insns, also
  * every instruction boundary (e == NULL: the instruction at RIP is about
  * to run; the CPUs then run one instruction at a time). The trace writer
- * (sim/trace.c) is one. NULL fn removes it. */
+ * (sim/trace.c) and the run-result collector (sim/result.c) are taps; up
+ * to DBG_TAP_MAX at once, called in the order they were added.
+ * dbg_add_tap: 0, or -1 when fn is NULL or DBG_TAP_MAX taps are there.
+ * dbg_remove_tap removes the tap (fn, ctx) added before. */
+#define DBG_TAP_MAX 4
 typedef void (*dbg_tap_fn)(void *ctx, struct cpu *c, uint64_t cycle, const struct probe_event *e);
-void dbg_set_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns);
+int dbg_add_tap(struct dbg *d, dbg_tap_fn fn, void *ctx, bool insns);
+void dbg_remove_tap(struct dbg *d, dbg_tap_fn fn, void *ctx);
 
 /* ---- VMX history ---- */
 

@@ -11,6 +11,7 @@
 #include "sim/debug_api.h"
 #include "sim/forensics.h"
 #include "sim/machine.h"
+#include "sim/result.h"
 #include "sim/trace.h"
 #include "vmx/vmcs.h"
 
@@ -72,10 +73,41 @@ static int main_debug(struct machine *m, const struct cli *cl)
 	return status;
 }
 
-/* --trace without --debug: the JSON writer on a debug session that only
- * runs (the same run as machine_run: the probes change nothing the guest
- * sees), printing the shutdown report where the run holds for it. 0, or
- * -1 after a message when the trace cannot start. */
+/* --result: the collector on d (sim/result.h), once the file proved
+ * writable, so a bad path fails before the run, not after it. */
+static struct result_collector *result_start(struct dbg *d, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "vtxsim: --result %s: cannot open for writing: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+	struct result_collector *rc = result_attach(d);
+	if (!rc)
+		fprintf(stderr, "vtxsim: --result: out of memory\n");
+	return rc;
+}
+
+/* At the end: the file with the status vtxsim returns. 0, or -1 after a message. */
+static int result_end(struct result_collector *rc, const struct machine *m, const char *path)
+{
+	char err[512];
+	struct run_result r;
+	result_finish(rc, cli_exit_status(&m->exit), &r);
+	int bad = result_write(&r, path, err, sizeof(err));
+	if (bad)
+		fprintf(stderr, "vtxsim: %s\n", err);
+	result_free(&r);
+	return bad;
+}
+
+/* --trace or --result without --debug: the JSON writer and/or the
+ * run-result collector, taps on a debug session that only runs (the same
+ * run as machine_run: the probes change nothing the guest sees), printing
+ * the shutdown report where the run holds for it. 0; -1 after a message
+ * when the trace or the collector cannot start; 1 after a message when
+ * the run result could not be written. */
 static int run_traced(struct machine *m, const struct cli *cl)
 {
 	char err[512];
@@ -84,9 +116,15 @@ static int run_traced(struct machine *m, const struct cli *cl)
 		fprintf(stderr, "vtxsim: out of memory\n");
 		return -1;
 	}
-	struct trace *t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err));
-	if (!t) {
+	struct trace *t = NULL;
+	if (cl->trace_cats && !(t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err)))) {
 		fprintf(stderr, "vtxsim: %s\n", err);
+		dbg_destroy(d);
+		return -1;
+	}
+	struct result_collector *rc = NULL;
+	if (cl->result_file && !(rc = result_start(d, cl->result_file))) {
+		trace_close(t, err, sizeof(err));
 		dbg_destroy(d);
 		return -1;
 	}
@@ -99,8 +137,9 @@ static int run_traced(struct machine *m, const struct cli *cl)
 	} while (st.kind != DBG_STOP_END);
 	if (trace_close(t, err, sizeof(err)))
 		fprintf(stderr, "vtxsim: %s\n", err);
+	int ret = rc && result_end(rc, m, cl->result_file) ? 1 : 0;
 	dbg_destroy(d);
-	return 0;
+	return ret;
 }
 
 static int main_run(const struct cli *cl)
@@ -124,11 +163,14 @@ static int main_run(const struct cli *cl)
 		machine_destroy(m);
 		return status;
 	}
-	if (cl->trace_cats) {
-		if (run_traced(m, cl)) {
+	bool result_failed = false;
+	if (cl->trace_cats || cl->result_file) {
+		int rc = run_traced(m, cl);
+		if (rc < 0) {
 			machine_destroy(m);
 			return CLI_EXIT_USAGE;
 		}
+		result_failed = rc > 0;
 	} else {
 		/* A triple fault or VMX abort prints its report (sim/forensics.h). */
 		m->shutdown_hook = forensics_on_shutdown;
@@ -142,7 +184,7 @@ static int main_run(const struct cli *cl)
 		fprintf(stderr, "vtxsim: %s\n", msg);
 	if (cfg->stats)
 		print_stats(m);
-	int status = cli_exit_status(&m->exit);
+	int status = result_failed ? CLI_EXIT_USAGE : cli_exit_status(&m->exit);
 	machine_destroy(m);
 	return status;
 }

@@ -70,6 +70,27 @@
  *   allow-triple-fault  allow-vmx-abort  allow-entry-failure
  *                      (status=triple-fault / vmx-abort imply the first two)
  *   reboot             do not pass -no-reboot (the default passes it)
+ *
+ * Decided where the above is silent (sim/suite_manifest.c):
+ * - Lexing: a quote closes on its own line; blank and comment lines inside
+ *   an entry do not end it; an unquoted word starting with # comments out
+ *   the rest of its line (sh); CRLF line ends are accepted.
+ * - Expansion never splits a word (unlike sh); a $ not followed by a name,
+ *   { or $ is literal (sh), so expect-re=done$ works; the last -D of a name
+ *   wins, -D VAR without = is empty; a later set redefines, and
+ *   `set A=1 B=$A` sees A. set and defaults lines are per manifest.
+ * - args= is split again with quotes and \ only (no $, no comments).
+ * - A key given twice in one entry is an error unless repeatable; flags may
+ *   repeat. A case's key overrides the default; repeatable keys add up,
+ *   the defaults' first; a later defaults line replaces a key's list.
+ * - Numbers: decimal, or hexadecimal after 0x. max-cycles and timeout at
+ *   least 1; status numbers and exit:V values 0..255, at most
+ *   SUITE_MAX_STATUS; status 4 / 12 imply allow-triple-fault / -vmx-abort.
+ * - cpu= is checked as -cpu checks it (sim/cpu_spec.h); memory= for its
+ *   form only (vtxsim checks the range); a module path cannot start with
+ *   ',' (vtxsim's -initrd list could not carry it).
+ * - dir: the manifest path up to its last '/', as given ("." without one).
+ * - suite_load on error leaves s as it was (no case of that manifest).
  */
 
 enum suite_match { SUITE_CONTAINS, SUITE_REGEX, SUITE_REJECT, SUITE_REJECT_REGEX, SUITE_STDERR };

@@ -408,6 +408,9 @@ static int key_module(struct mf *m, int line, struct suite_case *c, const char *
 
 	if (!*v || *v == ' ' || *v == '\t')
 		return mf_fail(m, line, "%s=\"%s\": no module path; write %s=\"PATH [ARGS]\"", key, v, key);
+	if (*v == ',')          /* -initrd "a,,,b" reads as "a," and "b" */
+		return mf_fail(m, line, "%s=\"%s\": a module path cannot start with ',' (vtxsim's -initrd "
+			       "list could not carry it)", key, v);
 	if (!(s = strdup(v)) || vec_push(&c->modules, &c->nmodules, s)) {
 		free(s);
 		return mf_oom(m, line);

@@ -270,6 +270,7 @@ static void tap(void *ctx, struct cpu *c, uint64_t cycle, const struct probe_eve
 			ev_msr(t, c, cycle, e);
 		break;
 	case PROBE_DATA:
+	case PROBE_VMXINSN:     /* not traced; --result counts them (sim/result.c) */
 		break;
 	}
 }
@@ -293,7 +294,13 @@ struct trace *trace_open(struct dbg *d, unsigned cats, const char *path, char *e
 		}
 		t->own = true;
 	}
-	dbg_set_tap(d, tap, t, (cats & TRACE_INSN) != 0);
+	if (dbg_add_tap(d, tap, t, (cats & TRACE_INSN) != 0)) {
+		snprintf(err, errlen, "--trace: too many observers on the debug session");
+		if (t->own)
+			fclose(t->f);
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -301,7 +308,7 @@ int trace_close(struct trace *t, char *err, size_t errlen)
 {
 	if (!t)
 		return 0;
-	dbg_set_tap(t->d, NULL, NULL, false);
+	dbg_remove_tap(t->d, tap, t);
 	int bad = ferror(t->f);
 	if (t->own)
 		bad |= fclose(t->f);

@@ -1,6 +1,6 @@
 /* The JSON trace writer (`--trace CATS`, docs/usage.md "Tracing"): one
  * JSON object per line for scripts and CI diffs, written from the debug
- * API's tap (sim/debug_api.h dbg_set_tap), so a traced run is the same
+ * API's tap (sim/debug_api.h dbg_add_tap), so a traced run is the same
  * run as an untraced one.
  *
  * Every line starts {"cycle":N,"cpu":N,"event":"..."} (cycle: the vCPU's

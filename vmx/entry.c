@@ -16,7 +16,7 @@
 #include "vmx/trace.h"
 
 /* The outcome of a failed check of the basic, control or host phase. */
-static enum exec_status fail_before_loading(struct cpu *c, int id)
+static enum exec_status fail_before_loading(struct cpu *c, const struct insn *i, int id)
 {
 	const struct entry_outcome *o = &entry_checks[id].outcome;
 	vmx_trace_verdict(c);
@@ -24,10 +24,10 @@ static enum exec_status fail_before_loading(struct cpu *c, int id)
 	case OUTCOME_FAULT:
 		return o->number == VEC_GP ? cpu_gp0(c) : cpu_ud(c);
 	case OUTCOME_FAIL_INVALID:
-		vmx_fail_invalid(c);
+		vmx_fail_invalid(c, i);
 		return EXEC_OK;
 	case OUTCOME_FAIL_VALID:
-		vmx_fail_valid(c, o->number);
+		vmx_fail_valid(c, i, o->number);
 		return EXEC_OK;
 	case OUTCOME_FAIL_EXIT:
 		break;
@@ -53,7 +53,7 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 	int id = entry_run_phase(e, PHASE_BASIC);
 	*st = EXEC_OK;
 	if (id >= 0 && entry_checks[id].outcome.kind == OUTCOME_FAULT && entry_checks[id].outcome.number == VEC_UD) {
-		*st = fail_before_loading(c, id);
+		*st = fail_before_loading(c, i, id);
 		return false;
 	}
 	if (c->vmx.nonroot) {   /* 25.1.2: VMLAUNCH/VMRESUME exit unconditionally */
@@ -61,7 +61,7 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 		return false;
 	}
 	if (id >= 0) {
-		*st = fail_before_loading(c, id);
+		*st = fail_before_loading(c, i, id);
 		return false;
 	}
 	/* vmx/entry_memo.c: only the checks whose inputs changed run. */
@@ -71,7 +71,7 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 		id = entry_run_phase_memo(e, PHASE_HOST, m);
 	if (id >= 0) {
 		entry_memo_forget(c);
-		*st = fail_before_loading(c, id);
+		*st = fail_before_loading(c, i, id);
 		return false;
 	}
 	id = entry_run_phase_memo(e, PHASE_GUEST, m);

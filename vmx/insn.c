@@ -33,7 +33,7 @@ static bool vmxon_gp(const struct cpu *c)
 /* Enter VMX root operation: no current VMCS, INIT blocked
  * (vmx_init_blocked), A20M disabled (cpu_mode_changed re-derives the
  * address mask). No address-range monitoring is kept to clear. */
-static void vmxon_enter(struct cpu *c, uint64_t pa)
+static void vmxon_enter(struct cpu *c, const struct insn *i, uint64_t pa)
 {
 	c->vmx.on = true;
 	c->vmx.nonroot = false;
@@ -43,7 +43,7 @@ static void vmxon_enter(struct cpu *c, uint64_t pa)
 	vmx_watch_region(c, pa, VMCS_REGION_SIZE, VMX_WATCH_VMXON);   /* 24.11.5 */
 	cpu_mode_changed(c);
 	cpu_end_block(c);
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 }
 
 static enum exec_status vmxon_outside(struct cpu *c, const struct insn *i)
@@ -54,16 +54,16 @@ static enum exec_status vmxon_outside(struct cpu *c, const struct insn *i)
 	if (!vmx_read_m64(c, i, &pa))
 		return EXEC_FAULT;
 	if (!vmx_ptr_ok(c, pa)) {
-		vmx_fail_invalid(c);
+		vmx_fail_invalid(c, i);
 		return EXEC_OK;
 	}
 	uint32_t rev = (uint32_t)phys_read(c->phys, pa, 4);
 	if ((rev & ~VMCS_SHADOW_INDICATOR) != c->model->vmx.revision || (rev & VMCS_SHADOW_INDICATOR)) {
-		vmx_fail_invalid(c);
+		vmx_fail_invalid(c, i);
 		return EXEC_OK;
 	}
 	vmx_misuse_vmxon(c, pa);
-	vmxon_enter(c, pa);
+	vmxon_enter(c, i, pa);
 	return EXEC_OK;
 }
 
@@ -78,7 +78,7 @@ enum exec_status op_vmxon_Mq(struct cpu *c, const struct insn *i)
 		return vmx_insn_exit(c, i, EXIT_REASON_VMXON, INFO_MEM);
 	if (c->cpl > 0)
 		return cpu_gp0(c);
-	vmx_fail(c, VMERR_VMXON_IN_ROOT);
+	vmx_fail(c, i, VMERR_VMXON_IN_ROOT);
 	return EXEC_OK;
 }
 
@@ -99,7 +99,7 @@ enum exec_status op_vmxoff(struct cpu *c, const struct insn *i)
 	c->vmx.vmxon_ptr = 0;
 	cpu_mode_changed(c);    /* A20M applies again; a latched INIT is taken at the next boundary */
 	cpu_end_block(c);
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -115,11 +115,11 @@ enum exec_status op_vmclear_Mq(struct cpu *c, const struct insn *i)
 	if (!vmx_read_m64(c, i, &pa))
 		return EXEC_FAULT;
 	if (!vmx_ptr_ok(c, pa)) {
-		vmx_fail(c, VMERR_VMCLEAR_INVALID_ADDR);
+		vmx_fail(c, i, VMERR_VMCLEAR_INVALID_ADDR);
 		return EXEC_OK;
 	}
 	if (pa == c->vmx.vmxon_ptr) {
-		vmx_fail(c, VMERR_VMCLEAR_VMXON_PTR);
+		vmx_fail(c, i, VMERR_VMCLEAR_VMXON_PTR);
 		return EXEC_OK;
 	}
 	/* The data already live in the region; what VMCLEAR adds is the
@@ -134,7 +134,7 @@ enum exec_status op_vmclear_Mq(struct cpu *c, const struct insn *i)
 		phys_write_unwatched(c->phys, pa + VMCS_OFF_LAUNCH, VMCS_LAUNCH_CLEAR, 4);
 	if (pa == c->vmx.vmcs_ptr)
 		c->vmx.vmcs_ptr = VMCS_PTR_NONE;
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -159,15 +159,15 @@ enum exec_status op_vmptrld_Mq(struct cpu *c, const struct insn *i)
 	if (!vmx_read_m64(c, i, &pa))
 		return EXEC_FAULT;
 	if (!vmx_ptr_ok(c, pa)) {
-		vmx_fail(c, VMERR_VMPTRLD_INVALID_ADDR);
+		vmx_fail(c, i, VMERR_VMPTRLD_INVALID_ADDR);
 		return EXEC_OK;
 	}
 	if (pa == c->vmx.vmxon_ptr) {
-		vmx_fail(c, VMERR_VMPTRLD_VMXON_PTR);
+		vmx_fail(c, i, VMERR_VMPTRLD_VMXON_PTR);
 		return EXEC_OK;
 	}
 	if (!vmptrld_rev_ok(c, (uint32_t)phys_read(c->phys, pa, 4))) {
-		vmx_fail(c, VMERR_VMPTRLD_BAD_REVISION);
+		vmx_fail(c, i, VMERR_VMPTRLD_BAD_REVISION);
 		return EXEC_OK;
 	}
 	if (!vmx_active_find(c, pa)) {
@@ -175,7 +175,7 @@ enum exec_status op_vmptrld_Mq(struct cpu *c, const struct insn *i)
 		vmx_active_add(c, pa);
 	}
 	c->vmx.vmcs_ptr = pa;
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -189,7 +189,7 @@ enum exec_status op_vmptrst_Mq(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	if (!mem_write_seg(c, i->seg, insn_ea(c, i), 8, c->vmx.vmcs_ptr))
 		return EXEC_FAULT;
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -208,6 +208,6 @@ enum exec_status op_vmcall(struct cpu *c, const struct insn *i)
 		return cpu_ud(c);
 	if (c->cpl > 0)
 		return cpu_gp0(c);
-	vmx_fail(c, VMERR_VMCALL_IN_ROOT);
+	vmx_fail(c, i, VMERR_VMCALL_IN_ROOT);
 	return EXEC_OK;
 }

@@ -10,14 +10,22 @@
 #include "cpu/decode.h"
 
 /* VMsucceed: CF, PF, AF, ZF, SF, OF cleared. */
-void vmx_succeed(struct cpu *c);
+void vmx_succeed(struct cpu *c, const struct insn *i);
 /* VMfailInvalid: CF set, the other five cleared. */
-void vmx_fail_invalid(struct cpu *c);
+void vmx_fail_invalid(struct cpu *c, const struct insn *i);
 /* VMfailValid(err): ZF set, the other five cleared, err written to the
  * VM-instruction error field of the current VMCS. */
-void vmx_fail_valid(struct cpu *c, unsigned err);
+void vmx_fail_valid(struct cpu *c, const struct insn *i, unsigned err);
 /* VMfail(err): VMfailValid when there is a current VMCS, else VMfailInvalid. */
-void vmx_fail(struct cpu *c, unsigned err);
+void vmx_fail(struct cpu *c, const struct insn *i, unsigned err);
+/* i is the VMX instruction executing: in VMX root operation each of the
+ * four reports it to an observer as PROBE_VMXINSN (cpu/probe.h). */
+
+/* The exit reason an execution of VMX instruction i in VMX non-root
+ * operation gives (EXIT_REASON_VMXON, ...), naming the instruction; -1
+ * when i is not one of VMCALL, VMCLEAR, VMLAUNCH, VMPTRLD, VMPTRST,
+ * VMREAD, VMRESUME, VMWRITE, VMXOFF, VMXON, INVEPT, INVVPID, VMFUNC. */
+int vmx_insn_reason(const struct insn *i);
 
 /* ---- the active-VMCS list (vmx/vmx.c; SDM vol. 3C 24.1, 24.11.3) ----
  * A VMCS is active from VMPTRLD until VMCLEAR (or VMXOFF); while it is,

@@ -69,7 +69,7 @@ enum exec_status op_invept_Gy_Mdq(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	uint64_t type = reg_read(c, i->reg, vmx_reg_size(c));
 	if (!(c->model->vmx.ept_vpid_cap & invept_type_cap(type))) {
-		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
+		vmx_fail(c, i, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
 	if (!read_desc(c, i, &desc, &rsvd))
@@ -78,11 +78,11 @@ enum exec_status op_invept_Gy_Mdq(struct cpu *c, const struct insn *i)
 		vmx_misuse(c, VMX_MISUSE_INVEPT_DESC_RESERVED, "INVEPT descriptor bits 127:64 are %#llx (Figure 30-1); "
 			   "ignored", (unsigned long long)rsvd);
 	if (type == 1 && !vmx_eptp_valid(c, desc)) {
-		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
+		vmx_fail(c, i, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
 	vmx_ept_invalidate(c, (unsigned)type, desc);    /* vmx/ept.c */
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -143,16 +143,16 @@ enum exec_status op_invvpid_Gy_Mdq(struct cpu *c, const struct insn *i)
 		return cpu_gp0(c);
 	uint64_t type = reg_read(c, i->reg, vmx_reg_size(c));
 	if (!(c->model->vmx.ept_vpid_cap & invvpid_type_cap(type))) {
-		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
+		vmx_fail(c, i, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
 	if (!read_desc(c, i, &lo, &la))
 		return EXEC_FAULT;
 	if (!invvpid_desc_ok(c, type, lo, la)) {
-		vmx_fail(c, VMERR_INVEPT_INVVPID_INVALID);
+		vmx_fail(c, i, VMERR_INVEPT_INVVPID_INVALID);
 		return EXEC_OK;
 	}
 	invvpid_do(c, type, (uint16_t)lo, la);
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }

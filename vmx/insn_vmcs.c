@@ -32,7 +32,7 @@ static enum exec_status rw_common(struct cpu *c, const struct insn *i, bool writ
 		return cpu_gp0(c);
 	*target = c->vmx.nonroot ? vmcs_read(c, VF_VMCS_LINK_PTR) : c->vmx.vmcs_ptr;
 	if (*target == VMCS_PTR_NONE) {
-		vmx_fail_invalid(c);
+		vmx_fail_invalid(c, i);
 		return EXEC_OK;
 	}
 	*done = false;
@@ -79,7 +79,7 @@ enum exec_status op_vmread_Ey_Gy(struct cpu *c, const struct insn *i)
 		return st;
 	int f = field_of(c, i, &high);
 	if (f < 0) {
-		vmx_fail_valid(c, VMERR_VMREADWRITE_BAD_FIELD);
+		vmx_fail_valid(c, i, VMERR_VMREADWRITE_BAD_FIELD);
 		return EXEC_OK;
 	}
 	uint64_t v = target_read(c, target, (enum vmcs_field)f);
@@ -90,7 +90,7 @@ enum exec_status op_vmread_Ey_Gy(struct cpu *c, const struct insn *i)
 		reg_write(c, i->rm, sz, v);
 	else if (!mem_write_seg(c, i->seg, insn_ea(c, i), 1u << sz, sz == SZ64 ? v : (uint32_t)v))
 		return EXEC_FAULT;      /* faults on the destination come after the field checks */
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }
 
@@ -118,14 +118,14 @@ enum exec_status op_vmwrite_Gy_Ey(struct cpu *c, const struct insn *i)
 		return EXEC_FAULT;
 	int f = field_of(c, i, &high);
 	if (f < 0) {
-		vmx_fail_valid(c, VMERR_VMREADWRITE_BAD_FIELD);
+		vmx_fail_valid(c, i, VMERR_VMREADWRITE_BAD_FIELD);
 		return EXEC_OK;
 	}
 	if (vmcs_enc_type(vmcs_fields[f].enc) == VMCS_T_RODATA && !(c->model->vmx.misc & VMX_MISC_VMWRITE_ANY)) {
-		vmx_fail_valid(c, VMERR_VMWRITE_READONLY);
+		vmx_fail_valid(c, i, VMERR_VMWRITE_READONLY);
 		return EXEC_OK;
 	}
 	target_write(c, target, (enum vmcs_field)f, vmwrite_value(c, target, (enum vmcs_field)f, high, v));
-	vmx_succeed(c);
+	vmx_succeed(c, i);
 	return EXEC_OK;
 }

@@ -12,6 +12,10 @@
 #   with and without the trace, and with a reset (no -no-reboot); the
 #   chains of dbg_triple.elf (not-present gates, a non-canonical stack);
 # - abort: the VMX-abort report of vmx_exit_state abort=1;
+# - result: the run result (--result, sim/result.h) of vmx_exit_insn and
+#   dbg_badentry holds the exits, VMX-instruction outcomes and failed
+#   entry checks their sources name; with --result (and --trace beside it)
+#   the run prints the same COM1 output and --stats line as without;
 # - bad options: one line and status 2.
 #
 # Prints "ok NAME" or "FAIL NAME: why" lines, ends with
@@ -230,6 +234,52 @@ vmx_abort() {
 	fi
 }
 
+# ---- the run result ----
+
+# holds NAME FILE LINE...: FILE has each LINE, whole.
+holds() {
+	name=$1
+	file=$2
+	shift 2
+	for l in "$@"; do
+		grep -qxF "$l" "$file" || { fail "$name" "no line '$l' in $file"; return 1; }
+	done
+}
+
+result() {
+	run res0 vmx_exit_insn.elf -no-reboot --stats
+	s0=$st
+	run res1 vmx_exit_insn.elf -no-reboot --stats --result "$OUT/res1.txt" --trace exits --trace-file "$OUT/res1.json"
+	[ "$st" = 1 ] && [ "$s0" = 1 ] || { fail result "status $st with --result, $s0 without; want 1"; return; }
+	cmp -s "$OUT/res0.serial" "$OUT/res1.serial" || { fail result "COM1 output differs with --result"; return; }
+	[ "$(grep instructions "$OUT/res0.err")" = "$(grep instructions "$OUT/res1.err")" ] ||
+		{ fail result "--stats: $(grep instructions "$OUT/res1.err") with --result, $(grep instructions "$OUT/res0.err") without"; return; }
+	r=$OUT/res1.txt
+	# vmx_exit_insn.c: one VMXON; HLT, INVD, WBINVD, XSETBV exit once each,
+	# RDRAND three times, RDSEED twice (its table of cases).
+	holds result "$r" "vtxsim-result 1" "status 1" "end debug-exit" "exit 12 HLT 1" "exit 13 INVD 1" \
+		"exit 54 WBINVD 1" "exit 55 XSETBV 1" "exit 57 RDRAND 3" "exit 61 RDSEED 2" "vmx-insn VMXON ok 1" \
+		"triple-faults 0" "vmx-aborts 0" "entry-failures 0" || return
+	# Both taps saw the same exits: VMCALLs counted in the trace and the result.
+	n=$(grep -c '"reason":18,' "$OUT/res1.json")
+	holds result "$r" "exit 18 VMCALL $n" || return
+	# One line record per COM1 line, cycles ascending.
+	[ "$(grep -c '^line ' "$r")" = "$(wc -l <"$OUT/res1.serial")" ] || { fail result "line records vs COM1 lines"; return; }
+	grep '^line ' "$r" | awk '$3 <= prev { exit 1 } { prev = $3 }' || { fail result "line cycles not ascending"; return; }
+	ok result
+}
+
+result_entry() {
+	run res_entry dbg_badentry.elf -no-reboot --result "$OUT/res_entry.txt"
+	[ "$st" = 1 ] || { fail result_entry "status $st, want 1"; return; }
+	# dbg_badentry.c: exit 33 for GUEST_CS_AR_DPL_NONCONF, VMfailValid(7)
+	# for the reserved pin-based bit, exit 34 for the x2APIC MSR; 3 launches.
+	holds result_entry "$OUT/res_entry.txt" "entry-failures 3" "entry-failure-exit 33 INVALID_GUEST_STATE 1" \
+		"entry-failure-exit 34 MSR_LOADING 1" "check GUEST_CS_AR_DPL_NONCONF 1" "check CTL_PIN_RSVD 1" \
+		"check MSRLOAD_X2APIC 1" "vmx-insn VMLAUNCH fail-valid:7 1" "vmx-insn VMLAUNCH entered 3" || return
+	ok result_entry
+}
+
 # ---- bad options ----
 
 bad() {
@@ -255,7 +305,11 @@ triple_reset
 dbg_triple np
 dbg_triple stack
 vmx_abort
+result
+result_entry
 bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
 bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
 bad bad_file_alone "vtxsim: --trace-file x.json: no categories to trace" --trace-file x.json
+bad bad_result_debug "vtxsim: --result r.txt is for unattended runs (vtxsim test); drop it, or drop --debug" --result r.txt --debug
+bad bad_result_file "vtxsim: --result $OUT/no/such/dir: cannot open for writing:" --result "$OUT/no/such/dir"
 echo "trace: $passed passed, $failed failed"
