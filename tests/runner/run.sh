@@ -221,7 +221,8 @@ has "crash: final line" "$T/crash.stdout" '^2 passed, 1 failed$'
 # ---- golden exit traces ----
 vt golden --coverage "$T/coverage.txt" "$DIR/golden.vts"
 status_is "golden: exits= and exit-counts= pass" golden 0
-has "golden: coverage counts CPUID" "$T/coverage.txt" 'CPUID'
+has "golden: coverage counts the CPUID exits" "$T/coverage.txt" '^ *10 *CPUID *3; 1 case$'
+has "golden: coverage marks what no case reached" "$T/coverage.txt" '^ *12 *HLT *never$'
 vt golden-bad "$DIR/golden_bad.vts"
 status_is "golden: a changed trace fails" golden-bad 1
 has "golden: names exit 2" "$T/golden-bad.stdout" 'exit 2'
