@@ -517,6 +517,7 @@ void cli_free(struct cli *cl)
 void cli_print_help(FILE *out)
 {
 	fprintf(out, "usage: vtxsim -kernel FILE [options]\n"
+		"       vtxsim test [OPTIONS] MANIFEST...: run a test suite (docs/testing-hypervisors.md)\n"
 		"Boot a multiboot kernel on a simulated x86-64 PC with VT-x.\n\noptions:\n");
 	for (size_t i = 0; i < CLI_NOPTIONS; i++) {
 		const struct cli_option *o = &cli_options[i];

@@ -56,6 +56,7 @@ struct dbg {
 	} taps[DBG_TAP_MAX];
 	int ntaps;
 	bool tap_insns;         /* some tap wants instruction boundaries */
+	bool snapshots;         /* keep the VMCS of each VM entry (dbg_keep_entry_vmcs) */
 };
 
 /* ---- the machine's time ---- */
@@ -142,6 +143,8 @@ static void history_entry(struct dbg *d, struct cpu *c)
 	p->last_reason = -1;
 	p->in_guest = true;
 	p->entry_cycle = c->cycles;
+	if (!d->snapshots)
+		return;
 	p->snap_ptr = c->vmx.vmcs_ptr;
 	p->have_snap = true;
 	for (int f = 0; f < VF_COUNT; f++)
@@ -558,6 +561,11 @@ const struct dbg_exit_rec *dbg_exit_get(const struct dbg *d, int cpu, unsigned k
 const struct dbg_exit_stat *dbg_exit_stats(const struct dbg *d, int cpu)
 {
 	return cpu >= 0 && cpu < d->m->ncpus ? d->pc[cpu].stats : NULL;
+}
+
+void dbg_keep_entry_vmcs(struct dbg *d, bool on)
+{
+	d->snapshots = on;
 }
 
 bool dbg_vmcs_at_entry(const struct dbg *d, int cpu, uint64_t vmcs_ptr, uint64_t *values, int nvalues)

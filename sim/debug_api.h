@@ -186,7 +186,11 @@ struct dbg_exit_stat {
 const struct dbg_exit_stat *dbg_exit_stats(const struct dbg *d, int cpu);
 
 /* Every VMCS field as the last successful VM entry of vCPU cpu loaded it,
- * by enum vmcs_field (vmx/vmcs.h); false when there was none. */
+ * by enum vmcs_field (vmx/vmcs.h); false when there was none, or when
+ * snapshots are off. They are off unless dbg_keep_entry_vmcs turned them
+ * on: a copy of every field at each VM entry is what an interactive
+ * session wants (`vmcs diff`) and a traced or tested run does not pay for. */
+void dbg_keep_entry_vmcs(struct dbg *d, bool on);
 bool dbg_vmcs_at_entry(const struct dbg *d, int cpu, uint64_t vmcs_ptr, uint64_t *values, int nvalues);
 
 /* ---- state ---- */

@@ -12,6 +12,7 @@
 #include "sim/forensics.h"
 #include "sim/machine.h"
 #include "sim/result.h"
+#include "sim/suite.h"
 #include "sim/trace.h"
 #include "vmx/vmcs.h"
 
@@ -48,6 +49,7 @@ static int main_debug(struct machine *m, const struct cli *cl)
 		fprintf(stderr, "vtxsim: out of memory\n");
 		return CLI_EXIT_INTERNAL;
 	}
+	dbg_keep_entry_vmcs(d, true);   /* `vmcs diff` */
 	char err[512];
 	struct trace *t = NULL;
 	if (cl->trace_cats && !(t = trace_open(d, cl->trace_cats, cl->trace_file, err, sizeof(err)))) {
@@ -195,6 +197,9 @@ int main(int argc, char **argv)
 	struct cli cl;
 	int status = 0;
 
+	/* `vtxsim test ...`: the suite runner (sim/suite_run.c). */
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
+		return suite_main(argc - 1, argv + 1);
 	if (cli_parse(&cl, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "vtxsim: %s\n", err);
 		cli_free(&cl);

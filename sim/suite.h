@@ -244,7 +244,19 @@ struct suite_report_case {
 	const struct suite_case *c;
 	struct suite_verdict v;
 	char *replay;                   /* suite_shell_command of the case's argv */
+	/* Added by sim/suite_report.c's author (runner): */
+	char status[32];                /* how the process ended, for the table: "1", "signal 11", "timeout", "-" */
+	const char *serial;             /* the COM1 output for JUnit <system-out>, or NULL */
+	size_t serial_len;
+	bool updated;                   /* --update-golden rewrote a golden file of the case */
+	char *update_note;              /* --update-golden: what it did (the diffs), shown under the case; or NULL */
 };
+
+/* The lines `vtxsim test` prints for a finished case: "ok NAME", "skip
+ * NAME: why" or "FAIL NAME: why" with the details indented under it (where
+ * and cycle, want/got, the replay and debug commands, the output files in
+ * outdir when not NULL), then update_note. */
+void suite_case_write(const struct suite_report_case *rc, const char *outdir, FILE *f);
 
 /* JUnit XML (the elements GitLab, Jenkins and GitHub read: testsuites >
  * testsuite > testcase, failure/skipped, system-out). 0, or -1 when
