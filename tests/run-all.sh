@@ -1,6 +1,7 @@
 #!/bin/sh
 # run-all.sh B GUEST_B: the unit tests ($B/unit-tests), the guest tests
-# (tests/guests/run.sh) under $B/vtxsim, the determinism and record/replay
+# (tests/guests/guests.vts on `$B/vtxsim test`), the runner's own tests
+# (tests/runner/run.sh), the determinism and record/replay
 # tests (tests/guests/determinism.sh), the VM-entry verdict test
 # (tests/guests/verdict.sh), the trace and triple-fault report tests
 # (tests/guests/trace.sh), the debugger tests (tests/debugger/run.sh), then the differential test against
@@ -53,8 +54,22 @@ else
 	tally unit-tests "$unit_log" unit: 127
 fi
 
-{ sh "$HERE/guests/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$guest_log.status"; } 2>&1 | tee "$guest_log"
+# The guest tests run on `vtxsim test` (tests/guests/guests.vts, every CPU core); its cases
+# run in tests/guests, so $G is the guests' directory as seen from there (relative: the guests'
+# command lines are then the same on every machine). Its final line gets the "guests:" prefix.
+case $GUEST_B in
+/*) G=$GUEST_B ;;
+*) G=../../$GUEST_B ;;
+esac
+{ "$B/vtxsim" test -D G="$G" --out "$B/guest-tests" "$HERE/guests/guests.vts"; echo $? > "$guest_log.status"; } 2>&1 |
+	sed 's/^\([0-9]* passed, [0-9]* failed\)/guests: \1/' | tee "$guest_log"
 tally "guest tests" "$guest_log" guests: "$(cat "$guest_log.status")"
+
+# The test runner's own end-to-end tests (tests/runner/run.sh).
+runner_log=$B/runner-tests.log
+{ sh "$HERE/runner/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$runner_log.status"; } 2>&1 | tee "$runner_log"
+tally runner "$runner_log" runner: "$(cat "$runner_log.status")"
+rm -f "$runner_log.status"
 
 det_log=$B/determinism-tests.log
 { sh "$HERE/guests/determinism.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$det_log.status"; } 2>&1 | tee "$det_log"

@@ -1,7 +1,7 @@
 /* boot: the multiboot 1 hand-over (Multiboot Specification 0.6.96, 3.2
  * "Machine state" and 3.3 "Boot information format") as the loader leaves
  * it for a kernel started with -kernel on a 256 MiB machine.
- * run.sh passes -append with BOOT_CMDLINE below. */
+ * guests.vts passes append= with BOOT_CMDLINE below. */
 #include "guest.h"
 
 #define BOOT_CMDLINE "vtxsim-boot-test alpha=1 beta=two"

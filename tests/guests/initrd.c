@@ -1,5 +1,5 @@
 /* initrd: the multiboot module list (Multiboot Specification 0.6.96, 3.3,
- * mods_*). run.sh boots this kernel with its own ELF32 file as -initrd, so
+ * mods_*). guests.vts boots this kernel with its own ELF32 file as -initrd, so
  * the module must hold the bytes of the text segment this kernel runs from. */
 #include "guest.h"
 

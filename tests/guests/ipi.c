@@ -10,7 +10,7 @@
  * its next instruction boundary) and then by the others in index order:
  * the tests assert the exact sequence.
  *
- * guests.list runs it with -smp 4.
+ * guests.vts runs it with -smp 4.
  */
 #include "smp.h"
 

@@ -2,7 +2,7 @@
  * and Dallas DS12887 datasheets) on simulated time.
  *
  * The time at boot equals the start time (the default 2025-01-01T00:00:00
- * or `-rtc base=`, which guests.list repeats as rtc=... in -append) in BCD,
+ * or `-rtc base=`, which guests.vts repeats as rtc=... in -append) in BCD,
  * binary and 12-hour formats; register D's VRT bit; the update-ended
  * interrupt (UIE) once per simulated second (the TSC rate in cycles) with
  * the seconds register advancing by one, UIP set ahead of the update;

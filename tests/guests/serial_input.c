@@ -1,5 +1,5 @@
 /* serial_input: COM1 receive, for the record/replay test
- * (tests/guests/determinism.sh) and a replayed case in guests.list.
+ * (tests/guests/determinism.sh) and a replayed case in guests.vts.
  *
  * Reads one line from COM1 and echoes every byte with the TSC at which the
  * guest saw it ("RX 0x68 'h' tsc=N"), then the line ("LINE: ..."). How it

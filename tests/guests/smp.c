@@ -2,7 +2,7 @@
  * identity each AP reports, LOCK-ed updates of shared memory, and INIT
  * sending a running AP back to wait-for-SIPI (8.4.1, 10.4.7.3).
  *
- * guests.list runs it with -smp N and -append "cpus=N".
+ * guests.vts runs it with -smp N and -append "cpus=N".
  */
 #include "smp.h"
 

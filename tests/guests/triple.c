@@ -1,6 +1,6 @@
 /* triple: with an empty IDT, int3 cannot be delivered (#GP), neither can
  * the #GP nor the resulting #DF: the CPU shuts down (SDM Vol. 3A, 7.15
- * "Interrupt 8 - Double Fault Exception", triple fault). run.sh expects
+ * "Interrupt 8 - Double Fault Exception", triple fault). guests.vts expects
  * exit status 4 from vtxsim -no-reboot; reaching the end is a failure. */
 #include "guest.h"
 

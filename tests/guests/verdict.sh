@@ -19,7 +19,7 @@ passed=0
 failed=0
 mkdir -p "$OUT" || exit 2
 
-# The flagged models offer what no model row has (guests.list runs the same).
+# The flagged models offer what no model row has (guests.vts runs the same).
 FLAGS=+vmx-tertiary,+vmx-spp,+vmx-pt-gpa,+vmx-exit-secondary,+vmx-entry-load-bndcfgs,-vmx-ept-ad
 for model in icelake-server haswell core2 "icelake-server,$FLAGS,-vmx-any-errcode,-vmx-inject-len0" \
 	"haswell,$FLAGS"; do

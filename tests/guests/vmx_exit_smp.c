@@ -163,7 +163,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	if (!smp_init(mbinfo))
 		report_summary();
 	/* vtxsim's core2 row has neither leaf 0BH nor CPUID.1:EDX.HTT, so its
-	 * CPUID counts one logical processor whatever -smp says; guests.list
+	 * CPUID counts one logical processor whatever -smp says; guests.vts
 	 * then gives the count as "cpus=N". */
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbinfo;
 	char buf[8];

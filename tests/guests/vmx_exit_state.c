@@ -7,7 +7,7 @@
  * entry is vectoring, held by MOV-SS blocking), single-step across a VM
  * exit, interruptibility with MOV-SS blocking, the PDPTEs saved with EPT
  * and PAE paging, and (with "abort=N" on the command line) the VMX aborts
- * of 27.7, after which vtxsim ends the run with status 12 (guests.list).
+ * of 27.7, after which vtxsim ends the run with status 12 (guests.vts).
  */
 #include "guest.h"
 #include "vmx_vmcs.h"

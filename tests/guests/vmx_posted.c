@@ -414,7 +414,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 		report_summary();
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbinfo;
 	char buf[8];
-	/* core2's CPUID counts one logical processor: guests.list says "cpus=2". */
+	/* core2's CPUID counts one logical processor: guests.vts says "cpus=2". */
 	if (smp_ncpus < 2 && (mbi->flags & MBI_CMDLINE) &&
 	    cmdline_get((const char *)(uintptr_t)mbi->cmdline, "cpus", buf, sizeof(buf)) && buf[0] == '2')
 		smp_ncpus = 2;

@@ -3,7 +3,7 @@
  * made active on the second CPU while active on the first, VMCLEAR of it
  * there, the first CPU's VMXON region used as a VMCS and as a VMXON region
  * by the second. The guest asserts what the SDM makes visible (RFLAGS, the
- * VM-instruction error, VMPTRST); guests.list asserts (expect_err=) that
+ * VM-instruction error, VMPTRST); guests.vts asserts (stderr=) that
  * vtxsim's stderr names each broken rule and both CPUs.
  *
  * Runs with -smp 2. The AP executes commands the BSP posts, one at a time.
