@@ -589,7 +589,7 @@ static bool check_status(const struct judge *j)
 		return false;
 	if (c->status_default && st == 155) {
 		j->v->outcome = SUITE_SKIP;
-		snprintf(j->v->why, sizeof(j->v->why), "skipped: the guest exited with isa-debug-exit 77");
+		snprintf(j->v->why, sizeof(j->v->why), "the guest exited with isa-debug-exit 77 (kvm-unit-tests: skipped)");
 		return true;
 	}
 	for (int i = 0; i < (c->nstatus ? c->nstatus : 1) && n < sizeof(want) - 1; i++) {
@@ -1025,7 +1025,7 @@ void suite_judge(const struct suite_case *c, const struct suite_outputs *o, stru
 			return;
 	if (all_skipped(&v->counts)) {
 		v->outcome = SUITE_SKIP;
-		snprintf(v->why, sizeof(v->why), "skipped: every sub-result the guest reported was skipped (%u)",
+		snprintf(v->why, sizeof(v->why), "every sub-result the guest reported was skipped (%u)",
 			 v->counts.skip + v->counts.tap_skip);
 	}
 }

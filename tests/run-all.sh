@@ -7,7 +7,7 @@
 # (tests/guests/trace.sh), the debugger tests (tests/debugger/run.sh), then the differential test against
 # the host CPU ($B/difftest, fixed seed) and, with python3, that the
 # generated VM-entry matrix is up to date. Ends with one line
-# "N passed, M failed" summing them all, and a non-zero status if anything
+# "N passed, M failed" (", K skipped" when a runner skipped cases) summing them all, and a non-zero status if anything
 # failed or a runner did not print its summary.
 set -u
 
@@ -15,6 +15,7 @@ B=${1:?usage: run-all.sh B GUEST_B}
 GUEST_B=${2:?usage: run-all.sh B GUEST_B}
 HERE=$(dirname "$0")
 passed=0
+skipped=0
 failed=0
 status=0
 
@@ -32,6 +33,9 @@ tally() {
 	p=$(echo "$line" | sed 's/^.* \([0-9]*\) passed, \([0-9]*\) failed.*$/\1/')
 	f=$(echo "$line" | sed 's/^.* \([0-9]*\) passed, \([0-9]*\) failed.*$/\2/')
 	passed=$((passed + p))
+	case $line in
+	*", "[0-9]*" skipped"*) skipped=$((skipped + $(echo "$line" | sed 's/^.*, \([0-9]*\) skipped.*$/\1/'))) ;;
+	esac
 	failed=$((failed + f))
 	if [ "$f" != 0 ]; then
 		status=1
@@ -114,5 +118,9 @@ else
 fi
 
 rm -f "$trace_log.status" "$dbg_log.status" "$unit_log.status" "$guest_log.status" "$det_log.status" "$diff_log.status" "$verdict_log.status"
-echo "$passed passed, $failed failed"
+if [ "$skipped" != 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 exit "$status"
