@@ -244,6 +244,8 @@ struct suite_report_case {
 	const struct suite_case *c;
 	struct suite_verdict v;
 	char *replay;                   /* suite_shell_command of the case's argv */
+	char *debug;                    /* a failed case: the replay under --debug, stopped at the
+					 * cycle of the verdict (--debug-cmd 'until N') when known */
 	/* Added by sim/suite_report.c's author (runner): */
 	char status[32];                /* how the process ended, for the table: "1", "signal 11", "timeout", "-" */
 	const char *serial;             /* the COM1 output for JUnit <system-out>, or NULL */

@@ -244,10 +244,10 @@ void suite_case_write(const struct suite_report_case *rc, const char *outdir, FI
 			fprintf(f, "    want: %s\n", v->want[0] ? v->want : "(none)");
 			fprintf(f, "    got: %s\n", v->got[0] ? v->got : "(none)");
 		}
-		if (rc->replay) {
+		if (rc->replay)
 			fprintf(f, "    replay: %s\n", rc->replay);
-			fprintf(f, "    debug:  %s --debug\n", rc->replay);
-		}
+		if (rc->debug)
+			fprintf(f, "    debug:  %s\n", rc->debug);
 		if (outdir) {
 			fprintf(f, "    outputs: %s/%s.serial %s/%s.stderr %s/%s.result", outdir, c->name, outdir, c->name,
 				outdir, c->name);
@@ -398,9 +398,12 @@ static void junit_failure(const struct suite_report_case *rc, FILE *f)
 	if (rc->replay) {
 		fputs("replay: ", f);
 		xml_str(f, rc->replay, false);
-		fputs("\ndebug:  ", f);
-		xml_str(f, rc->replay, false);
-		fputs(" --debug\n", f);
+		fputc('\n', f);
+	}
+	if (rc->debug) {
+		fputs("debug:  ", f);
+		xml_str(f, rc->debug, false);
+		fputc('\n', f);
 	}
 	fputs("</failure>\n", f);
 }
@@ -534,14 +537,10 @@ static void tap_diagnostics(const struct suite_report_case *rc, FILE *f)
 	if (rc->replay) {
 		fputs("\n  replay: ", f);
 		yaml_str(f, rc->replay);
+	}
+	if (rc->debug) {
 		fputs("\n  debug: ", f);
-		char *dbg = malloc(strlen(rc->replay) + sizeof(" --debug"));
-		if (dbg) {
-			strcpy(dbg, rc->replay);
-			strcat(dbg, " --debug");
-			yaml_str(f, dbg);
-			free(dbg);
-		}
+		yaml_str(f, rc->debug);
 	}
 	fputs("\n  ...\n", f);
 }

@@ -522,6 +522,35 @@ static bool update_golden(const struct suite_case *c, const struct suite_outputs
 
 /* ---- finishing a case ---- */
 
+/* The replay of a failed case under the debugger: --debug, and when the
+ * verdict has a cycle (the line or exit that differed), a first command
+ * that runs to it (`until N`, docs/debugger.md), so the shell opens where
+ * the case went wrong. NULL when out of memory (the line is then left out). */
+static char *debug_command(const struct case_run *cr)
+{
+	const struct suite_verdict *v = &cr->rc.v;
+	if (!cr->argv)
+		return NULL;
+	int n = 0;
+	while (cr->argv[n])
+		n++;
+	char until[40];
+	bool at = v->cycle != UINT64_MAX && v->cycle > 0;
+	snprintf(until, sizeof(until), "until %" PRIu64, v->cycle);
+	char **a = calloc((size_t)n + 4, sizeof(*a));
+	if (!a)
+		return NULL;
+	memcpy(a, cr->argv, (size_t)n * sizeof(*a));
+	a[n] = "--debug";
+	if (at) {
+		a[n + 1] = "--debug-cmd";
+		a[n + 2] = until;
+	}
+	char *cmd = suite_shell_command(cr->rc.c->dir, a);
+	free(a);
+	return cmd;
+}
+
 static void judge_case(struct runner *r, struct case_run *cr, struct suite_outputs *o)
 {
 	const struct suite_case *c = cr->rc.c;
@@ -554,6 +583,8 @@ static void judge_case(struct runner *r, struct case_run *cr, struct suite_outpu
 	else if (r->o.update && (c->output || c->exits || c->exit_counts))
 		note_add(&cr->rc.update_note, "golden files not updated: the case did not run to its end%s%s", "", "");
 	suite_judge(c, o, &cr->rc.v);
+	if (cr->rc.v.outcome == SUITE_FAIL)
+		cr->rc.debug = debug_command(cr);
 	if (r->cov && o->result)
 		suite_coverage_add(r->cov, o->result);
 	if (read_result)
@@ -849,6 +880,7 @@ static void runner_free(struct runner *r)
 	for (int i = 0; r->cr && i < r->n; i++) {
 		suite_argv_free(r->cr[i].argv);
 		free(r->cr[i].rc.replay);
+		free(r->cr[i].rc.debug);
 		free(r->cr[i].rc.update_note);
 		free(r->cr[i].serial);
 	}

@@ -165,7 +165,7 @@ has "fail: wrong status" "$T/fail.stdout" '^FAIL wrong-status: .*expected status
 replay=$(detail "$T/fail.stdout" say-diff replay)
 debug=$(detail "$T/fail.stdout" say-diff debug)
 case $debug in
-"$replay --debug") pass "fail: the debug line is the replay with --debug" ;;
+"$replay --debug --debug-cmd 'until $cyc'") pass "fail: the debug line is the replay with --debug, run to the difference's cycle" ;;
 *) fail "fail: debug line" "replay '$replay', debug '$debug'" ;;
 esac
 if [ -n "$replay" ]; then
@@ -173,6 +173,13 @@ if [ -n "$replay" ]; then
 	same "fail: the replay command reproduces COM1" "$T/fail.out/say-diff.serial" "$T/replay.serial"
 else
 	fail "fail: replay" "no replay line"
+fi
+# The debug line opens the shell where the output went wrong: after the
+# differing line, in the guest's serial output code.
+if [ -n "$debug" ]; then
+	(eval "$debug") > "$T/debug.stdout" 2> "$T/debug.stderr" < /dev/null
+	has "fail: the debug command stops at the difference" "$T/debug.stdout" "^stopped: cycle target reached (cycle $cyc)"
+	has "fail: ... after the differing line" "$T/debug.stdout" '^line 2$'
 fi
 
 # ---- JUnit, against the elements CI servers require ----

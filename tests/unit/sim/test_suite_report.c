@@ -58,6 +58,7 @@ static void three_cases(struct suite_report_case rc[3])
 	rc[1].v.cycle = 42;
 	rc[1].v.cycles = 99;
 	rc[1].replay = "cd tests && /bin/vtxsim -kernel 'a b.elf'";
+	rc[1].debug = "cd tests && /bin/vtxsim -kernel 'a b.elf' --debug --debug-cmd 'until 42'";
 	rc[1].serial = "FAIL: a\x07" "b \xff\xc3\xa9\n";
 	rc[1].serial_len = strlen(rc[1].serial);
 	strcpy(rc[1].status, "3");
@@ -94,7 +95,7 @@ static void test_junit(void)
 		"want: x\n"
 		"got: y\\x1b[0m\n"
 		"replay: cd tests &amp;&amp; /bin/vtxsim -kernel 'a b.elf'\n"
-		"debug:  cd tests &amp;&amp; /bin/vtxsim -kernel 'a b.elf' --debug\n"
+		"debug:  cd tests &amp;&amp; /bin/vtxsim -kernel 'a b.elf' --debug --debug-cmd 'until 42'\n"
 		"</failure>\n"
 		"      <system-out>FAIL: a\\x07b \\xff\xc3\xa9\n</system-out>\n"
 		"    </testcase>\n"
@@ -162,7 +163,7 @@ static void test_tap(void)
 				   "  want: \"x\"\n"
 				   "  got: \"y\\x1b[0m\"\n"
 				   "  replay: \"cd tests && /bin/vtxsim -kernel 'a b.elf'\"\n"
-				   "  debug: \"cd tests && /bin/vtxsim -kernel 'a b.elf' --debug\"\n"
+				   "  debug: \"cd tests && /bin/vtxsim -kernel 'a b.elf' --debug --debug-cmd 'until 42'\"\n"
 				   "  ...\n"
 				   "ok 3 - skip1 # SKIP exit:77 (skipped)\n";
 	CU_ASSERT_STRING_EQUAL(tap, want);
@@ -187,7 +188,7 @@ static void test_case_lines_and_table(void)
 		"    want: x\n"
 		"    got: y\x1b[0m\n"
 		"    replay: cd tests && /bin/vtxsim -kernel 'a b.elf'\n"
-		"    debug:  cd tests && /bin/vtxsim -kernel 'a b.elf' --debug\n"
+		"    debug:  cd tests && /bin/vtxsim -kernel 'a b.elf' --debug --debug-cmd 'until 42'\n"
 		"    outputs: /o/fail1.serial /o/fail1.stderr /o/fail1.result /o/fail1.exits\n"
 		"    updated tests/f.exits\n"
 		"skip skip1: exit:77 (skipped)\n"
