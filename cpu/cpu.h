@@ -447,6 +447,10 @@ bool cpu_service_vector(struct cpu *c, uint8_t v);
 bool cpu_deliver_exception(struct cpu *c);
 /* Fault-class exceptions (their frame saves RF = 1, SDM vol. 3A 6.5). */
 bool cpu_fault_class(unsigned vector);
+/* The architecture's names of vectors 0-31 (cpu/vectors.def, SDM vol. 3A
+ * Table 6-1): "#PF" and "page fault"; NULL and "reserved" otherwise. */
+const char *cpu_vector_mnemonic(unsigned vector);
+const char *cpu_vector_text(unsigned vector);
 
 /* Deliver an interrupt or software exception of the given kind (INT n,
  * INT3, INTO, INT1, external, NMI). For software kinds c->next_rip must be

@@ -492,6 +492,26 @@ bool cpu_fault_class(unsigned vector)
 	}
 }
 
+const char *cpu_vector_mnemonic(unsigned vector)
+{
+	switch (vector) {
+#define X(n, mn, text) case n: return mn;
+#include "cpu/vectors.def"
+#undef X
+	}
+	return NULL;
+}
+
+const char *cpu_vector_text(unsigned vector)
+{
+	switch (vector) {
+#define X(n, mn, text) case n: return text;
+#include "cpu/vectors.def"
+#undef X
+	}
+	return "reserved";
+}
+
 /* Take the recorded exception; one raised after the commit point of a task
  * switch is delivered at the new task's EIP. */
 static struct pending_exc take_exc(struct cpu *c)

@@ -13,26 +13,6 @@
 
 /* ---- names ---- */
 
-static const char *vector_mnemonic(unsigned v)
-{
-	switch (v) {
-#define X(n, mn, text) case n: return mn;
-#include "cpu/vectors.def"
-#undef X
-	}
-	return NULL;
-}
-
-static const char *vector_text(unsigned v)
-{
-	switch (v) {
-#define X(n, mn, text) case n: return text;
-#include "cpu/vectors.def"
-#undef X
-	}
-	return "reserved";
-}
-
 static const char *const cause_texts[DELIV_CAUSE_COUNT] = {
 #define X(id, text) [DELIV_##id] = text,
 #include "cpu/deliv_causes.def"
@@ -48,7 +28,7 @@ static const char *reason_id(uint32_t basic)
 /* "#GP(0x42)", "INT 0x80", "external interrupt 0x20", "NMI". */
 static void print_event(FILE *out, unsigned vector, unsigned kind, bool has_error, uint32_t error)
 {
-	const char *mn = vector_mnemonic(vector);
+	const char *mn = cpu_vector_mnemonic(vector);
 	switch (kind) {
 	case INT_SOFTWARE:
 		fprintf(out, "INT 0x%x", vector);
@@ -68,7 +48,7 @@ static void print_event(FILE *out, unsigned vector, unsigned kind, bool has_erro
 		fprintf(out, "vector %u", vector);
 	if (has_error)
 		fprintf(out, "(0x%" PRIx32 ")", error);
-	fprintf(out, " (%s%s)", vector_text(vector),
+	fprintf(out, " (%s%s)", cpu_vector_text(vector),
 		kind == INT_SOFT_EXCEPTION ? ", software exception" :
 		kind == INT_PRIV_SOFTWARE ? ", privileged software exception" : "");
 }
@@ -116,7 +96,7 @@ static void print_chain(FILE *out, const struct cpu *c, bool triple)
 		if (last && triple && l->vector == VEC_DF && l->kind == INT_EXCEPTION)
 			fprintf(out, " while delivering #DF: triple fault, shutdown");
 		else if (!last && fc->link[k + 1].vector == VEC_DF && l->raised != VEC_DF)
-			fprintf(out, ", which after %s is a double fault", vector_mnemonic(l->vector) ? vector_mnemonic(l->vector) : "it");
+			fprintf(out, ", which after %s is a double fault", cpu_vector_mnemonic(l->vector) ? cpu_vector_mnemonic(l->vector) : "it");
 		fputc('\n', out);
 	}
 	if (fc->dropped)

@@ -39,31 +39,6 @@ void suite_coverage_add(struct suite_coverage *cov, const struct run_result *r)
 		s->vectors[k] += r->vectors[k];
 }
 
-/* The VMX instructions (SDM vol. 3C chapter 31), by the exit reason an
- * execution in VMX non-root operation gives (25.1.2), which is how the run
- * result names them. Membership only: names and texts come from
- * EXIT_REASON_TABLE. */
-
-static const char *vector_mnemonic(unsigned v)
-{
-	switch (v) {
-#define X(n, mn, text) case n: return mn;
-#include "cpu/vectors.def"
-#undef X
-	}
-	return NULL;
-}
-
-static const char *vector_text(unsigned v)
-{
-	switch (v) {
-#define X(n, mn, text) case n: return text;
-#include "cpu/vectors.def"
-#undef X
-	}
-	return "reserved";
-}
-
 static void count_or_never(FILE *f, uint64_t n)
 {
 	if (n)
@@ -174,8 +149,8 @@ static void coverage_vectors(const struct suite_coverage *cov, FILE *f)
 	unsigned seen = 0;
 	fprintf(f, "\nException vectors delivered through the IDT:\n");
 	for (unsigned v = 0; v < RESULT_VECTORS; v++) {
-		const char *mn = vector_mnemonic(v);
-		fprintf(f, "  %-3u %-4s %-40s ", v, mn ? mn : "-", vector_text(v));
+		const char *mn = cpu_vector_mnemonic(v);
+		fprintf(f, "  %-3u %-4s %-40s ", v, mn ? mn : "-", cpu_vector_text(v));
 		count_or_never(f, cov->sum.vectors[v]);
 		fputc('\n', f);
 		seen += cov->sum.vectors[v] != 0;

@@ -9,6 +9,7 @@
 #include "sim/cli.h"
 #include "sim/debug_api.h"
 #include "sim/machine.h"
+#include "tests/unit/test_machine.h"
 
 /* ---- the packet layer ---- */
 
@@ -135,17 +136,8 @@ struct session {
 
 static void session_open(struct session *t)
 {
-	struct machine_config cfg;
-	char err[256];
-	machine_config_init(&cfg);
-	cfg.ram_mb = 8;
-	cfg.serial = SERIAL_NONE;
-	cfg.no_reboot = true;
 	memset(t, 0, sizeof(*t));
-	t->m = machine_create(&cfg, err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(t->m);
-	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&t->m->phys, CODE, code, sizeof(code)), 0);
-	cpu_set_multiboot_state(&t->m->cpus[0], CODE, 0x2badb002, 0);
+	t->m = test_machine(CODE, code, sizeof(code));
 	t->d = dbg_create(t->m);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t->d);
 	struct gdb_io io = { .recv = buf_recv, .send = buf_send, .ctx = &t->io };

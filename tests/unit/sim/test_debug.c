@@ -7,6 +7,7 @@
 #include "cpu/probe.h"
 #include "sim/debug_api.h"
 #include "sim/machine.h"
+#include "tests/unit/test_machine.h"
 
 #define CODE 0x100000u
 
@@ -17,17 +18,7 @@ static const uint8_t code[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0x40, 0x40, 0xe6, 
 
 static struct machine *guest(void)
 {
-	struct machine_config cfg;
-	char err[256];
-	machine_config_init(&cfg);
-	cfg.ram_mb = 8;
-	cfg.serial = SERIAL_NONE;
-	cfg.no_reboot = true;
-	struct machine *m = machine_create(&cfg, err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, CODE, code, sizeof(code)), 0);
-	cpu_set_multiboot_state(&m->cpus[0], CODE, 0x2badb002, 0);
-	return m;
+	return test_machine(CODE, code, sizeof(code));
 }
 
 static uint64_t reg(struct dbg *d, const char *name)

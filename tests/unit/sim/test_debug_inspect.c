@@ -8,19 +8,11 @@
 
 #include "sim/debug_api.h"
 #include "sim/machine.h"
+#include "tests/unit/test_machine.h"
 
 static struct machine *guest(void)
 {
-	struct machine_config cfg;
-	char err[256];
-	machine_config_init(&cfg);
-	cfg.ram_mb = 8;
-	cfg.serial = SERIAL_NONE;
-	cfg.no_reboot = true;
-	struct machine *m = machine_create(&cfg, err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	cpu_set_multiboot_state(&m->cpus[0], 0x100000, 0x2badb002, 0);
-	return m;
+	return test_machine(0x100000, NULL, 0);
 }
 
 static void test_linear(void)

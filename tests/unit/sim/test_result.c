@@ -12,6 +12,7 @@
 #include "sim/debug_api.h"
 #include "sim/machine.h"
 #include "sim/result.h"
+#include "tests/unit/test_machine.h"
 #include "vmx/vmx.h"
 
 #define CODE 0x100000u
@@ -167,24 +168,15 @@ static uint64_t gate(uint32_t off)
 
 static struct machine *guest(void)
 {
-	struct machine_config cfg;
-	char err[256];
-	machine_config_init(&cfg);
-	cfg.ram_mb = 8;
-	cfg.serial = SERIAL_NONE;
-	cfg.no_reboot = true;
-	struct machine *m = machine_create(&cfg, err, sizeof(err));
-	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	struct machine *m = test_machine(CODE, code, sizeof(code));
 	uint64_t idt[8] = { 0 };
 	idt[3] = gate(H_BP);
 	idt[6] = gate(H_UD);
-	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, CODE, code, sizeof(code)), 0);
 	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, H_UD, h_ud, sizeof(h_ud)), 0);
 	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, H_BP, h_bp, sizeof(h_bp)), 0);
 	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, GDT, gdt, sizeof(gdt)), 0);
 	CU_ASSERT_EQUAL_FATAL(phys_copy_in(&m->phys, IDT, idt, sizeof(idt)), 0);
 	struct cpu *c = &m->cpus[0];
-	cpu_set_multiboot_state(c, CODE, 0x2badb002, 0);
 	c->gdtr = (struct dtable){ GDT, sizeof(gdt) - 1 };
 	c->idtr = (struct dtable){ IDT, sizeof(idt) - 1 };
 	c->gpr[R_SP] = 0x80000;
