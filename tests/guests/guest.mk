@@ -25,7 +25,7 @@ GUEST_LDFLAGS := -m64 -nostdlib -static -no-pie -Wl,-T,tests/guests/link.ld \
 GUEST_LIB_SRCS := $(wildcard tests/guests/lib/*.c tests/guests/lib/*.S)
 GUEST_LIB_OBJS := $(GUEST_LIB_SRCS:%=$(GUEST_B)/obj/%.o)
 GUEST_TESTS := $(basename $(notdir $(wildcard tests/guests/*.c)))
-GUEST_EXAMPLES := hello
+GUEST_EXAMPLES := hello minivisor
 GUEST_NAMES := $(GUEST_TESTS) $(GUEST_EXAMPLES:%=examples/%) bench/loop bench/vmexit
 GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_B)/%.elf) $(GUEST_NAMES:%=$(GUEST_B)/%.elf64)
 
