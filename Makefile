@@ -1,7 +1,7 @@
 # vtxsim: a deterministic, cycle-counting x86-64 PC simulator with Intel VT-x.
 #
 #   make            build build/vtxsim
-#   make run        install deps, build, boot the bundled demo kernel
+#   make run        install deps, build, boot the demo hypervisor (examples/minivisor)
 #   make test       install deps, build, run unit and guest tests
 #   make test SAN=1 the same under AddressSanitizer + UBSan (in build-san/)
 #   make bench      MIPS on an integer loop and VM exits per second (and Bochs's, when installed)
@@ -82,7 +82,7 @@ include tests/guests/guest.mk
 
 run: deps
 	@$(MAKE) --no-print-directory all guests
-	$(VTXSIM) -kernel $(GUEST_B)/examples/hello.elf
+	$(VTXSIM) -kernel $(GUEST_B)/examples/minivisor.elf
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT) $(DIFFTEST) guests

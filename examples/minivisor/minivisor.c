@@ -82,7 +82,7 @@ uint64_t adjust_controls(const char *what, uint32_t cap_msr, uint64_t want)
 		printf("minivisor: %s: wanted %#lx, the CPU allows only %#lx\n", what, want, cap >> 32);
 		fail("a VM-execution control this hypervisor needs is not supported");
 	}
-	printf("minivisor:   %-26s %#010lx (must be 1: %#010x, may be 1: %#010x)\n", what, v, (uint32_t)cap,
+	printf("minivisor:   %-26s %#010lx (must be 1: 0x%08x, may be 1: 0x%08x)\n", what, v, (uint32_t)cap,
 	       (uint32_t)(cap >> 32));
 	return v;
 }
@@ -206,18 +206,21 @@ static void write_host_state(void)
  * 16-bit segments with base = selector * 16 (26.3.1.2). */
 static void write_guest_state(void)
 {
-	static const uint32_t seg[6][2] = {     /* selector field, access rights */
-		{ VMCS_GUEST_ES_SELECTOR, 0x93 }, { VMCS_GUEST_CS_SELECTOR, 0x9b },
-		{ VMCS_GUEST_SS_SELECTOR, 0x93 }, { VMCS_GUEST_DS_SELECTOR, 0x93 },
-		{ VMCS_GUEST_FS_SELECTOR, 0x93 }, { VMCS_GUEST_GS_SELECTOR, 0x93 },
+	/* Real-mode segments: selector 0, base 0, limit FFFFH; access rights
+	 * 9BH (code, execute/read, accessed) or 93H (data, read/write, accessed). */
+	static const uint32_t seg[6][5] = {     /* selector, base, limit, AR fields; AR value */
+		{ VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR, 0x93 },
+		{ VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR, 0x9b },
+		{ VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR, 0x93 },
+		{ VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR, 0x93 },
+		{ VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR, 0x93 },
+		{ VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR, 0x93 },
 	};
-	/* ES..GS share an index: selector 0800H+2i, limit 4800H+2i, AR
-	 * 4814H+2i, base 6806H+2i (Appendix B). */
 	for (int i = 0; i < 6; i++) {
 		vmcs_write(seg[i][0], 0);
-		vmcs_write(VMCS_GUEST_ES_LIMIT + 2 * i, 0xffff);
-		vmcs_write(VMCS_GUEST_ES_AR + 2 * i, seg[i][1]);
-		vmcs_write(VMCS_GUEST_ES_BASE + 2 * i, 0);
+		vmcs_write(seg[i][1], 0);
+		vmcs_write(seg[i][2], 0xffff);
+		vmcs_write(seg[i][3], seg[i][4]);
 	}
 	vmcs_write(VMCS_GUEST_LDTR_AR, 0x10000);        /* unusable */
 	vmcs_write(VMCS_GUEST_TR_LIMIT, 0xffff);
@@ -235,6 +238,7 @@ static void write_guest_state(void)
 	vmcs_write(VMCS_CR4_GUEST_HOST_MASK, CR4_VMXE);
 	vmcs_write(VMCS_CR4_READ_SHADOW, 0);
 	vmcs_write(VMCS_GUEST_DR7, 0x400);
+	vmcs_write(VMCS_GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write(VMCS_GUEST_RSP, GUEST_STACK_TOP);
 	vmcs_write(VMCS_GUEST_RIP, GUEST_CODE);
 	vmcs_write(VMCS_GUEST_RFLAGS, 0x2);             /* bit 1 is always 1; IF = 0 */
