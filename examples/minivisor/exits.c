@@ -269,7 +269,9 @@ static void handle_hlt(void)
  * for an interrupt-window exit (exit 7), which comes as soon as it can
  * (25.2). The injected event is delivered through the guest's IDT as part
  * of VM entry (26.6, interruption-information format 24.8.3: vector, type
- * 0 = external interrupt, valid). A guest in the HLT state wakes up. */
+ * 0 = external interrupt, valid). A guest in the HLT state wakes up: after
+ * a vectoring VM entry the processor is active (26.6.2); writing the
+ * activity state says so explicitly. */
 static void deliver_timer(void)
 {
 	uint64_t proc = vmread(VMCS_PROC_CONTROLS);

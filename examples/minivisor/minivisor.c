@@ -19,6 +19,7 @@
 #define VMX_BASIC_TRUE_CTLS    (1ull << 55)
 #define EPT_CAP_WALK4          (1ull << 6)      /* page-walk length 4 (A.10) */
 #define EPT_CAP_WB             (1ull << 14)     /* write-back memory type (A.10) */
+#define VMX_MISC_ACTIVITY_HLT  (1ull << 6)      /* the HLT activity state (A.6) */
 #define CR0_ET                 (1ull << 4)
 #define CR0_NE                 (1ull << 5)
 #define CR4_VMXE               (1ull << 13)
@@ -108,6 +109,8 @@ static void enable_vmx(void)
 	       ept_cap & EPT_CAP_WALK4 ? "yes" : "no", ept_cap & EPT_CAP_WB ? "yes" : "no");
 	if ((ept_cap & (EPT_CAP_WALK4 | EPT_CAP_WB)) != (EPT_CAP_WALK4 | EPT_CAP_WB))
 		fail("EPT needs a 4-level walk and the write-back type");
+	if (!(rdmsr(IA32_VMX_MISC) & VMX_MISC_ACTIVITY_HLT))
+		fail("IA32_VMX_MISC: no HLT activity state (exits.c resumes a halted guest in it)");
 	printf("minivisor:   CR0 fixed0/fixed1 %#lx/%#lx, CR4 fixed0/fixed1 %#lx/%#lx\n",
 	       rdmsr(IA32_VMX_CR0_FIXED0), rdmsr(IA32_VMX_CR0_FIXED1),
 	       rdmsr(IA32_VMX_CR4_FIXED0), rdmsr(IA32_VMX_CR4_FIXED1));
