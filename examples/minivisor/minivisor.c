@@ -104,6 +104,17 @@ static void enable_vmx(void)
 	uint64_t basic = rdmsr(IA32_VMX_BASIC);
 	printf("minivisor:   IA32_VMX_BASIC %#lx: VMCS revision %lu, %lu-byte regions, TRUE controls %s\n",
 	       basic, basic & 0x7fffffff, basic >> 32 & 0x1fff, basic & VMX_BASIC_TRUE_CTLS ? "yes" : "no");
+	/* EPT and unrestricted guest are secondary controls: they need the
+	 * allowed 1-setting of "activate secondary controls" (A.3.2), then
+	 * theirs in IA32_VMX_PROCBASED_CTLS2 (A.3.3); only then does
+	 * IA32_VMX_EPT_VPID_CAP exist (A.10). */
+	if (!(rdmsr(IA32_VMX_PROCBASED_CTLS) >> 32 & PROC_SECONDARY_CTLS))
+		fail("no secondary processor-based controls: no EPT, no unrestricted guest");
+	uint64_t ctls2 = rdmsr(IA32_VMX_PROCBASED_CTLS2);
+	printf("minivisor:   IA32_VMX_PROCBASED_CTLS2 %#lx: EPT %s, unrestricted guest %s\n", ctls2,
+	       ctls2 >> 32 & PROC2_EPT ? "yes" : "no", ctls2 >> 32 & PROC2_UNRESTRICTED ? "yes" : "no");
+	if ((ctls2 >> 32 & (PROC2_EPT | PROC2_UNRESTRICTED)) != (PROC2_EPT | PROC2_UNRESTRICTED))
+		fail("this hypervisor needs EPT and unrestricted guest");
 	uint64_t ept_cap = rdmsr(IA32_VMX_EPT_VPID_CAP);
 	printf("minivisor:   IA32_VMX_EPT_VPID_CAP %#lx: 4-level walk %s, write-back %s\n", ept_cap,
 	       ept_cap & EPT_CAP_WALK4 ? "yes" : "no", ept_cap & EPT_CAP_WB ? "yes" : "no");
