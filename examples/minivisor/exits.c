@@ -69,7 +69,8 @@ static void skip_instruction(void)
 /* A guest-linear address to guest-physical, by walking the guest's own
  * page tables when it has paging on (IA-32e paging only: this guest never
  * uses 32-bit or PAE paging). EPT is an identity map, so the result is
- * also the host-physical address; it must lie in the guest's RAM. A
+ * also the host-physical address; it must lie in the guest's RAM (not in
+ * the device page, which EPT does not map). A
  * hypervisor never trusts a pointer from its guest. */
 static uint64_t guest_phys(uint64_t linear)
 {
@@ -92,7 +93,7 @@ static uint64_t guest_phys(uint64_t linear)
 			table = frame;
 		}
 	}
-	if (pa >= GUEST_RAM_SIZE)
+	if (pa >= GUEST_RAM_SIZE || pa >> 12 == MMIO_BASE >> 12)
 		stop("guest address outside guest RAM");
 	return pa;
 }
