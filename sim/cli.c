@@ -288,6 +288,21 @@ static int opt_result(struct cli *cl, const char *opt, const char *arg, char *er
 	return 0;
 }
 
+/* --explain and --exit-summary (docs/usage.md): sim/explain.h. */
+static int opt_explain(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->explain = true;
+	return 0;
+}
+
+static int opt_exit_summary(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->exit_summary = true;
+	return 0;
+}
+
 /* `--trace vmx` alone, without --trace-file, keeps the human lines of
  * vmx/trace.c on stderr (and their JSON line for a failed check);
  * anything else is the JSON writer. */
@@ -425,6 +440,10 @@ static const struct cli_option cli_options[] = {
 	  "vmx alone without --trace-file: readable VMX lines on stderr" },
 	{ "--trace-file", "FILE", opt_trace_file, "write the --trace JSON lines to FILE (default stderr)" },
 	{ "--result", "FILE", opt_result, "write the run result for vtxsim test to FILE" },
+	{ "--explain", NULL, opt_explain, "narrate each VM entry, VM exit, injection and VMX abort in one line with "
+	  "its SDM section (stderr)" },
+	{ "--exit-summary", NULL, opt_exit_summary, "at the end print the VM exits by reason with guest and host "
+	  "cycles (stderr)" },
 	{ "--debug", NULL, opt_debug, "open the debugger shell, stopped before the first instruction" },
 	{ "-S", NULL, opt_debug, "the same as --debug" },
 	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },

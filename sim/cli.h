@@ -60,6 +60,10 @@ struct cli {
 	/* --result FILE: the run result for vtxsim test (sim/result.h), or
 	 * NULL. Not with --debug or -gdb. */
 	const char *result_file;
+	/* --explain: narrate VM entries and exits on stderr; --exit-summary:
+	 * VM exits by reason with cycles at the end (sim/explain.h). */
+	bool explain;
+	bool exit_summary;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with
