@@ -50,7 +50,7 @@ static void ev_entry(struct explain *x, struct cpu *c, uint64_t cycle, const str
 		snprintf(vpid, sizeof(vpid), "VPID %u", (unsigned)vmcs_read(c, VF_VPID));
 	bool unrestricted = (proc2 & PROC2_UNRESTRICTED) && !(c->cr0 & CR0_PG);
 	line(x, c, cycle,
-	     "VM entry (%s): guest RIP %#" PRIx64 " in %s%s, CS=%#x, CPL %u, %s, EPT %s, %s; every check passed, "
+	     "VM entry (%s): guest RIP 0x%" PRIx64 " in %s%s, CS=%#x, CPL %u, %s, EPT %s, %s; every check passed, "
 	     "guest state loaded (SDM 26.3.2)",
 	     e->launch ? "VMLAUNCH" : "VMRESUME", c->rip, forensics_mode_text(c),
 	     unrestricted ? " (unrestricted guest)" : "", c->seg[SEG_CS].sel, (unsigned)c->cpl,
@@ -87,7 +87,7 @@ static void ev_inject(struct explain *x, struct cpu *c, uint64_t cycle, const st
 		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), ", instruction length %u",
 			 (unsigned)vmcs_read(c, VF_ENTRY_INSTRUCTION_LEN));
 	line(x, c, cycle, "VM entry injects vector %u%s (%s)%s: delivered through the guest IDT as if it had "
-	     "happened in the guest, guest RIP %#" PRIx64 " (SDM 26.5.1)",
+	     "happened in the guest, guest RIP 0x%" PRIx64 " (SDM 26.5.1)",
 	     vec, name, ctl_intr_type_name(type), extra, e->rip);
 }
 
@@ -128,7 +128,7 @@ static void exit_details(struct cpu *c, const struct probe_event *e, char *buf, 
 					(unsigned)(idt & INTR_INFO_VECTOR_MASK),
 					ctl_intr_type_name((unsigned)((idt & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT)));
 	if (len < n)
-		snprintf(buf + len, n - len, "; guest RIP %#" PRIx64, e->rip);
+		snprintf(buf + len, n - len, "; guest RIP 0x%" PRIx64, e->rip);
 }
 
 static void ev_exit(struct explain *x, struct cpu *c, uint64_t cycle, const struct probe_event *e)
@@ -144,9 +144,12 @@ static void ev_exit(struct explain *x, struct cpu *c, uint64_t cycle, const stru
 		line(x, c, cycle, "VM exit %u: a reserved exit reason; %s%s", basic, details, len);
 		return;
 	}
-	line(x, c, cycle, "%s %u %s: %s (SDM %s); %s%s",
-	     e->code & EXIT_REASON_ENTRY_FAILURE ? "VM-entry failure, exit reason" : "VM exit", basic,
-	     vmx_exit_reason_text(basic), r->why, r->section, details, len);
+	if (e->code & EXIT_REASON_ENTRY_FAILURE)
+		line(x, c, cycle, "VM-entry failure exit (reason %u with bit 31 set): %s (SDM %s); %s", basic, r->why,
+		     r->section, details);
+	else
+		line(x, c, cycle, "VM exit %u %s: %s (SDM %s); %s%s", basic, vmx_exit_reason_text(basic), r->why,
+		     r->section, details, len);
 }
 
 /* A VMX abort (27.7): the CPU shuts down. A triple fault outside VMX

@@ -184,7 +184,8 @@ static void dec_entry_guest(struct out *o, uint64_t q)
 	case 2: put(o, "loading a PDPTE failed"); break;
 	case 3: put(o, "NMI injection with blocking by STI"); break;
 	case 4: put(o, "the VMCS link pointer is not valid"); break;
-	default: put(o, "a guest-state check failed (qualification %s)", q ? "not used by the SDM" : "0: no detail"); break;
+	case 0: break;          /* 0: not used */
+	default: put(o, "a value the SDM does not define"); break;
 	}
 }
 
