@@ -49,12 +49,17 @@ static void ev_entry(struct explain *x, struct cpu *c, uint64_t cycle, const str
 	if (proc2 & PROC2_VPID)
 		snprintf(vpid, sizeof(vpid), "VPID %u", (unsigned)vmcs_read(c, VF_VPID));
 	bool unrestricted = (proc2 & PROC2_UNRESTRICTED) && !(c->cr0 & CR0_PG);
+	/* 26.5.2: injected "other event" 0 delivers nothing (no PROBE_INJECT)
+	 * but makes an MTF VM exit pending. */
+	uint32_t inj = (uint32_t)vmcs_read(c, VF_ENTRY_INTR_INFO);
+	bool mtf = (inj & INTR_INFO_VALID) && (inj & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT == INTR_TYPE_OTHER;
 	line(x, c, cycle,
 	     "VM entry (%s): guest RIP 0x%" PRIx64 " in %s%s, CS=%#x, CPL %u, %s, EPT %s, %s; every check passed, "
-	     "guest state loaded (SDM 26.3.2)",
+	     "guest state loaded (SDM 26.3.2)%s",
 	     e->launch ? "VMLAUNCH" : "VMRESUME", c->rip, forensics_mode_text(c),
 	     unrestricted ? " (unrestricted guest)" : "", c->seg[SEG_CS].sel, (unsigned)c->cpl,
-	     forensics_paging_text(c), proc2 & PROC2_EPT ? "on" : "off", vpid);
+	     forensics_paging_text(c), proc2 & PROC2_EPT ? "on" : "off", vpid,
+	     mtf ? "; the injected event of type 7 makes an MTF VM exit pending (SDM 26.5.2)" : "");
 }
 
 /* The check that failed, as `--trace vmx` and `vmx explain` name it. */
@@ -72,10 +77,6 @@ static void ev_inject(struct explain *x, struct cpu *c, uint64_t cycle, const st
 {
 	unsigned type = (e->aux & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
 	unsigned vec = e->aux & INTR_INFO_VECTOR_MASK;
-	if (type == INTR_TYPE_OTHER) {
-		line(x, c, cycle, "VM entry makes an MTF VM exit pending (injected event type 7, vector %u; SDM 26.5.2)", vec);
-		return;
-	}
 	char name[96] = "";
 	bool exc = type == INTR_TYPE_HW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION;
 	if (exc && cpu_vector_mnemonic(vec))
