@@ -360,6 +360,22 @@ explain_inject() {
 	ok explain_inject
 }
 
+# vmx_exit_smp.c: CPU 0 sends CPU 1's guest an INIT (exit 3), then a SIPI
+# with vector 9AH while it waits for SIPI (exit 4, 27.2.1: the vector is
+# the qualification); one table per vCPU with exits, then all vCPUs.
+explain_smp() {
+	run expl_smp vmx_exit_smp.elf -no-reboot -smp 2 --explain --exit-summary
+	[ "$st" = 1 ] || { fail explain_smp "status $st, want 1"; return; }
+	e=$OUT/expl_smp.err
+	grep -q '^vtxsim: \[cycle [0-9]* cpu1\] VM exit 3 INIT signal: an INIT signal arrived (INIT always exits in VMX non-root operation) (SDM 25.2); exit qualification unused; guest RIP 0x[0-9a-f]*$' "$e" &&
+	grep -q '^vtxsim: \[cycle [0-9]* cpu1\] VM exit 4 start-up IPI: .* (SDM 25.2); SIPI vector 0x9a (start at 0x9a000) (qualification 0x9a); guest RIP 0x[0-9a-f]*$' "$e" ||
+		{ fail explain_smp "no INIT or SIPI exit line in $e"; return; }
+	grep -qx 'vtxsim: VM exits of cpu 1 by basic reason (simulated cycles):' "$e" &&
+	grep -qx 'vtxsim: VM exits of all cpus by basic reason (simulated cycles):' "$e" &&
+	[ "$(grep -c '^ *1 .* 3 INIT signal$' "$e")" = 2 ] || { fail explain_smp "per-cpu summary missing in $e"; return; }
+	ok explain_smp
+}
+
 # A guest without VMX: no narration, and the summary says so.
 explain_none() {
 	run expl_none boot.elf -no-reboot --explain --exit-summary
@@ -397,6 +413,7 @@ result_entry
 explain
 explain_fail
 explain_inject
+explain_smp
 explain_none
 bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
 bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
