@@ -94,42 +94,53 @@ static void ev_inject(struct explain *x, struct cpu *c, uint64_t cycle, const st
 
 /* ---- VM exits ---- */
 
+/* Text after buf's first *len bytes, clamped to n (buf stays terminated). */
+static void append(char *buf, size_t n, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+	if (*len + 1 >= n)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *len, n - *len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*len = *len + (size_t)k < n ? *len + (size_t)k : n - 1;
+}
+
 /* What the exit qualification says ("exit qualification unused" when the
  * reason leaves it 0), and the fields 27.2 adds for this reason. */
 static void exit_details(struct cpu *c, const struct probe_event *e, char *buf, size_t n)
 {
 	uint32_t basic = e->code & 0xffff;
 	char q[256];
+	size_t len = 0;
+	buf[0] = 0;
 	vmx_exit_qual_text(e->code, e->value, e->aux, q, sizeof(q));
-	size_t len;
 	if (q[0])
-		snprintf(buf, n, "%s (qualification %#" PRIx64 ")", q, e->value);
+		append(buf, n, &len, "%s (qualification %#" PRIx64 ")", q, e->value);
 	else
-		snprintf(buf, n, "exit qualification unused");
-	len = strlen(buf);
+		append(buf, n, &len, "exit qualification unused");
 	if (e->code & EXIT_REASON_ENTRY_FAILURE)
 		return;                 /* 26.7: the other exit fields are not written */
+	if (basic == EXIT_REASON_EXCEPTION_NMI && (e->aux & INTR_INFO_VALID) && (e->aux & INTR_INFO_HAS_ERROR))
+		append(buf, n, &len, ", error code %#x", (unsigned)vmcs_read(c, VF_EXIT_INTR_ERROR_CODE));
 	/* A VM exit leaves the guest's general-purpose registers but RSP as
 	 * they were (27.5 loads no other GPR): the operands the hypervisor reads. */
 	if (basic == EXIT_REASON_CPUID)
-		len += (size_t)snprintf(buf + len, n - len, "; leaf EAX=%#x, ECX=%#x", (uint32_t)c->gpr[R_AX],
-					(uint32_t)c->gpr[R_CX]);
-	else if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
-		len += (size_t)snprintf(buf + len, n - len, "; MSR ECX=%#x", (uint32_t)c->gpr[R_CX]);
-	if (basic == EXIT_REASON_EXCEPTION_NMI && (e->aux & INTR_INFO_VALID) && (e->aux & INTR_INFO_HAS_ERROR))
-		len += (size_t)snprintf(buf + len, n - len, ", error code %#x", (unsigned)vmcs_read(c, VF_EXIT_INTR_ERROR_CODE));
-	if (len < n && (basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EPT_MISCONFIG))
-		len += (size_t)snprintf(buf + len, n - len, "; guest-physical address %#" PRIx64,
-					vmcs_read(c, VF_GUEST_PHYS_ADDR));
-	if (len < n && basic == EXIT_REASON_EPT_VIOLATION && (e->value & (1u << 7)))
-		len += (size_t)snprintf(buf + len, n - len, ", guest linear address %#" PRIx64, vmcs_read(c, VF_GUEST_LINEAR_ADDR));
+		append(buf, n, &len, "; leaf EAX=%#x, ECX=%#x", (uint32_t)c->gpr[R_AX], (uint32_t)c->gpr[R_CX]);
+	if (basic == EXIT_REASON_RDMSR || basic == EXIT_REASON_WRMSR)
+		append(buf, n, &len, "; MSR ECX=%#x", (uint32_t)c->gpr[R_CX]);
+	if (basic == EXIT_REASON_EPT_VIOLATION || basic == EXIT_REASON_EPT_MISCONFIG)
+		append(buf, n, &len, "; guest-physical address %#" PRIx64, vmcs_read(c, VF_GUEST_PHYS_ADDR));
+	if (basic == EXIT_REASON_EPT_VIOLATION && (e->value & (1u << 7)))
+		append(buf, n, &len, ", guest linear address %#" PRIx64, vmcs_read(c, VF_GUEST_LINEAR_ADDR));
 	uint64_t idt = vmcs_read(c, VF_IDT_VECTORING_INFO);
-	if (len < n && (idt & INTR_INFO_VALID))   /* 27.2.3 */
-		len += (size_t)snprintf(buf + len, n - len, "; while delivering vector %u (%s)",
-					(unsigned)(idt & INTR_INFO_VECTOR_MASK),
-					ctl_intr_type_name((unsigned)((idt & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT)));
-	if (len < n)
-		snprintf(buf + len, n - len, "; guest RIP 0x%" PRIx64, e->rip);
+	if (idt & INTR_INFO_VALID)      /* 27.2.3 */
+		append(buf, n, &len, "; while delivering vector %u (%s)", (unsigned)(idt & INTR_INFO_VECTOR_MASK),
+		       ctl_intr_type_name((unsigned)((idt & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT)));
+	append(buf, n, &len, "; guest RIP 0x%" PRIx64, e->rip);
 }
 
 static void ev_exit(struct explain *x, struct cpu *c, uint64_t cycle, const struct probe_event *e)
