@@ -78,9 +78,9 @@ bool vmx_verdict_text(const struct cpu *c, char *buf, size_t n)
 	return true;
 }
 
-void vmx_trace_verdict(struct cpu *c)
+void vmx_trace_verdict(struct cpu *c, uint64_t rip)
 {
-	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = c->rip };
+	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = rip };
 	cpu_probe_emit(c, &pe);
 	char json[512], text[512];
 	if (!c->vmx.trace || !vmx_verdict_json(c, json, sizeof(json)) || !vmx_verdict_text(c, text, sizeof(text)))
