@@ -63,13 +63,12 @@ static void ev_entry(struct explain *x, struct cpu *c, uint64_t cycle, const str
 }
 
 /* The check that failed, as `--trace vmx` and `vmx explain` name it. */
-static void ev_entry_fail(struct explain *x, struct cpu *c, uint64_t cycle)
+static void ev_entry_fail(struct explain *x, struct cpu *c, uint64_t cycle, const struct probe_event *e)
 {
-	char text[768];
-	if (vmx_verdict_text(c, text, sizeof(text)))
-		line(x, c, cycle, "VM entry failed: %s", text);
-	else
-		line(x, c, cycle, "VM entry failed");
+	char text[768] = "";
+	vmx_verdict_text(c, text, sizeof(text));
+	line(x, c, cycle, "VM entry failed (VMLAUNCH/VMRESUME at RIP 0x%" PRIx64 ")%s%s", e->rip, text[0] ? ": " : "",
+	     text);
 }
 
 /* 26.5: the event VM entry delivers through the guest IDT. */
@@ -180,7 +179,7 @@ static void tap(void *ctx, struct cpu *c, uint64_t cycle, const struct probe_eve
 		return;
 	switch (e->kind) {
 	case PROBE_VMENTRY: ev_entry(x, c, cycle, e); break;
-	case PROBE_VMENTRY_FAIL: ev_entry_fail(x, c, cycle); break;
+	case PROBE_VMENTRY_FAIL: ev_entry_fail(x, c, cycle, e); break;
 	case PROBE_INJECT: ev_inject(x, c, cycle, e); break;
 	case PROBE_VMEXIT: ev_exit(x, c, cycle, e); break;
 	case PROBE_SHUTDOWN: ev_shutdown(x, c, cycle); break;

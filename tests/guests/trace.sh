@@ -351,8 +351,13 @@ explain_fail() {
 	run expl_fail dbg_badentry.elf -no-reboot --explain --exit-summary
 	[ "$st" = 1 ] || { fail explain_fail "status $st, want 1"; return; }
 	e=$OUT/expl_fail.err
-	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed: GUEST_CS_AR_DPL_NONCONF (26.3.1.2): if the CS type is 9 or 11 (non-conforming code), the CS DPL must equal the SS DPL; field GUEST_CS_AR = 0x3, expected 0; VM-entry failure: exit reason 33, qualification 0" &&
-	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed: CTL_PIN_RSVD (26.2.1.1): reserved bits of the pin-based VM-execution controls must be set as IA32_VMX_(TRUE_)PINBASED_CTLS allow; field PIN_CONTROLS = 0x116, expected 0x16; VMfailValid(7)" &&
+	# All three name the one VMLAUNCH that failed (as entry_fail_rip checks the trace).
+	at=$(sed -n 's/^.*VM entry failed (VMLAUNCH\/VMRESUME at RIP \(0x[0-9a-f]*\)).*$/\1/p' "$e" | sort -u)
+	[ "$(grep -c 'VM entry failed (' "$e")" = 3 ] && [ "$(echo "$at" | wc -l)" = 1 ] &&
+		objdump -d "$GUEST_DIR/dbg_badentry.elf64" | grep -q "^ *${at#0x}:.*vmlaunch" ||
+		{ fail explain_fail "the failed entries in $e do not name one VMLAUNCH: $at"; return; }
+	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed (VMLAUNCH/VMRESUME at RIP $at): GUEST_CS_AR_DPL_NONCONF (26.3.1.2): if the CS type is 9 or 11 (non-conforming code), the CS DPL must equal the SS DPL; field GUEST_CS_AR = 0x3, expected 0; VM-entry failure: exit reason 33, qualification 0" &&
+	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed (VMLAUNCH/VMRESUME at RIP $at): CTL_PIN_RSVD (26.2.1.1): reserved bits of the pin-based VM-execution controls must be set as IA32_VMX_(TRUE_)PINBASED_CTLS allow; field PIN_CONTROLS = 0x116, expected 0x16; VMfailValid(7)" &&
 	xhas explain_fail "$e" "vtxsim: [cpu0] VM-entry failure exit (reason 34 with bit 31 set): the VM entry failed loading an entry of the VM-entry MSR-load area; the host state was loaded as for a VM exit (SDM 26.7); MSR-load entry 1 (counting from 1) (qualification 0x1)" || return
 	grep -q '^ *1 .* 33 VM-entry failure due to invalid guest state$' "$e" &&
 		grep -q '^ *1 .* 34 VM-entry failure due to MSR loading$' "$e" || { fail explain_fail "exit summary rows 33/34 missing in $e"; return; }
