@@ -115,7 +115,7 @@ shell() {
 	for c in "$@"; do
 		cmdline="$cmdline --debug-cmd '$c'"
 	done
-	eval "\"\$VTXSIM\" -kernel \"\$KERNEL\" -serial none $cmdline --debug-cmd quit" 2>&1
+	eval "\"\$VTXSIM\" -kernel \"\$KERNEL\" -serial none $cmdline --debug-cmd quit" </dev/null 2>&1
 }
 
 check_debugger() {
@@ -221,6 +221,10 @@ check_self() {
 		fail "self" "cannot copy the docs to $copy"
 		return
 	}
+	# The rest of the tree, which the docs link to, as symbolic links.
+	for e in "$ROOT"/*; do
+		[ -e "$copy/${e##*/}" ] || ln -s "$e" "$copy/${e##*/}"
+	done
 	# Break three things: --seed leaves the user guide, `tlb` the debugger
 	# manual, and a link of the README points nowhere.
 	sed -i 's/`--seed/`--sed/g' "$copy/docs/user-guide.md"
