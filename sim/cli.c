@@ -260,7 +260,7 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 }
 
 /* --trace CATS (repeatable; categories add up) and --trace-file FILE
- * (docs/usage.md "Tracing"): the JSON trace writer (sim/trace.h). */
+ * (docs/user-guide.md "Tracing"): the JSON trace writer (sim/trace.h). */
 static int opt_trace(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	char bad[32];
@@ -279,7 +279,7 @@ static int opt_trace_file(struct cli *cl, const char *opt, const char *arg, char
 	return 0;
 }
 
-/* --result FILE (docs/usage.md "The run result"): sim/result.h. */
+/* --result FILE (docs/user-guide.md "The run result"): sim/result.h. */
 static int opt_result(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -288,7 +288,7 @@ static int opt_result(struct cli *cl, const char *opt, const char *arg, char *er
 	return 0;
 }
 
-/* --explain and --exit-summary (docs/usage.md): sim/explain.h. */
+/* --explain and --exit-summary (docs/user-guide.md): sim/explain.h. */
 static int opt_explain(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	(void)opt, (void)arg, (void)err, (void)errlen;

@@ -1,4 +1,4 @@
-/* `--explain` and `--exit-summary` (docs/usage.md "Narrated mode
+/* `--explain` and `--exit-summary` (docs/user-guide.md "Narrated mode
  * (--explain)" and "--exit-summary"): for people learning VMX.
  *
  * --explain: one plain-language line per VM entry, failed VM entry, event

@@ -1,5 +1,5 @@
 /* Triple-fault and VMX-abort forensics: what a vCPU was doing when it shut
- * down, printed with or without the debugger (docs/usage.md "Triple
+ * down, printed with or without the debugger (docs/user-guide.md "Triple
  * faults and VMX aborts"; the shell prints it through dbg_forensics).
  *
  * The report: the chain of faults that led to a triple fault (each event

@@ -1,5 +1,5 @@
 /* vtxsim: parse the command line, build the machine, boot the kernel, run
- * it, and turn how the run ended into an exit status (docs/usage.md). */
+ * it, and turn how the run ended into an exit status (docs/user-guide.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
