@@ -82,7 +82,7 @@ include tests/guests/guest.mk
 
 run: deps
 	@$(MAKE) --no-print-directory all guests
-	$(VTXSIM) -kernel $(GUEST_B)/examples/minivisor.elf
+	$(VTXSIM) -kernel $(GUEST_B)/examples/minivisor.elf --explain --exit-summary
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT) $(DIFFTEST) guests
