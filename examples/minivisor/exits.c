@@ -140,7 +140,7 @@ static void serial_byte(char ch)
 }
 
 /* The address size of an OUTS, which decides whether SI, ESI or RSI and
- * CX, ECX or RCX count: the VM-exit instruction information (27.2.5) when
+ * CX, ECX or RCX count: the VM-exit instruction information (27.2.4, Table 27-8) when
  * IA32_VMX_BASIC[54] says it is reported, else the guest's code segment
  * (this guest uses no address-size prefix). Returns the register mask. */
 static uint64_t outs_address_mask(void)
@@ -269,7 +269,7 @@ static void handle_hlt(void)
  * RFLAGS.IF = 1 and no blocking by STI or MOV SS (24.4.2). Otherwise asks
  * for an interrupt-window exit (exit 7), which comes as soon as it can
  * (25.2). The injected event is delivered through the guest's IDT as part
- * of VM entry (26.6, interruption-information format 24.8.3: vector, type
+ * of VM entry (26.5, interruption-information format 24.8.3: vector, type
  * 0 = external interrupt, valid). A guest in the HLT state wakes up: after
  * a vectoring VM entry the processor is active (26.6.2); writing the
  * activity state says so explicitly. */

@@ -23,8 +23,8 @@
 #define CR0_ET                 (1ull << 4)
 #define CR0_NE                 (1ull << 5)
 #define CR4_VMXE               (1ull << 13)
-#define EPT_RWX                7ull             /* read, write, execute (28.3.2) */
-#define EPT_MEMTYPE_WB         (6ull << 3)      /* leaf entry bits 5:3 */
+#define EPT_RWX                7ull             /* read, write, execute (28.2.2) */
+#define EPT_MEMTYPE_WB         (6ull << 3)      /* leaf entry bits 5:3 (28.2.6) */
 #define PIT_HZ                 100              /* timer interrupts per second */
 #define PIT_INPUT_HZ           1193182
 
@@ -147,11 +147,11 @@ static void enable_vmx(void)
 	printf("minivisor:   VMXON: in VMX root operation\n");
 }
 
-/* ---- phase 2: EPT (28.3) --------------------------------------------------- */
+/* ---- phase 2: EPT (28.2) --------------------------------------------------- */
 
 /* Guest-physical 0-1 MiB maps 1:1 to host-physical with 4-KiB pages,
  * write-back, read/write/execute; the page at MMIO_BASE stays not present:
- * the guest's accesses to it exit with EPT violations (28.3.3). Anything
+ * the guest's accesses to it exit with EPT violations (28.2.3.2). Anything
  * above 1 MiB (the hypervisor) does not exist for the guest. Returns the
  * EPTP (24.6.11): write-back paging structures, walk length 4 - 1. */
 static uint64_t build_ept(void)

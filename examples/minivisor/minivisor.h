@@ -7,7 +7,7 @@
  *
  * SDM references are to Intel SDM vol. 3C with the chapter numbers vtxsim's
  * docs/vmx.md uses: 23.x enabling VMX, 24.x the VMCS, 25.x non-root
- * operation, 26.x VM entries, 27.x VM exits, 30.x VMX instructions,
+ * operation, 26.x VM entries, 27.x VM exits, 28.2 EPT, 30.x VMX instructions,
  * Appendix A the capability MSRs, Appendix C the exit reasons.
  */
 #ifndef MINIVISOR_H
