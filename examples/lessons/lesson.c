@@ -135,6 +135,11 @@ void lesson_vmcs_init(void (*guest)(void))
 	vmcs_guest_state(guest);
 }
 
+bool lesson_vmx_off(void)
+{
+	return vmclear((uint64_t)vmcs_region) == VMX_OK && vmxoff() == VMX_OK;
+}
+
 uint32_t lesson_exit_reason(void)
 {
 	return (uint32_t)vmread(VMCS_EXIT_REASON) & 0xffff;

@@ -54,6 +54,10 @@ uint32_t lesson_ctl(uint32_t plain_msr, uint32_t true_msr, uint32_t want);
  * host's CR3 (so the same identity map), GDT and IDT. */
 void lesson_vmcs_init(void (*guest)(void));
 
+/* VMCLEAR the kit's VMCS (24.11.1: software clears every active VMCS
+ * before VMXOFF), then VMXOFF; true when both succeed. */
+bool lesson_vmx_off(void);
+
 /* VMLAUNCH (launch) or VMRESUME with the guest registers *regs; returns
  * when the guest exits (0; *regs then holds the guest's registers) or when
  * the instruction fails (RFLAGS after it: CF = VMfailInvalid, ZF =
