@@ -91,6 +91,12 @@ dbg_log=$B/debugger-tests.log
 { sh "$HERE/debugger/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$dbg_log.status"; } 2>&1 | tee "$dbg_log"
 tally debugger "$dbg_log" debugger: "$(cat "$dbg_log.status")"
 
+# docs/tutorial.md quotes the tutorial_NN debugger sessions and the lessons' golden output exactly.
+tut_log=$B/tutorial-tests.log
+{ sh "$HERE/debugger/tutorial.sh"; echo $? > "$tut_log.status"; } 2>&1 | tee "$tut_log"
+tally tutorial "$tut_log" tutorial: "$(cat "$tut_log.status")"
+rm -f "$tut_log.status"
+
 # A fixed seed, 200000 template instructions (tests/diff/runner.c).
 diff_log=$B/diff-tests.log
 if [ -x "$B/difftest" ]; then

@@ -1,0 +1,71 @@
+#!/bin/sh
+# tutorial.sh [DOC]: docs/tutorial.md quotes vtxsim exactly. After each
+#   <!-- session: tutorial_NN -->   the first fenced block must be the
+#       commands of tests/debugger/tutorial_NN.dbg (its lines that are
+#       neither blank nor comments) and the second its expected output
+#       tutorial_NN.out, byte for byte (run.sh checks that against vtxsim);
+#   <!-- prints: lesson-NN -->      every line of the first fenced block
+#       must be a line of tests/guests/golden/lesson-NN.out (the guest
+#       test checks that against vtxsim).
+# Also every tutorial_NN.dbg must be quoted. Ends with
+# "tutorial: N passed, M failed".
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+DOC=${1:-$ROOT/docs/tutorial.md}
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# block MARKER N: the Nth fenced block after the line MARKER, on stdout.
+block() {
+	awk -v m="$1" -v n="$2" '
+		$0 == m { found = 1; k = 0; next }
+		found && /^```/ { if (inb) { inb = 0; if (++k == n) exit } else inb = 1; next }
+		found && inb && k == n - 1 { print }
+	' "$DOC"
+}
+
+fail() {
+	echo "FAIL tutorial: $1"
+	failed=$((failed + 1))
+}
+
+for dbg in "$HERE"/tutorial_*.dbg; do
+	c=$(basename "$dbg" .dbg)
+	m="<!-- session: $c -->"
+	if ! grep -Fxq "$m" "$DOC"; then
+		fail "$c is not quoted in $(basename "$DOC")"
+		continue
+	fi
+	grep -v '^#' "$dbg" | grep -v '^[[:space:]]*$' >"$tmp/cmds"
+	block "$m" 1 >"$tmp/doc-cmds"
+	block "$m" 2 >"$tmp/doc-out"
+	if ! cmp -s "$tmp/cmds" "$tmp/doc-cmds"; then
+		fail "$c: the commands quoted differ from $c.dbg"
+		diff -u "$tmp/cmds" "$tmp/doc-cmds" | head -n 10
+	elif ! cmp -s "$HERE/$c.out" "$tmp/doc-out"; then
+		fail "$c: the output quoted differs from $c.out"
+		diff -u "$HERE/$c.out" "$tmp/doc-out" | head -n 10
+	else
+		passed=$((passed + 1))
+	fi
+done
+
+for n in $(sed -n 's/^<!-- prints: \(lesson-[0-9]*\) -->$/\1/p' "$DOC"); do
+	golden=$ROOT/tests/guests/golden/$n.out
+	block "<!-- prints: $n -->" 1 >"$tmp/doc-prints"
+	if [ ! -f "$golden" ]; then
+		fail "$n: no golden file $golden"
+	elif [ ! -s "$tmp/doc-prints" ]; then
+		fail "$n: the block after the marker is empty"
+	elif ! grep -Fxv -f "$golden" "$tmp/doc-prints" >"$tmp/extra"; then
+		passed=$((passed + 1))
+	else
+		fail "$n: lines quoted that $n.out does not hold:"
+		sed 's/^/  /' "$tmp/extra" | head -n 5
+	fi
+done
+echo "tutorial: $passed passed, $failed failed"
+[ "$failed" = 0 ]
