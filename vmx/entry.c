@@ -19,7 +19,7 @@
 static enum exec_status fail_before_loading(struct cpu *c, const struct insn *i, int id)
 {
 	const struct entry_outcome *o = &entry_checks[id].outcome;
-	vmx_trace_verdict(c);
+	vmx_trace_verdict(c, c->next_rip - i->len);
 	switch (o->kind) {
 	case OUTCOME_FAULT:
 		return o->number == VEC_GP ? cpu_gp0(c) : cpu_ud(c);
@@ -37,11 +37,11 @@ static enum exec_status fail_before_loading(struct cpu *c, const struct insn *i,
 }
 
 /* 26.7: the VM-entry failure exit after a guest-state check failed. */
-static enum exec_status fail_guest_check(struct cpu *c, int id)
+static enum exec_status fail_guest_check(struct cpu *c, const struct entry_ctx *e, int id)
 {
 	const struct entry_outcome *o = &entry_checks[id].outcome;
 	struct vmx_exit_info x = { .reason = o->number | EXIT_REASON_ENTRY_FAILURE, .qual = o->qual };
-	vmx_trace_verdict(c);
+	vmx_trace_verdict(c, e->insn_rip);
 	vmx_vmexit(c, &x);
 	return EXEC_OK;
 }
@@ -77,7 +77,7 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 	id = entry_run_phase_memo(e, PHASE_GUEST, m);
 	if (id >= 0) {
 		entry_memo_forget(c);
-		*st = fail_guest_check(c, id);
+		*st = fail_guest_check(c, e, id);
 		return false;
 	}
 	entry_memo_commit(c, m);
@@ -86,7 +86,7 @@ static bool entry_checks_pass(struct entry_ctx *e, const struct insn *i, enum ex
 
 static enum exec_status vm_entry(struct cpu *c, const struct insn *i, bool launch)
 {
-	struct entry_ctx e = { .c = c, .launch = launch };
+	struct entry_ctx e = { .c = c, .launch = launch, .insn_rip = c->next_rip - i->len };
 	struct vmx_exit_info fail;
 	enum exec_status st;
 	c->vmx.verdict = (struct vmx_verdict){ .check = -1, .field = UINT32_MAX };

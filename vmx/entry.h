@@ -47,6 +47,8 @@ extern const struct entry_check entry_checks[ENTRY_CHECK_COUNT];
 struct entry_ctx {
 	struct cpu *c;
 	bool launch;            /* VMLAUNCH (else VMRESUME) */
+	uint64_t insn_rip;      /* the VMLAUNCH/VMRESUME's own RIP (c->rip is stale in a block,
+				 * and the guest's once guest state is loaded) */
 	uint64_t actual, expected;
 	int field;              /* overrides the row's field when >= 0 */
 	uint32_t index;         /* MSR-load entry / segment, where it applies */

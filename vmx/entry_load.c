@@ -127,7 +127,7 @@ bool entry_load_msrs(struct entry_ctx *e, struct vmx_exit_info *fail)
 		if (entry_run_phase(e, PHASE_MSR_LOAD) >= 0) {
 			*fail = (struct vmx_exit_info){
 				.reason = EXIT_REASON_MSR_LOADING | EXIT_REASON_ENTRY_FAILURE, .qual = n };
-			vmx_trace_verdict(c);
+			vmx_trace_verdict(c, e->insn_rip);
 			return false;
 		}
 	}

@@ -60,10 +60,10 @@ bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n)
 	return true;
 }
 
-void vmx_trace_verdict(struct cpu *c)
+void vmx_trace_verdict(struct cpu *c, uint64_t rip)
 {
 	const struct vmx_verdict *v = &c->vmx.verdict;
-	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = c->rip };
+	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = rip };
 	cpu_probe_emit(c, &pe);
 	char json[512];
 	if (!c->vmx.trace || !vmx_verdict_json(c, json, sizeof(json)))

@@ -16,8 +16,8 @@
 void vmx_tracef(struct cpu *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The verdict in c->vmx.verdict (set by entry_run_phase), as a human line
- * and a JSON line. */
-void vmx_trace_verdict(struct cpu *c);
+ * and a JSON line; rip: the failing VMLAUNCH/VMRESUME's own RIP. */
+void vmx_trace_verdict(struct cpu *c, uint64_t rip);
 /* The verdict's JSON members ("check":...,"outcome":..., no braces) into
  * buf; false when there is no verdict. */
 bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n);

@@ -280,6 +280,21 @@ result_entry() {
 	ok result_entry
 }
 
+# The failed VM entries of dbg_badentry (a guest-state check, a control
+# check, an MSR-load entry) all name the VMLAUNCH that failed: its own RIP,
+# not the start of its decoded block, nor the guest RIP the MSR-load phase
+# runs after.
+entry_fail_rip() {
+	run efr dbg_badentry.elf -no-reboot --trace vmx --trace-file "$OUT/efr.json"
+	rips=$(sed -n 's/^.*"event":"vmentry-fail","rip":"\(0x[0-9a-f]*\)".*$/\1/p' "$OUT/efr.json" | sort -u)
+	n=$(grep -c '"event":"vmentry-fail"' "$OUT/efr.json")
+	[ "$n" = 3 ] || { fail entry_fail_rip "$n vmentry-fail lines, want 3"; return; }
+	[ "$(echo "$rips" | wc -l)" = 1 ] || { fail entry_fail_rip "several RIPs: $rips"; return; }
+	objdump -d "$GUEST_DIR/dbg_badentry.elf64" | grep -q "^ *${rips#0x}:.*vmlaunch" ||
+		{ fail entry_fail_rip "$rips is not a VMLAUNCH in dbg_badentry.elf64"; return; }
+	ok entry_fail_rip
+}
+
 # ---- bad options ----
 
 bad() {
@@ -307,6 +322,7 @@ dbg_triple stack
 vmx_abort
 result
 result_entry
+entry_fail_rip
 bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
 bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
 bad bad_file_alone "vtxsim: --trace-file x.json: no categories to trace" --trace-file x.json
