@@ -70,7 +70,7 @@ static void fill_controls(void)
 /* The host-state area (24.5; checked by 26.2.2-26.2.4). HOST_RSP and
  * HOST_RIP are written by lesson_enter (lesson_entry.S), the one piece in
  * assembly: where the VM exit lands. The rest is what we run with now. */
-static void fill_host_state(void)
+static void fill_host_state(uint64_t tss_base)
 {
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr, idtr;
 
@@ -88,7 +88,7 @@ static void fill_host_state(void)
 	vmwrite(VMCS_HOST_TR_SELECTOR, LESSON_SEL_TSS);
 	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
 	vmwrite(VMCS_HOST_GS_BASE, rdmsr(MSR_GS_BASE));
-	vmwrite(VMCS_HOST_TR_BASE, vmread(VMCS_GUEST_TR_BASE));  /* the same TSS, below */
+	vmwrite(VMCS_HOST_TR_BASE, tss_base);
 	vmwrite(VMCS_HOST_GDTR_BASE, gdtr.base);
 	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
 }
@@ -159,7 +159,7 @@ void kmain(uint32_t magic, uint32_t mbinfo)
 	report(vmptrld((uint64_t)vmcs) == VMX_OK, "VMPTRLD: the VMCS is current");
 	fill_controls();
 	fill_guest_state(tss_base_from_gdt());
-	fill_host_state();
+	fill_host_state(tss_base_from_gdt());
 
 	printf("VMLAUNCH: guest RIP %#lx\n", vmread(VMCS_GUEST_RIP));
 	rflags = lesson_enter(&regs, true);

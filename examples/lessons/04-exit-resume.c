@@ -8,13 +8,13 @@
  * OUT instructions. With "unconditional I/O exiting" (24.6.2, Table 24-6)
  * every IN and OUT exits (25.1.3); CPUID always exits (25.1.2). The host
  * handles three exit reasons (Appendix C) using three exit-information
- * fields (27.2.1, 27.2.5):
+ * fields (27.2.1, 27.2.4):
  *
  *   EXIT_REASON           10 CPUID, 30 I/O instruction, 18 VMCALL
  *   EXIT_QUALIFICATION    for I/O (Table 27-5): bits 2:0 size - 1, bit 3
  *                         direction (1 = IN), bit 4 string, bit 5 REP,
  *                         bit 6 operand (0 = DX, 1 = immediate), 31:16 port
- *   EXIT_INSTRUCTION_LEN  how far to advance GUEST_RIP (27.2.5)
+ *   EXIT_INSTRUCTION_LEN  how far to advance GUEST_RIP (27.2.4)
  *
  * The guest's general registers are not in the VMCS: lesson_enter saves
  * them at each exit and loads them at each entry (struct lesson_regs), so

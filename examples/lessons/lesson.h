@@ -69,7 +69,7 @@ uint64_t lesson_enter(struct lesson_regs *regs, bool launch);
 uint32_t lesson_exit_reason(void);
 const char *lesson_exit_name(uint32_t reason);
 /* GUEST_RIP += VM-exit instruction length: skips the instruction that
- * exited (27.2.5: the length is valid for exits caused by instructions). */
+ * exited (27.2.4: the length is valid for exits caused by instructions). */
 void lesson_skip_instruction(void);
 
 #endif

@@ -8,10 +8,37 @@
 #       must be a line of tests/guests/golden/lesson-NN.out (the guest
 #       test checks that against vtxsim).
 # Also every tutorial_NN.dbg must be quoted. Ends with
-# "tutorial: N passed, M failed".
+# "tutorial: N passed, M failed". tutorial.sh --update rewrites those
+# blocks from the files (the prints blocks: the golden file without its
+# PASS: lines); read the diff before committing it.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+if [ "${1:-}" = "--update" ]; then
+	shift
+	DOC=${1:-$ROOT/docs/tutorial.md}
+	python3 - "$DOC" "$HERE" "$ROOT/tests/guests/golden" <<'PY' || exit 2
+import re, sys
+doc, here, golden = sys.argv[1:4]
+text = open(doc).read()
+def fenced(lines):
+    return "```\n" + "".join(l + "\n" for l in lines) + "```"
+def session(m):
+    name = m.group(1)
+    dbg = open(f"{here}/{name}.dbg").read().splitlines()
+    cmds = [l for l in dbg if l.strip() and not l.startswith("#")]
+    out = open(f"{here}/{name}.out").read().splitlines()
+    return m.group(0)[:m.start(2) - m.start(0)] + fenced(cmds) + m.group(3) + fenced(out)
+def prints(m):
+    lines = [l for l in open(f"{golden}/{m.group(1)}.out").read().splitlines() if not l.startswith("PASS:")]
+    return m.group(0)[:m.start(2) - m.start(0)] + fenced(lines)
+text = re.sub(r"<!-- session: (\w+) -->.*?(```\n.*?```)(.*?)```\n.*?```", session, text, flags=re.S)
+text = re.sub(r"<!-- prints: ([\w-]+) -->.*?(```\n.*?```)", prints, text, flags=re.S)
+open(doc, "w").write(text)
+PY
+	echo "tutorial.sh: rewrote the quoted blocks of $DOC"
+	exit 0
+fi
 DOC=${1:-$ROOT/docs/tutorial.md}
 passed=0
 failed=0
