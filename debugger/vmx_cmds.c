@@ -20,6 +20,7 @@
 #include "vmx/controls.h"
 #include "vmx/ctlbits.h"
 #include "vmx/entry.h"
+#include "vmx/explain.h"
 #include "vmx/lint.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -485,29 +486,11 @@ static int vmx_lint_cmd(struct shell *sh)
 static int vmx_stats(struct shell *sh)
 {
 	const struct dbg_exit_stat *s = dbg_exit_stats(shell_dbg(sh), shell_cpu(sh));
-	FILE *o = shell_out(sh);
 	if (!s)
 		return shell_error(sh, "no cpu %d", shell_cpu(sh));
-	struct dbg_exit_stat tot = { 0 };
-	for (int r = 0; r < DBG_REASONS; r++) {
-		tot.count += s[r].count;
-		tot.guest_cycles += s[r].guest_cycles;
-		tot.host_cycles += s[r].host_cycles;
-	}
-	fprintf(o, "VM exits of cpu %d by basic reason:\n", shell_cpu(sh));
-	fprintf(o, "  %10s %6s %14s %6s %14s %6s  %s\n", "count", "%", "guest cycles", "%", "host cycles", "%",
-		"reason");
-	for (int r = 0; r < DBG_REASONS; r++) {
-		if (!s[r].count)
-			continue;
-		fprintf(o, "  %10" PRIu64 " %6.2f %14" PRIu64 " %6.2f %14" PRIu64 " %6.2f  %d %s\n", s[r].count,
-			100.0 * (double)s[r].count / (double)tot.count, s[r].guest_cycles,
-			tot.guest_cycles ? 100.0 * (double)s[r].guest_cycles / (double)tot.guest_cycles : 0.0,
-			s[r].host_cycles, tot.host_cycles ? 100.0 * (double)s[r].host_cycles / (double)tot.host_cycles : 0.0,
-			r, exit_reason_name((uint32_t)r));
-	}
-	fprintf(o, "  %10" PRIu64 " %6s %14" PRIu64 " %6s %14" PRIu64 " %6s  total\n", tot.count, "", tot.guest_cycles, "",
-		tot.host_cycles, "");
+	char title[64];
+	snprintf(title, sizeof(title), "VM exits of cpu %d by basic reason", shell_cpu(sh));
+	dbg_print_exit_stats(shell_out(sh), title, s);
 	return 0;
 }
 
@@ -525,42 +508,6 @@ static int cmd_vmx(struct shell *sh, int argc, char **argv)
 }
 
 /* ---- exits ---- */
-
-/* The exit qualification of the common reasons (SDM vol. 3C 27.2.1,
- * Tables 27-3 CR access, 27-5 I/O, 27-7 EPT violation) and the vector of
- * an exception exit (27.2.2). */
-static void decode_exit(char *buf, size_t n, const struct dbg_exit_rec *x)
-{
-	uint64_t q = x->qual;
-	unsigned vec = x->intr_info & INTR_INFO_VECTOR_MASK;
-	static const char *const cr_access[] = { "MOV to CR", "MOV from CR", "CLTS", "LMSW" };
-	buf[0] = 0;
-	switch (x->reason & 0xffff) {
-	case EXIT_REASON_EXCEPTION_NMI:
-		snprintf(buf, n, "vector %u, %s", vec,
-			 ctl_intr_type_name((x->intr_info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT));
-		if (vec == 14)
-			snprintf(buf + strlen(buf), n - strlen(buf), ", #PF linear address %#" PRIx64, q);
-		break;
-	case EXIT_REASON_CR_ACCESS:
-		snprintf(buf, n, "%s CR%u, GPR %u", cr_access[(q >> 4) & 3], (unsigned)(q & 15),
-			 (unsigned)((q >> 8) & 15));
-		break;
-	case EXIT_REASON_IO_INSTRUCTION:
-		snprintf(buf, n, "%s%s port %#x, %u byte%s%s%s", q & 8 ? "IN" : "OUT", q & 16 ? "S" : "",
-			 (unsigned)(q >> 16) & 0xffff, (unsigned)(q & 7) + 1, (q & 7) ? "s" : "",
-			 q & 32 ? ", REP" : "", q & 64 ? ", port in the instruction" : ", port in DX");
-		break;
-	case EXIT_REASON_EPT_VIOLATION:
-		snprintf(buf, n, "%s%s%s access, EPT entry %c%c%c%s", q & 1 ? "read " : "", q & 2 ? "write " : "",
-			 q & 4 ? "fetch " : "", q & 8 ? 'r' : '-', q & 16 ? 'w' : '-', q & 32 ? 'x' : '-',
-			 !(q & 128) ? ", no linear address" :
-			 q & 256 ? ", at the final address" : ", in a guest paging-structure walk");
-		break;
-	default:
-		break;
-	}
-}
 
 static int cmd_exits(struct shell *sh, int argc, char **argv)
 {
@@ -587,8 +534,8 @@ static int cmd_exits(struct shell *sh, int argc, char **argv)
 		if (x->reason & EXIT_REASON_ENTRY_FAILURE)
 			fprintf(o, " [VM-entry failure]");
 		fputs("\n", o);
-		char buf[160];
-		decode_exit(buf, sizeof(buf), x);
+		char buf[200];
+		vmx_exit_qual_text(x->reason, x->qual, x->intr_info, buf, sizeof(buf));
 		if (buf[0])
 			fprintf(o, "      %s\n", buf);
 	}

@@ -260,7 +260,7 @@ static int opt_stats(struct cli *cl, const char *opt, const char *arg, char *err
 }
 
 /* --trace CATS (repeatable; categories add up) and --trace-file FILE
- * (docs/usage.md "Tracing"): the JSON trace writer (sim/trace.h). */
+ * (docs/user-guide.md "Tracing"): the JSON trace writer (sim/trace.h). */
 static int opt_trace(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	char bad[32];
@@ -279,12 +279,27 @@ static int opt_trace_file(struct cli *cl, const char *opt, const char *arg, char
 	return 0;
 }
 
-/* --result FILE (docs/usage.md "The run result"): sim/result.h. */
+/* --result FILE (docs/user-guide.md "The run result"): sim/result.h. */
 static int opt_result(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
 		return cli_fail(err, errlen, "%s: empty file name; give the file to write the run result to", opt);
 	cl->result_file = arg;
+	return 0;
+}
+
+/* --explain and --exit-summary (docs/user-guide.md): sim/explain.h. */
+static int opt_explain(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->explain = true;
+	return 0;
+}
+
+static int opt_exit_summary(struct cli *cl, const char *opt, const char *arg, char *err, size_t errlen)
+{
+	(void)opt, (void)arg, (void)err, (void)errlen;
+	cl->exit_summary = true;
 	return 0;
 }
 
@@ -425,6 +440,10 @@ static const struct cli_option cli_options[] = {
 	  "vmx alone without --trace-file: readable VMX lines on stderr" },
 	{ "--trace-file", "FILE", opt_trace_file, "write the --trace JSON lines to FILE (default stderr)" },
 	{ "--result", "FILE", opt_result, "write the run result for vtxsim test to FILE" },
+	{ "--explain", NULL, opt_explain, "narrate each VM entry, VM exit, injection and VMX abort in one line with "
+	  "its SDM section (stderr)" },
+	{ "--exit-summary", NULL, opt_exit_summary, "at the end print the VM exits by reason with guest and host "
+	  "cycles (stderr)" },
 	{ "--debug", NULL, opt_debug, "open the debugger shell, stopped before the first instruction" },
 	{ "-S", NULL, opt_debug, "the same as --debug" },
 	{ "--debug-script", "FILE", opt_debug_script, "run the debugger commands in FILE (implies --debug)" },

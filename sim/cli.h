@@ -2,7 +2,7 @@
  * -append, -initrd, -m, -smp, -cpu, -serial, -no-reboot) plus vtxsim's own
  * long options. cli_parse() only fills a struct: no I/O, no exits, so tests
  * drive it directly. Messages come back without the "vtxsim: " prefix that
- * main() adds. docs/usage.md is the user's reference.
+ * main() adds. docs/user-guide.md is the user's reference.
  */
 #ifndef SIM_CLI_H
 #define SIM_CLI_H
@@ -16,7 +16,7 @@
 #define VTXSIM_VERSION "0.1.0"
 #endif
 
-/* Process exit statuses (also in -h and docs/usage.md). A debug-exit write of
+/* Process exit statuses (also in -h and docs/user-guide.md). A debug-exit write of
  * v ends the process with (v << 1) | 1, truncated to 8 bits. */
 enum {
 	CLI_EXIT_POWER_OFF = 0,
@@ -60,6 +60,10 @@ struct cli {
 	/* --result FILE: the run result for vtxsim test (sim/result.h), or
 	 * NULL. Not with --debug or -gdb. */
 	const char *result_file;
+	/* --explain: narrate VM entries and exits on stderr; --exit-summary:
+	 * VM exits by reason with cycles at the end (sim/explain.h). */
+	bool explain;
+	bool exit_summary;
 };
 
 /* 0, or -1 with a one-line message naming the option and the fix (exit with

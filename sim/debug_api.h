@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 #include "cpu/probe.h"
@@ -184,6 +185,11 @@ struct dbg_exit_stat {
 	uint64_t count, guest_cycles, host_cycles;
 };
 const struct dbg_exit_stat *dbg_exit_stats(const struct dbg *d, int cpu);
+/* Those DBG_REASONS rows as a table on o (sim/debug_vmx.c): "title:",
+ * then per reason with exits count, guest cycles, host cycles (each with
+ * its share of the total) and the reason, then the totals. What the
+ * shell's `vmx stats` and `--exit-summary` print. */
+void dbg_print_exit_stats(FILE *o, const char *title, const struct dbg_exit_stat *s);
 
 /* Every VMCS field as the last successful VM entry of vCPU cpu loaded it,
  * by enum vmcs_field (vmx/vmcs.h); false when there was none, or when

@@ -105,7 +105,7 @@ static void print_chain(FILE *out, const struct cpu *c, bool triple)
 
 /* ---- the CPU ---- */
 
-static const char *mode_text(const struct cpu *c)
+const char *forensics_mode_text(const struct cpu *c)
 {
 	if (!(c->cr0 & CR0_PE))
 		return "real mode";
@@ -114,7 +114,7 @@ static const char *mode_text(const struct cpu *c)
 	return cpu_v86(c) ? "protected mode, virtual-8086" : "protected mode";
 }
 
-static const char *paging_text(const struct cpu *c)
+const char *forensics_paging_text(const struct cpu *c)
 {
 	if (!(c->cr0 & CR0_PG))
 		return "paging off";
@@ -125,7 +125,7 @@ static const char *paging_text(const struct cpu *c)
 
 static void print_cpu(FILE *out, struct cpu *c)
 {
-	fprintf(out, "  mode: %s, %s, CPL %u\n", mode_text(c), paging_text(c), (unsigned)c->cpl);
+	fprintf(out, "  mode: %s, %s, CPL %u\n", forensics_mode_text(c), forensics_paging_text(c), (unsigned)c->cpl);
 	fprintf(out, "  CR0 0x%" PRIx64 " CR2 0x%" PRIx64 " CR3 0x%" PRIx64 " CR4 0x%" PRIx64 " EFER 0x%" PRIx64 "\n",
 		c->cr0, c->cr2, c->cr3, c->cr4, c->efer);
 	fprintf(out, "  IDTR base 0x%" PRIx64 " limit 0x%x, GDTR base 0x%" PRIx64 " limit 0x%x\n", c->idtr.base,

@@ -1,5 +1,5 @@
 /* Triple-fault and VMX-abort forensics: what a vCPU was doing when it shut
- * down, printed with or without the debugger (docs/usage.md "Triple
+ * down, printed with or without the debugger (docs/user-guide.md "Triple
  * faults and VMX aborts"; the shell prints it through dbg_forensics).
  *
  * The report: the chain of faults that led to a triple fault (each event
@@ -24,5 +24,13 @@ void forensics_report(struct machine *m, struct cpu *c, FILE *out);
  * the report on stderr, then the machine goes on (ends or resets);
  * ctx = the machine. */
 bool forensics_on_shutdown(void *ctx, struct cpu *c);
+
+/* The report's mode line in words, also what `--explain` says of a guest
+ * (sim/explain.c): "real mode", "protected mode", "protected mode,
+ * virtual-8086", "IA-32e mode, 64-bit" or "IA-32e mode, compatibility";
+ * "paging off", "32-bit paging", "PAE paging", "4-level paging" or
+ * "5-level paging". */
+const char *forensics_mode_text(const struct cpu *c);
+const char *forensics_paging_text(const struct cpu *c);
 
 #endif

@@ -1,5 +1,5 @@
 /* vtxsim: parse the command line, build the machine, boot the kernel, run
- * it, and turn how the run ended into an exit status (docs/usage.md). */
+ * it, and turn how the run ended into an exit status (docs/user-guide.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "devices/vga.h"
 #include "sim/cli.h"
 #include "sim/debug_api.h"
+#include "sim/explain.h"
 #include "sim/forensics.h"
 #include "sim/machine.h"
 #include "sim/result.h"
@@ -57,11 +58,21 @@ static int main_debug(struct machine *m, const struct cli *cl)
 		dbg_destroy(d);
 		return CLI_EXIT_USAGE;
 	}
+	struct explain *x = NULL;
+	if (cl->explain && !(x = explain_attach(d, stderr, err, sizeof(err)))) {
+		fprintf(stderr, "vtxsim: %s\n", err);
+		trace_close(t, err, sizeof(err));
+		dbg_destroy(d);
+		return CLI_EXIT_USAGE;
+	}
 	struct shell_opts o = { .script = cl->debug_script, .cmds = cl->debug_cmds, .ncmds = cl->ndebug_cmds,
 				.kernel = cl->cfg.kernel };
 	int status = cl->gdb ? gdb_main(d, cl->gdb_port, cl->cfg.kernel) : shell_main(d, &o);
 	if (trace_close(t, err, sizeof(err)))
 		fprintf(stderr, "vtxsim: %s\n", err);
+	explain_detach(x);
+	if (cl->exit_summary)
+		explain_exit_summary(d, stderr);
 	/* A run that ended inside the session exits as it would without the
 	 * debugger (docs/debugger.md, "Exit status"). */
 	if (dbg_run_over(d)) {
@@ -104,8 +115,8 @@ static int result_end(struct result_collector *rc, const struct machine *m, cons
 	return bad;
 }
 
-/* --trace or --result without --debug: the JSON writer and/or the
- * run-result collector, taps on a debug session that only runs (the same
+/* --trace, --result, --explain or --exit-summary without --debug: the
+ * JSON writer, the run-result collector and/or the narrator, taps on a debug session that only runs (the same
  * run as machine_run: the probes change nothing the guest sees), printing
  * the shutdown report where the run holds for it. 0; -1 after a message
  * when the trace or the collector cannot start; 1 after a message when
@@ -124,8 +135,16 @@ static int run_traced(struct machine *m, const struct cli *cl)
 		dbg_destroy(d);
 		return -1;
 	}
+	struct explain *x = NULL;
+	if (cl->explain && !(x = explain_attach(d, stderr, err, sizeof(err)))) {
+		fprintf(stderr, "vtxsim: %s\n", err);
+		trace_close(t, err, sizeof(err));
+		dbg_destroy(d);
+		return -1;
+	}
 	struct result_collector *rc = NULL;
 	if (cl->result_file && !(rc = result_start(d, cl->result_file))) {
+		explain_detach(x);
 		trace_close(t, err, sizeof(err));
 		dbg_destroy(d);
 		return -1;
@@ -139,6 +158,9 @@ static int run_traced(struct machine *m, const struct cli *cl)
 	} while (st.kind != DBG_STOP_END);
 	if (trace_close(t, err, sizeof(err)))
 		fprintf(stderr, "vtxsim: %s\n", err);
+	explain_detach(x);
+	if (cl->exit_summary)
+		explain_exit_summary(d, stderr);
 	int ret = rc && result_end(rc, m, cl->result_file) ? 1 : 0;
 	dbg_destroy(d);
 	return ret;
@@ -166,7 +188,7 @@ static int main_run(const struct cli *cl)
 		return status;
 	}
 	bool result_failed = false;
-	if (cl->trace_cats || cl->result_file) {
+	if (cl->trace_cats || cl->result_file || cl->explain || cl->exit_summary) {
 		int rc = run_traced(m, cl);
 		if (rc < 0) {
 			machine_destroy(m);

@@ -7,7 +7,7 @@
  * file; nothing here prints. The entry state itself (EAX = MB_BOOT_MAGIC,
  * EBX = info) is the CPU's business: cpu_set_multiboot_state().
  *
- * Memory layout the loader produces (docs/usage.md has the user's view):
+ * Memory layout the loader produces (docs/user-guide.md has the user's view):
  *   kernel         where its header (a.out kludge) or its PT_LOAD p_paddr say
  *   modules        page-aligned, from the page after the kernel's last byte
  *   info block     at MB_INFO_ADDR (low memory, like a real boot loader), or

@@ -75,7 +75,7 @@ static bool starts(const char *s, size_t n, const char *prefix)
 	return n >= k && memcmp(s, prefix, k) == 0;
 }
 
-/* The vtxsim exit statuses, as docs/usage.md names them. */
+/* The vtxsim exit statuses, as docs/user-guide.md names them. */
 static void describe_status(int st, char *buf, size_t len)
 {
 	switch (st) {

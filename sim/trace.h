@@ -1,4 +1,4 @@
-/* The JSON trace writer (`--trace CATS`, docs/usage.md "Tracing"): one
+/* The JSON trace writer (`--trace CATS`, docs/user-guide.md "Tracing"): one
  * JSON object per line for scripts and CI diffs, written from the debug
  * API's tap (sim/debug_api.h dbg_add_tap), so a traced run is the same
  * run as an untraced one.
@@ -16,7 +16,7 @@
 
 struct dbg;
 
-/* Categories, as --trace spells them (docs/usage.md "Tracing" says what
+/* Categories, as --trace spells them (docs/user-guide.md "Tracing" says what
  * each writes): X(id, name). */
 #define TRACE_CATEGORIES(X) \
 	X(VMX, "vmx")       \

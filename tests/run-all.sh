@@ -4,7 +4,8 @@
 # (tests/runner/run.sh), the determinism and record/replay
 # tests (tests/guests/determinism.sh), the VM-entry verdict test
 # (tests/guests/verdict.sh), the trace and triple-fault report tests
-# (tests/guests/trace.sh), the debugger tests (tests/debugger/run.sh), then the differential test against
+# (tests/guests/trace.sh), the debugger tests (tests/debugger/run.sh), the docs test
+# (tests/docs/check.sh), then the differential test against
 # the host CPU ($B/difftest, fixed seed) and, with python3, that the
 # generated VM-entry matrix is up to date. Ends with one line
 # "N passed, M failed" (", K skipped" when a runner skipped cases) summing them all, and a non-zero status if anything
@@ -96,6 +97,14 @@ tut_log=$B/tutorial-tests.log
 { sh "$HERE/debugger/tutorial.sh"; echo $? > "$tut_log.status"; } 2>&1 | tee "$tut_log"
 tally tutorial "$tut_log" tutorial: "$(cat "$tut_log.status")"
 rm -f "$tut_log.status"
+
+# The docs test (tests/docs/check.sh): every option of -h in the user guide
+# and the man page, every debugger command with help and in docs/debugger.md,
+# every relative link of the docs resolved.
+docs_log=$B/docs-tests.log
+{ sh "$HERE/docs/check.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$docs_log.status"; } 2>&1 | tee "$docs_log"
+tally docs "$docs_log" docs: "$(cat "$docs_log.status")"
+rm -f "$docs_log.status"
 
 # A fixed seed, 200000 template instructions (tests/diff/runner.c).
 diff_log=$B/diff-tests.log

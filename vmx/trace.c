@@ -60,22 +60,32 @@ bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n)
 	return true;
 }
 
-void vmx_trace_verdict(struct cpu *c, uint64_t rip)
+/* The verdict for people, for `--trace vmx` here and `--explain`
+ * (sim/explain.c): one builder, the same words for both. */
+bool vmx_verdict_text(const struct cpu *c, char *buf, size_t n)
 {
 	const struct vmx_verdict *v = &c->vmx.verdict;
-	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = rip };
-	cpu_probe_emit(c, &pe);
-	char json[512];
-	if (!c->vmx.trace || !vmx_verdict_json(c, json, sizeof(json)))
-		return;
+	if (v->check < 0 || v->check >= ENTRY_CHECK_COUNT)
+		return false;
 	const struct entry_check *k = &entry_checks[v->check];
 	char out[96];
 	bool high;
 	int f = v->field == UINT32_MAX ? -1 : vmcs_field_lookup(v->field, &high);
 	const char *field = f >= 0 ? vmcs_fields[f].name : "none";
 	outcome_text(&k->outcome, v->index, out, sizeof(out));
-	vmx_tracef(c, "VM entry failed: %s (%s): %s; field %s = %#llx, expected %#llx; %s", k->id, k->section,
-		   k->rule, field, (unsigned long long)v->actual, (unsigned long long)v->expected, out);
+	snprintf(buf, n, "%s (%s): %s; field %s = %#llx, expected %#llx; %s", k->id, k->section, k->rule, field,
+		 (unsigned long long)v->actual, (unsigned long long)v->expected, out);
+	return true;
+}
+
+void vmx_trace_verdict(struct cpu *c, uint64_t rip)
+{
+	struct probe_event pe = { .kind = PROBE_VMENTRY_FAIL, .rip = rip };
+	cpu_probe_emit(c, &pe);
+	char json[512], text[512];
+	if (!c->vmx.trace || !vmx_verdict_json(c, json, sizeof(json)) || !vmx_verdict_text(c, text, sizeof(text)))
+		return;
+	vmx_tracef(c, "VM entry failed: %s", text);
 	vmx_tracef(c, "{\"event\":\"vmentry-fail\",%s}", json);
 }
 

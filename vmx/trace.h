@@ -18,6 +18,9 @@ void vmx_tracef(struct cpu *c, const char *fmt, ...) __attribute__((format(print
 /* The verdict in c->vmx.verdict (set by entry_run_phase), as a human line
  * and a JSON line; rip: the failing VMLAUNCH/VMRESUME's own RIP. */
 void vmx_trace_verdict(struct cpu *c, uint64_t rip);
+/* The verdict as people read it: "ID (section): rule; field F = actual,
+ * expected E; outcome" into buf; false when there is no verdict. */
+bool vmx_verdict_text(const struct cpu *c, char *buf, size_t n);
 /* The verdict's JSON members ("check":...,"outcome":..., no braces) into
  * buf; false when there is no verdict. */
 bool vmx_verdict_json(const struct cpu *c, char *buf, size_t n);

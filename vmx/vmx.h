@@ -149,7 +149,7 @@ struct vmx_state {
 	 * c->nmi_blocked (SDM vol. 3C 25.3, 24.4.2). */
 	bool vnmi_blocked;
 	/* The indicator of the last VMX abort (27.7), 0 if none: it put the
-	 * CPU in shutdown, and sim/ ends the run with it (docs/usage.md). */
+	 * CPU in shutdown, and sim/ ends the run with it (docs/user-guide.md). */
 	uint32_t abort;
 	/* VM entries and VM exits so far (VM-entry failures included): an
 	 * instruction that caused one is not followed by the single-step trap

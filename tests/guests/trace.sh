@@ -16,6 +16,10 @@
 #   dbg_badentry holds the exits, VMX-instruction outcomes and failed
 #   entry checks their sources name; with --result (and --trace beside it)
 #   the run prints the same COM1 output and --stats line as without;
+# - explain: --explain lines of vmx_exit_io (entry, I/O exits), dbg_badentry
+#   (failed checks, exit 34), vmx_exit_window/vmx_exit_events (injection,
+#   pending MTF, IDT vectoring); --exit-summary counts equal --result's and
+#   the trace's; the same COM1 output and --stats line as without;
 # - bad options: one line and status 2.
 #
 # Prints "ok NAME" or "FAIL NAME: why" lines, ends with
@@ -295,6 +299,110 @@ entry_fail_rip() {
 	ok entry_fail_rip
 }
 
+# ---- --explain and --exit-summary ----
+
+# xhas NAME FILE LINE: FILE (the "[cycle N " of --explain lines removed) holds LINE.
+xhas() {
+	if sed 's/^vtxsim: \[cycle [0-9]* /vtxsim: [/' "$2" | grep -qxF "$3"; then
+		return 0
+	fi
+	fail "$1" "no line $3 in $2"
+	return 1
+}
+
+# vmx_exit_io.c: the guest starts at gio_0, a 64-bit guest of the VMX
+# library (vmx_baseline(64): CS 8, 4-level paging, no EPT, no VPID), under
+# unconditional I/O exiting; gio_0 is `in $0x71,%al` (E4 71: Table 27-5
+# size 0, IN, immediate, port 0x71); gio_4 `out %al,$0x80`, gio_5 `out
+# %eax,%dx` with DX = 0xffff, gio_8 `rep insw` from port 0x1f0.
+explain() {
+	run expl0 vmx_exit_io.elf -no-reboot --stats
+	s0=$st
+	run expl1 vmx_exit_io.elf -no-reboot --stats --explain --exit-summary --result "$OUT/expl1.txt" \
+		--trace exits --trace-file "$OUT/expl1.json"
+	[ "$st" = 1 ] && [ "$s0" = 1 ] || { fail explain "status $st with --explain, $s0 without; want 1"; return; }
+	cmp -s "$OUT/expl0.serial" "$OUT/expl1.serial" || { fail explain "COM1 output differs with --explain"; return; }
+	[ "$(grep instructions "$OUT/expl0.err")" = "$(grep instructions "$OUT/expl1.err")" ] ||
+		{ fail explain "--stats: $(grep instructions "$OUT/expl1.err") with --explain, $(grep instructions "$OUT/expl0.err") without"; return; }
+	e=$OUT/expl1.err
+	why='the guest ran IN, OUT, INS or OUTS and "unconditional I/O exiting" or the I/O bitmap says to exit (SDM 25.1.3)'
+	xhas explain "$e" "vtxsim: [cpu0] VM entry (VMLAUNCH): guest RIP $(sym vmx_exit_io.elf gio_0) in IA-32e mode, 64-bit, CS=0x8, CPL 0, 4-level paging, EPT off, no VPID; every check passed, guest state loaded (SDM 26.3.2)" &&
+	xhas explain "$e" "vtxsim: [cpu0] VM exit 30 I/O instruction: $why; IN from port 0x71, 1 byte, into AL, port in the instruction (qualification 0x710048); guest RIP $(sym vmx_exit_io.elf gio_0), instruction length 2" &&
+	xhas explain "$e" "vtxsim: [cpu0] VM exit 30 I/O instruction: $why; OUT to port 0x80, 1 byte, from AL, port in the instruction (qualification 0x800040); guest RIP $(sym vmx_exit_io.elf gio_4), instruction length 2" &&
+	xhas explain "$e" "vtxsim: [cpu0] VM exit 30 I/O instruction: $why; OUT to port 0xffff, 4 bytes, from EAX, port in DX (qualification 0xffff0003); guest RIP $(sym vmx_exit_io.elf gio_5), instruction length 1" &&
+	xhas explain "$e" "vtxsim: [cpu0] VM exit 30 I/O instruction: $why; INS from port 0x1f0, 2 bytes, REP, port in DX (qualification 0x1f00039); guest RIP $(sym vmx_exit_io.elf gio_8), instruction length 3" || return
+	# One line per VM exit: as many as the JSON trace has.
+	[ "$(grep -c '\] VM exit ' "$e")" = "$(grep -c '"event":"vmexit"' "$OUT/expl1.json")" ] ||
+		{ fail explain "$(grep -c '\] VM exit ' "$e") --explain exit lines, $(grep -c '"event":"vmexit"' "$OUT/expl1.json") in the trace"; return; }
+	# --exit-summary: count per reason as --result counts them, and the total as the trace.
+	awk '/^vtxsim: VM exits by basic reason/ { on = 1; next } on && $NF == "total" { exit }
+	     on && $1 ~ /^[0-9]+$/ && NF >= 8 { print $7, $1 }' "$e" | sort >"$OUT/expl1.summary"
+	awk '$1 == "exit" { print $2, $4 }' "$OUT/expl1.txt" | sort >"$OUT/expl1.result"
+	[ -s "$OUT/expl1.summary" ] && cmp -s "$OUT/expl1.summary" "$OUT/expl1.result" ||
+		{ fail explain "--exit-summary counts ($OUT/expl1.summary) differ from --result ($OUT/expl1.result)"; return; }
+	total=$(awk '/^vtxsim: VM exits by basic reason/ { on = 1 } on && $NF == "total" { print $1; exit }' "$e")
+	[ "$total" = "$(grep -c '"event":"vmexit"' "$OUT/expl1.json")" ] || { fail explain "summary total $total"; return; }
+	ok explain
+}
+
+# dbg_badentry.c: CS DPL 3 with SS DPL 0 (exit 33), a reserved pin-based
+# bit (VMfailValid 7), an x2APIC MSR (808H) in the MSR-load area (exit 34).
+explain_fail() {
+	run expl_fail dbg_badentry.elf -no-reboot --explain --exit-summary
+	[ "$st" = 1 ] || { fail explain_fail "status $st, want 1"; return; }
+	e=$OUT/expl_fail.err
+	# All three name the one VMLAUNCH that failed (as entry_fail_rip checks the trace).
+	at=$(sed -n 's/^.*VM entry failed (VMLAUNCH\/VMRESUME at RIP \(0x[0-9a-f]*\)).*$/\1/p' "$e" | sort -u)
+	[ "$(grep -c 'VM entry failed (' "$e")" = 3 ] && [ "$(echo "$at" | wc -l)" = 1 ] &&
+		objdump -d "$GUEST_DIR/dbg_badentry.elf64" | grep -q "^ *${at#0x}:.*vmlaunch" ||
+		{ fail explain_fail "the failed entries in $e do not name one VMLAUNCH: $at"; return; }
+	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed (VMLAUNCH/VMRESUME at RIP $at): GUEST_CS_AR_DPL_NONCONF (26.3.1.2): if the CS type is 9 or 11 (non-conforming code), the CS DPL must equal the SS DPL; field GUEST_CS_AR = 0x3, expected 0; VM-entry failure: exit reason 33, qualification 0" &&
+	xhas explain_fail "$e" "vtxsim: [cpu0] VM entry failed (VMLAUNCH/VMRESUME at RIP $at): CTL_PIN_RSVD (26.2.1.1): reserved bits of the pin-based VM-execution controls must be set as IA32_VMX_(TRUE_)PINBASED_CTLS allow; field PIN_CONTROLS = 0x116, expected 0x16; VMfailValid(7)" &&
+	xhas explain_fail "$e" "vtxsim: [cpu0] VM-entry failure exit (reason 34 with bit 31 set): the VM entry failed loading an entry of the VM-entry MSR-load area; the host state was loaded as for a VM exit (SDM 26.7); MSR-load entry 1 (counting from 1) (qualification 0x1)" || return
+	grep -q '^ *1 .* 33 VM-entry failure due to invalid guest state$' "$e" &&
+		grep -q '^ *1 .* 34 VM-entry failure due to MSR loading$' "$e" || { fail explain_fail "exit summary rows 33/34 missing in $e"; return; }
+	ok explain_fail
+}
+
+# vmx_exit_window.c injects external interrupt 40H (VMCS_ENTRY_INTR_INFO
+# valid | type 0 | 0x40) into its 64-bit guest; vmx_exit_events.c takes a
+# #PF while delivering an injected interrupt 40H (27.2.3).
+explain_inject() {
+	run expl_inj vmx_exit_window.elf -no-reboot --explain
+	[ "$st" = 1 ] || { fail explain_inject "status $st, want 1"; return; }
+	grep -q '^vtxsim: \[cycle [0-9]* cpu0\] VM entry injects vector 64 (external interrupt): delivered through the guest IDT as if it had happened in the guest, guest RIP 0x[0-9a-f]* (SDM 26.5.1)$' "$OUT/expl_inj.err" ||
+		{ fail explain_inject "no injection line in $OUT/expl_inj.err"; return; }
+	grep -q '; the injected event of type 7 makes an MTF VM exit pending (SDM 26.5.2)$' "$OUT/expl_inj.err" ||
+		{ fail explain_inject "no pending-MTF entry in $OUT/expl_inj.err"; return; }
+	run expl_ev vmx_exit_events.elf -no-reboot --explain
+	grep -q '; vector 14 #PF (page fault), hardware exception, linear address 0x[0-9a-f]* (qualification 0x[0-9a-f]*), error code 0x[0-9a-f]*; while delivering vector 64 (external interrupt); guest RIP 0x[0-9a-f]*$' "$OUT/expl_ev.err" ||
+		{ fail explain_inject "no #PF exit while delivering vector 64 in $OUT/expl_ev.err"; return; }
+	ok explain_inject
+}
+
+# vmx_exit_smp.c: CPU 0 sends CPU 1's guest an INIT (exit 3), then a SIPI
+# with vector 9AH while it waits for SIPI (exit 4, 27.2.1: the vector is
+# the qualification); one table per vCPU with exits, then all vCPUs.
+explain_smp() {
+	run expl_smp vmx_exit_smp.elf -no-reboot -smp 2 --explain --exit-summary
+	[ "$st" = 1 ] || { fail explain_smp "status $st, want 1"; return; }
+	e=$OUT/expl_smp.err
+	grep -q '^vtxsim: \[cycle [0-9]* cpu1\] VM exit 3 INIT signal: an INIT signal arrived (INIT always exits in VMX non-root operation) (SDM 25.2); exit qualification unused; guest RIP 0x[0-9a-f]*$' "$e" &&
+	grep -q '^vtxsim: \[cycle [0-9]* cpu1\] VM exit 4 start-up IPI: .* (SDM 25.2); SIPI vector 0x9a (start at 0x9a000) (qualification 0x9a); guest RIP 0x[0-9a-f]*$' "$e" ||
+		{ fail explain_smp "no INIT or SIPI exit line in $e"; return; }
+	grep -qx 'vtxsim: VM exits of cpu 1 by basic reason (simulated cycles):' "$e" &&
+	grep -qx 'vtxsim: VM exits of all cpus by basic reason (simulated cycles):' "$e" &&
+	[ "$(grep -c '^ *1 .* 3 INIT signal$' "$e")" = 2 ] || { fail explain_smp "per-cpu summary missing in $e"; return; }
+	ok explain_smp
+}
+
+# A guest without VMX: no narration, and the summary says so.
+explain_none() {
+	run expl_none boot.elf -no-reboot --explain --exit-summary
+	if [ "$(cat "$OUT/expl_none.err")" = "vtxsim: no VM exits" ]; then ok explain_none; else
+		fail explain_none "stderr: $(cat "$OUT/expl_none.err")"; fi
+}
+
 # ---- bad options ----
 
 bad() {
@@ -323,6 +431,11 @@ vmx_abort
 result
 result_entry
 entry_fail_rip
+explain
+explain_fail
+explain_inject
+explain_smp
+explain_none
 bad bad_category "vtxsim: --trace 'vmx,irq': unknown trace category 'irq'; give a comma-separated list of vmx, exits, int, insn, io, msr" --trace vmx,irq
 bad bad_file "vtxsim: --trace-file $OUT/no/such/dir: cannot open for writing:" --trace exits --trace-file "$OUT/no/such/dir"
 bad bad_file_alone "vtxsim: --trace-file x.json: no categories to trace" --trace-file x.json

@@ -342,6 +342,27 @@ static void test_trace_json(void)
 	cli_free(&cl);
 }
 
+/* --explain and --exit-summary are flags, off by default, and go with
+ * the debugger and --trace (main.c attaches both there too). */
+static void test_explain_options(void)
+{
+	struct cli cl;
+	char err[256];
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-kernel", "k", NULL), 0);
+	CU_ASSERT_FALSE(cl.explain);
+	CU_ASSERT_FALSE(cl.exit_summary);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL_FATAL(parse(&cl, err, sizeof(err), "-kernel", "k", "--explain", "-exit-summary", "--debug",
+				    "--trace", "exits", NULL), 0);
+	CU_ASSERT_TRUE(cl.explain);
+	CU_ASSERT_TRUE(cl.exit_summary);
+	CU_ASSERT_TRUE(cl.debug);
+	cli_free(&cl);
+	CU_ASSERT_EQUAL(parse(&cl, err, sizeof(err), "-kernel", "k", "--explain=yes", NULL), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown option '--explain=yes'"));
+	cli_free(&cl);
+}
+
 void suite_sim_cli(void)
 {
 	CU_pSuite s = CU_add_suite("sim_cli", NULL, NULL);
@@ -358,4 +379,5 @@ void suite_sim_cli(void)
 	CU_add_test(s, "exit messages", test_exit_message);
 	CU_add_test(s, "--trace vmx", test_trace_option);
 	CU_add_test(s, "--trace CATS and --trace-file", test_trace_json);
+	CU_add_test(s, "--explain and --exit-summary", test_explain_options);
 }
