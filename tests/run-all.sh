@@ -94,7 +94,7 @@ tally debugger "$dbg_log" debugger: "$(cat "$dbg_log.status")"
 
 # docs/tutorial.md quotes the tutorial_NN debugger sessions and the lessons' golden output exactly.
 tut_log=$B/tutorial-tests.log
-{ sh "$HERE/debugger/tutorial.sh"; echo $? > "$tut_log.status"; } 2>&1 | tee "$tut_log"
+{ sh "$HERE/debugger/tutorial.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$tut_log.status"; } 2>&1 | tee "$tut_log"
 tally tutorial "$tut_log" tutorial: "$(cat "$tut_log.status")"
 rm -f "$tut_log.status"
 

@@ -6,20 +6,45 @@
 #       tutorial_NN.out, byte for byte (run.sh checks that against vtxsim);
 #   <!-- prints: lesson-NN -->      every line of the first fenced block
 #       must be a line of tests/guests/golden/lesson-NN.out (the guest
-#       test checks that against vtxsim).
+#       test checks that against vtxsim);
+#   <!-- run: COMMAND -->           the first fenced block must be what
+#       the shell command COMMAND prints, run in the guest build directory
+#       with $VTXSIM set (e.g. --explain output, which goes to stderr).
 # Also every tutorial_NN.dbg must be quoted. Ends with
-# "tutorial: N passed, M failed". tutorial.sh --update rewrites those
+# "tutorial: N passed, M failed".
+#   tutorial.sh [--update] VTXSIM GUEST_B
+# (TUTORIAL_DOC names another page, for testing this script.) --update rewrites those
 # blocks from the files (the prints blocks: the golden file without its
 # PASS: lines); read the diff before committing it.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+DOC=${TUTORIAL_DOC:-$ROOT/docs/tutorial.md}
+update=0
 if [ "${1:-}" = "--update" ]; then
+	update=1
 	shift
-	DOC=${1:-$ROOT/docs/tutorial.md}
-	python3 - "$DOC" "$HERE" "$ROOT/tests/guests/golden" <<'PY' || exit 2
-import re, sys
-doc, here, golden = sys.argv[1:4]
+fi
+VTXSIM=${1:?usage: tutorial.sh [--update] VTXSIM GUEST_B}
+GUEST_B=${2:?usage: tutorial.sh [--update] VTXSIM GUEST_B}
+case $VTXSIM in /*) ;; *) VTXSIM=$(pwd)/$VTXSIM ;; esac
+GUEST_ABS=$(cd "$GUEST_B" && pwd)
+export VTXSIM
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run_marker COMMAND: what the tutorial's COMMAND prints, on stdout.
+run_marker() {
+	(cd "$GUEST_ABS" && sh -c "$1") </dev/null 2>&1
+}
+
+if [ "$update" = 1 ]; then
+	sed -n 's/^<!-- run: \(.*\) -->$/\1/p' "$DOC" | while IFS= read -r cmd; do
+		run_marker "$cmd" >"$tmp/run.$(printf '%s' "$cmd" | cksum | cut -d' ' -f1)"
+	done
+	python3 - "$DOC" "$HERE" "$ROOT/tests/guests/golden" "$tmp" <<'PY' || exit 2
+import re, subprocess, sys
+doc, here, golden, tmp = sys.argv[1:5]
 text = open(doc).read()
 def fenced(lines):
     return "```\n" + "".join(l + "\n" for l in lines) + "```"
@@ -34,16 +59,18 @@ def prints(m):
     return m.group(0)[:m.start(2) - m.start(0)] + fenced(lines)
 text = re.sub(r"<!-- session: (\w+) -->.*?(```\n.*?```)(.*?)```\n.*?```", session, text, flags=re.S)
 text = re.sub(r"<!-- prints: ([\w-]+) -->.*?(```\n.*?```)", prints, text, flags=re.S)
+def run(m):
+    ck = subprocess.run(["cksum"], input=m.group(1).encode(), capture_output=True).stdout.split()[0].decode()
+    out = open(f"{tmp}/run.{ck}").read().splitlines()
+    return m.group(0)[:m.start(2) - m.start(0)] + fenced(out)
+text = re.sub(r"<!-- run: (.*) -->(?:.|\n)*?(```\n(?:.|\n)*?```)", run, text)
 open(doc, "w").write(text)
 PY
 	echo "tutorial.sh: rewrote the quoted blocks of $DOC"
 	exit 0
 fi
-DOC=${1:-$ROOT/docs/tutorial.md}
 passed=0
 failed=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # block MARKER N: the Nth fenced block after the line MARKER, on stdout.
 block() {
@@ -94,5 +121,16 @@ for n in $(sed -n 's/^<!-- prints: \(lesson-[0-9]*\) -->$/\1/p' "$DOC"); do
 		sed 's/^/  /' "$tmp/extra" | head -n 5
 	fi
 done
+sed -n 's/^<!-- run: \(.*\) -->$/\1/p' "$DOC" >"$tmp/runs"
+while IFS= read -r cmd; do
+	run_marker "$cmd" >"$tmp/run-out"
+	block "<!-- run: $cmd -->" 1 >"$tmp/doc-run"
+	if cmp -s "$tmp/run-out" "$tmp/doc-run"; then
+		passed=$((passed + 1))
+	else
+		fail "the output of '$cmd' differs from the page"
+		diff -u "$tmp/doc-run" "$tmp/run-out" | head -n 10
+	fi
+done <"$tmp/runs"
 echo "tutorial: $passed passed, $failed failed"
 [ "$failed" = 0 ]
