@@ -132,5 +132,14 @@ while IFS= read -r cmd; do
 		diff -u "$tmp/doc-run" "$tmp/run-out" | head -n 10
 	fi
 done <"$tmp/runs"
+# The checker itself: a page with one quoted output line changed must fail.
+if [ -z "${TUTORIAL_SELF:-}" ]; then
+	awk '!done && /^stopped: / { print "stopped: (changed)"; done = 1; next } { print }' "$DOC" >"$tmp/changed.md"
+	if TUTORIAL_SELF=1 TUTORIAL_DOC="$tmp/changed.md" sh "$0" "$VTXSIM" "$GUEST_B" >/dev/null 2>&1; then
+		fail "self: a changed output line went unnoticed"
+	else
+		passed=$((passed + 1))
+	fi
+fi
 echo "tutorial: $passed passed, $failed failed"
 [ "$failed" = 0 ]
