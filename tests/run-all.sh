@@ -92,6 +92,12 @@ dbg_log=$B/debugger-tests.log
 { sh "$HERE/debugger/run.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$dbg_log.status"; } 2>&1 | tee "$dbg_log"
 tally debugger "$dbg_log" debugger: "$(cat "$dbg_log.status")"
 
+# docs/tutorial.md quotes the tutorial_NN debugger sessions and the lessons' golden output exactly.
+tut_log=$B/tutorial-tests.log
+{ sh "$HERE/debugger/tutorial.sh" "$B/vtxsim" "$GUEST_B"; echo $? > "$tut_log.status"; } 2>&1 | tee "$tut_log"
+tally tutorial "$tut_log" tutorial: "$(cat "$tut_log.status")"
+rm -f "$tut_log.status"
+
 # The docs test (tests/docs/check.sh): every option of -h in the user guide
 # and the man page, every debugger command with help and in docs/debugger.md,
 # every relative link of the docs resolved.

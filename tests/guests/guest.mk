@@ -60,3 +60,12 @@ GUEST_OBJS := $(GUEST_LIB_OBJS) $(GUEST_TESTS:%=$(GUEST_B)/obj/tests/guests/%.c.
 	$(patsubst %,$(GUEST_B)/obj/%.o,$(wildcard $(GUEST_EXAMPLES:%=examples/%/*.c))) \
 	$(GUEST_B)/obj/bench/loop.c.o $(GUEST_B)/obj/bench/vmexit.c.o
 -include $(GUEST_OBJS:.o=.d)
+
+# The teaching guests (examples/lessons, docs/tutorial.md): each lesson
+# NN-name.c is its own kernel, build/guests/examples/lessons/NN-name.elf,
+# linked with the lessons' kit (lesson.c, lesson_entry.S) and the library.
+LESSON_KIT := $(GUEST_B)/obj/examples/lessons/lesson.c.o $(GUEST_B)/obj/examples/lessons/lesson_entry.S.o
+LESSONS := $(basename $(notdir $(filter-out examples/lessons/lesson.c,$(wildcard examples/lessons/*.c))))
+guests: $(LESSONS:%=$(GUEST_B)/examples/lessons/%.elf) $(LESSONS:%=$(GUEST_B)/examples/lessons/%.elf64)
+$(foreach l,$(LESSONS),$(eval $(call guest_kernel,$(GUEST_B)/examples/lessons/$(l),$(GUEST_B)/obj/examples/lessons/$(l).c.o $(LESSON_KIT))))
+-include $(patsubst %,$(GUEST_B)/obj/examples/lessons/%.c.d,$(LESSONS) lesson) $(GUEST_B)/obj/examples/lessons/lesson_entry.S.d
