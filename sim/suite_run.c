@@ -498,6 +498,14 @@ static bool update_golden(const struct suite_case *c, const struct suite_outputs
 		}
 		char *old = slurp(path, &oldlen);
 		if (!old || oldlen != len || memcmp(old, text, len)) {
+			/* A new golden file may be the first in its directory. */
+			char *slash = strrchr(path, '/');
+			if (!old && slash && slash != path) {
+				*slash = 0;
+				if (make_dirs(path))
+					note_add(note, "cannot create the directory %s: %s", path, strerror(errno));
+				*slash = '/';
+			}
 			FILE *f = asprintf(&tmp, "%s.vtxsim-new", path) >= 0 ? fopen(tmp, "wb") : NULL;
 			bool ok = f && fwrite(text, 1, len, f) == len;
 			ok = f && !fclose(f) && ok;

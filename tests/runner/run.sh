@@ -256,6 +256,23 @@ has "update: the diff's old line" "$T/update.stdout" '^[[:space:]]*-cpu0 10 CPUI
 has "update: the diff's new line" "$T/update.stdout" '^[[:space:]]*+cpu0 10 CPUID qual=0x0 rip=0x100013$'
 status_is "update: the rewritten file passes" update-again 0
 
+# A new golden file in a directory that does not exist yet: created.
+mkdir -p "$T/new"
+printf '%s\n' 'case hello kernel=$G/runner_echo.elf append="say=hello_runner exit=0" output=golden/new/hello.out' \
+	> "$T/new/new.vts"
+GSAVE=$G
+case $GUEST_B in /*) G=$GUEST_B ;; *) G=$TOP/$GUEST_B ;; esac
+vt create --update-golden "$T/new/new.vts"
+vt create-again "$T/new/new.vts"
+G=$GSAVE
+status_is "update: a new golden file" create 0
+if [ "$(cat "$T/new/golden/new/hello.out" 2>/dev/null)" = "hello runner" ]; then
+	pass "update: its directory created, its text the COM1 output"
+else
+	fail "update: new golden file" "$T/new/golden/new/hello.out missing or wrong"
+fi
+status_is "update: the new golden file passes" create-again 0
+
 # ---- determinism: -j1 and -j4 report the same bytes ----
 # The same --out for both: a failure's details name its output files.
 vt j -j 1 --junit "$T/j1.xml" "$DIR/pass.vts" "$DIR/fail.vts" "$DIR/golden.vts"
