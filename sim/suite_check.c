@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/cli.h"
 #include "vmx/entry.h"
 #include "vmx/vmx.h"
 
@@ -79,13 +80,13 @@ static bool starts(const char *s, size_t n, const char *prefix)
 static void describe_status(int st, char *buf, size_t len)
 {
 	switch (st) {
-	case 0: snprintf(buf, len, "power-off"); return;
-	case 2: snprintf(buf, len, "usage error"); return;
-	case 4: snprintf(buf, len, "triple fault"); return;
-	case 6: snprintf(buf, len, "cycle limit"); return;
-	case 8: snprintf(buf, len, "halted forever"); return;
-	case 10: snprintf(buf, len, "internal error"); return;
-	case 12: snprintf(buf, len, "VMX abort"); return;
+	case CLI_EXIT_POWER_OFF: snprintf(buf, len, "power-off"); return;
+	case CLI_EXIT_USAGE: snprintf(buf, len, "usage error"); return;
+	case CLI_EXIT_TRIPLE_FAULT: snprintf(buf, len, "triple fault"); return;
+	case CLI_EXIT_CYCLE_LIMIT: snprintf(buf, len, "cycle limit"); return;
+	case CLI_EXIT_HALTED: snprintf(buf, len, "halted forever"); return;
+	case CLI_EXIT_INTERNAL: snprintf(buf, len, "internal error"); return;
+	case CLI_EXIT_VMX_ABORT: snprintf(buf, len, "VMX abort"); return;
 	case 125: snprintf(buf, len, "sanitizer report"); return;
 	}
 	if (st & 1)
@@ -587,7 +588,7 @@ static bool check_status(const struct judge *j)
 
 	if (status_accepted(c, st))
 		return false;
-	if (c->status_default && st == 155) {
+	if (c->status_default && st == ((77 << 1) | 1)) {     /* isa-debug-exit 77 */
 		j->v->outcome = SUITE_SKIP;
 		snprintf(j->v->why, sizeof(j->v->why), "the guest exited with isa-debug-exit 77 (kvm-unit-tests: skipped)");
 		return true;
@@ -631,7 +632,7 @@ static bool check_machine(const struct judge *j)
 	const struct run_result *r = j->o->result;
 	bool ended = false;
 
-	if (r->triple_faults && !c->allow_triple_fault && !status_accepted(c, 4)) {
+	if (r->triple_faults && !c->allow_triple_fault && !status_accepted(c, CLI_EXIT_TRIPLE_FAULT)) {
 		ended = strcmp(r->end, "triple-fault") == 0;
 		if (ended)
 			failf(j->v, "triple fault at cycle %" PRIu64 " (allow it with status=triple-fault or allow-triple-fault)",
@@ -642,7 +643,7 @@ static bool check_machine(const struct judge *j)
 		j->v->cycle = ended ? r->cycles : UINT64_MAX;
 		return true;
 	}
-	if (r->vmx_aborts && !c->allow_vmx_abort && !status_accepted(c, 12)) {
+	if (r->vmx_aborts && !c->allow_vmx_abort && !status_accepted(c, CLI_EXIT_VMX_ABORT)) {
 		ended = strcmp(r->end, "vmx-abort") == 0;
 		if (ended)
 			failf(j->v, "VMX abort at cycle %" PRIu64 " (allow it with status=vmx-abort or allow-vmx-abort)",
